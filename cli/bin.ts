@@ -1,0 +1,28 @@
+import { enableCompileCache } from 'node:module';
+
+// Cache V8 bytecode of the bundle between runs (a warm init container or a re-render starts faster).
+// NODE_COMPILE_CACHE chooses the directory; without it the OS temp dir is used. Best effort by design.
+try {
+  enableCompileCache?.();
+} catch {
+  // read-only file system or unsupported: start without a cache
+}
+
+const { main } = await import('./main.ts');
+const shutdown = new AbortController();
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(sig, () => {
+    if (shutdown.signal.aborted) process.exit(130);
+    shutdown.abort(sig);
+  });
+}
+const code = await main(process.argv.slice(2), {
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  cwd: process.cwd(),
+  shutdown: shutdown.signal,
+});
+// Exit now: an aborted AWS request may leave a socket open, and the deadline is a promise to the operator.
+process.exit(code);

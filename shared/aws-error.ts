@@ -1,0 +1,35 @@
+/**
+ * Turns an SDK error into a short, safe description: the error name and HTTP status only.
+ * SDK messages can carry request ids, signed URLs or (for some services) echoes of the input,
+ * so the raw message never reaches a log line or the one-line error.
+ */
+export function describeAwsError(err: unknown): string {
+  if (typeof err !== 'object' || err === null) return 'unknown error';
+  const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: unknown };
+  let name = typeof e.name === 'string' && e.name !== 'Error' ? e.name : undefined;
+  if (!name && typeof e.code === 'string') name = e.code;
+  name ??= 'Error';
+  if (name === 'AbortError') return 'deadline exceeded';
+  if (name === 'TimeoutError' || e.code === 'ETIMEDOUT') return 'request timed out';
+  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return `network error ${e.code}`;
+  const status = e.$metadata?.httpStatusCode;
+  // moto (and some proxies) answer auth failures with XML the JSON protocol cannot parse.
+  if (status === 403 && !/Denied|Forbidden|Unrecognized|Signature|Token/i.test(name)) {
+    return 'AccessDenied (HTTP 403)';
+  }
+  return typeof status === 'number' && status >= 500 ? `${name} (HTTP ${status})` : name;
+}
+
+/** The AWS error name if there is one (`ResourceNotFoundException`, ...). */
+export function awsErrorName(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const name = (err as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** True for errors that mean "the caller may not do this". */
+export function isAccessDenied(err: unknown): boolean {
+  const name = awsErrorName(err) ?? '';
+  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return /AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(name) || status === 403;
+}

@@ -1,0 +1,358 @@
+import { parseDuration } from './duration.ts';
+
+/**
+ * The YAML config file (`--config` / `SECRETS_CONFIG`), read as `unknown` and validated once into a frozen,
+ * fully-defaulted object. Every problem is reported with its path (`spec.sources[1].secretId: required`).
+ */
+
+export const CONFIG_API_VERSION = 'secrets-init/v1';
+export const CONFIG_KIND = 'SecretsInit';
+
+export interface SourceSpec {
+  /** Name or ARN of the secret. */
+  readonly secretId: string;
+  readonly versionStage?: string;
+  readonly versionId?: string;
+  /** Only these keys are taken from the secret (each must exist). */
+  readonly keys?: readonly string[];
+  /** Renames applied after `keys`: secret key -> variable name. */
+  readonly rename?: Readonly<Record<string, string>>;
+  /** Take the whole secret (string or binary) as this one key instead of parsing a JSON object. */
+  readonly key?: string;
+}
+
+export interface FileMapping {
+  /** The merged key whose value becomes the file. */
+  readonly fromKey: string;
+  /** File name inside the output directory. */
+  readonly path: string;
+  /** File mode; defaults to the output mode. */
+  readonly mode?: number;
+  /** Variable in app.env that points at the file. */
+  readonly envVar?: string;
+}
+
+export interface OwnerSpec {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export interface ServiceBinding {
+  readonly name: string;
+  readonly secrets: readonly string[];
+}
+
+export interface ClusterBinding {
+  readonly name: string;
+  readonly services: readonly ServiceBinding[];
+}
+
+export interface WatchSpec {
+  readonly clusters: readonly ClusterBinding[];
+  readonly intervalMs?: number;
+  readonly maxRedeploys?: number;
+}
+
+export interface ConfigFile {
+  readonly name: string;
+  readonly sources: readonly SourceSpec[];
+  readonly dotenvPath?: string;
+  readonly files: readonly FileMapping[];
+  readonly required: readonly string[];
+  readonly allowKeys: readonly string[];
+  readonly outputDir?: string;
+  readonly fileMode?: number;
+  readonly owner?: OwnerSpec;
+  readonly timeoutMs?: number;
+  readonly watch?: WatchSpec;
+}
+
+export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Output file names: flat, no dot files, no path separators. */
+export const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+export const RESERVED_FILE_NAMES = Object.freeze(['app.env', 'render.json', 'gcp-credentials.json']);
+
+/** Collects problems as `path: message`. */
+class Problems {
+  readonly list: string[] = [];
+  add(path: string, message: string): void {
+    this.list.push(`${path}: ${message}`);
+  }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkKnown(p: Problems, path: string, o: Obj, known: readonly string[]): void {
+  for (const k of Object.keys(o)) if (!known.includes(k)) p.add(`${path}.${k}`, 'unknown field');
+}
+
+function str(p: Problems, path: string, v: unknown, required: boolean): string | undefined {
+  if (v === undefined || v === null) {
+    if (required) p.add(path, 'required');
+    return undefined;
+  }
+  if (typeof v !== 'string' || v.trim() === '') {
+    p.add(path, 'must be a non-empty string');
+    return undefined;
+  }
+  return v;
+}
+
+function strList(p: Problems, path: string, v: unknown, pattern?: RegExp, what?: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    p.add(path, 'must be a list of strings');
+    return [];
+  }
+  const out: string[] = [];
+  v.forEach((item, i) => {
+    const s = str(p, `${path}[${i}]`, item, true);
+    if (s === undefined) return;
+    if (pattern && !pattern.test(s)) p.add(`${path}[${i}]`, `"${s}" is not a valid ${what}`);
+    else out.push(s);
+  });
+  return out;
+}
+
+/** Parses an octal mode (`"0440"`, `"440"` or the number 288) and refuses world access. */
+export function parseMode(v: unknown): number | string {
+  let n: number;
+  if (typeof v === 'number' && Number.isInteger(v)) n = v;
+  else if (typeof v === 'string' && /^0?[0-7]{3}$/.test(v.trim())) n = Number.parseInt(v.trim(), 8);
+  else return 'must be an octal mode such as "0440"';
+  if (n < 0 || n > 0o777) return 'must be an octal mode such as "0440"';
+  if (n & 0o007) return `mode ${n.toString(8).padStart(4, '0')} gives access to others; secrets are never world-accessible`;
+  if (!(n & 0o400)) return 'mode must let the owner read the file';
+  return n;
+}
+
+/** Parses `uid:gid` (numbers only: the init image has no user database to resolve names). */
+export function parseOwner(v: unknown): OwnerSpec | string {
+  const s = typeof v === 'number' ? `${v}:${v}` : v;
+  if (typeof s !== 'string') return 'must be "uid:gid"';
+  const m = /^\s*(\d+)(?::(\d+))?\s*$/.exec(s);
+  if (!m) return 'must be "uid:gid" with numeric ids';
+  const uid = Number(m[1]);
+  const gid = m[2] === undefined ? uid : Number(m[2]);
+  return { uid, gid };
+}
+
+function source(p: Problems, path: string, v: unknown): SourceSpec | undefined {
+  if (typeof v === 'string') {
+    if (v.trim() === '') p.add(path, 'must be a non-empty string');
+    return v.trim() === '' ? undefined : { secretId: v.trim() };
+  }
+  if (!isObj(v)) {
+    p.add(path, 'must be a secret id or an object with secretId');
+    return undefined;
+  }
+  checkKnown(p, path, v, ['secretId', 'versionStage', 'versionId', 'keys', 'rename', 'key']);
+  const secretId = str(p, `${path}.secretId`, v.secretId, true);
+  const versionStage = str(p, `${path}.versionStage`, v.versionStage, false);
+  const versionId = str(p, `${path}.versionId`, v.versionId, false);
+  if (versionStage && versionId) p.add(path, 'versionStage and versionId are exclusive');
+  const keys = v.keys === undefined ? undefined : strList(p, `${path}.keys`, v.keys);
+  let rename: Record<string, string> | undefined;
+  if (v.rename !== undefined) {
+    if (!isObj(v.rename)) p.add(`${path}.rename`, 'must be a map of secret key to variable name');
+    else {
+      rename = {};
+      for (const [from, to] of Object.entries(v.rename)) {
+        if (typeof to !== 'string' || !VARIABLE_NAME.test(to)) {
+          p.add(`${path}.rename.${from}`, 'must be a valid variable name');
+        } else rename[from] = to;
+      }
+    }
+  }
+  const key = str(p, `${path}.key`, v.key, false);
+  if (key !== undefined && !VARIABLE_NAME.test(key)) p.add(`${path}.key`, `"${key}" is not a valid variable name`);
+  if (key !== undefined && (keys !== undefined || rename !== undefined)) {
+    p.add(path, 'key takes the whole secret; keys and rename do not apply');
+  }
+  if (!secretId) return undefined;
+  return Object.freeze({
+    secretId,
+    ...(versionStage && { versionStage }),
+    ...(versionId && { versionId }),
+    ...(keys && { keys: Object.freeze(keys) }),
+    ...(rename && { rename: Object.freeze(rename) }),
+    ...(key && { key }),
+  });
+}
+
+function fileMapping(p: Problems, path: string, v: unknown): FileMapping | undefined {
+  if (!isObj(v)) {
+    p.add(path, 'must be an object with fromKey and path');
+    return undefined;
+  }
+  checkKnown(p, path, v, ['fromKey', 'path', 'mode', 'envVar']);
+  const fromKey = str(p, `${path}.fromKey`, v.fromKey, true);
+  const file = str(p, `${path}.path`, v.path, true);
+  if (file !== undefined && !FILE_NAME.test(file)) {
+    p.add(`${path}.path`, `"${file}" must be a plain file name inside the output directory`);
+  } else if (file !== undefined && RESERVED_FILE_NAMES.includes(file)) {
+    p.add(`${path}.path`, `"${file}" is reserved`);
+  }
+  let mode: number | undefined;
+  if (v.mode !== undefined) {
+    const m = parseMode(v.mode);
+    if (typeof m === 'string') p.add(`${path}.mode`, m);
+    else mode = m;
+  }
+  const envVar = str(p, `${path}.envVar`, v.envVar, false);
+  if (envVar !== undefined && !VARIABLE_NAME.test(envVar)) {
+    p.add(`${path}.envVar`, `"${envVar}" is not a valid variable name`);
+  }
+  if (!fromKey || !file) return undefined;
+  return Object.freeze({ fromKey, path: file, ...(mode !== undefined && { mode }), ...(envVar && { envVar }) });
+}
+
+function watchSpec(p: Problems, path: string, v: unknown): WatchSpec | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObj(v)) {
+    p.add(path, 'must be an object');
+    return undefined;
+  }
+  checkKnown(p, path, v, ['clusters', 'interval', 'maxRedeploys']);
+  const clusters: ClusterBinding[] = [];
+  if (v.clusters !== undefined && !Array.isArray(v.clusters)) p.add(`${path}.clusters`, 'must be a list');
+  const rawClusters = Array.isArray(v.clusters) ? v.clusters : [];
+  rawClusters.forEach((c, i) => {
+    const cp = `${path}.clusters[${i}]`;
+    if (!isObj(c)) return p.add(cp, 'must be an object with name and services');
+    checkKnown(p, cp, c, ['name', 'services']);
+    const name = str(p, `${cp}.name`, c.name, true);
+    const services: ServiceBinding[] = [];
+    if (!Array.isArray(c.services)) p.add(`${cp}.services`, 'must be a list');
+    else
+      c.services.forEach((s, j) => {
+        const sp = `${cp}.services[${j}]`;
+        if (!isObj(s)) return p.add(sp, 'must be an object with name and secrets');
+        checkKnown(p, sp, s, ['name', 'secrets']);
+        const sname = str(p, `${sp}.name`, s.name, true);
+        const secrets = strList(p, `${sp}.secrets`, s.secrets);
+        if (secrets.length === 0) p.add(`${sp}.secrets`, 'must name at least one secret');
+        if (sname) services.push(Object.freeze({ name: sname, secrets: Object.freeze(secrets) }));
+      });
+    if (name) clusters.push(Object.freeze({ name, services: Object.freeze(services) }));
+  });
+  let intervalMs: number | undefined;
+  if (v.interval !== undefined) {
+    intervalMs = typeof v.interval === 'string' ? parseDuration(v.interval) : undefined;
+    if (intervalMs === undefined || intervalMs < 1000) p.add(`${path}.interval`, 'must be a duration such as "5m"');
+  }
+  let maxRedeploys: number | undefined;
+  if (v.maxRedeploys !== undefined) {
+    if (typeof v.maxRedeploys !== 'number' || !Number.isInteger(v.maxRedeploys) || v.maxRedeploys < 1) {
+      p.add(`${path}.maxRedeploys`, 'must be a positive integer');
+    } else maxRedeploys = v.maxRedeploys;
+  }
+  return Object.freeze({
+    clusters: Object.freeze(clusters),
+    ...(intervalMs !== undefined && { intervalMs }),
+    ...(maxRedeploys !== undefined && { maxRedeploys }),
+  });
+}
+
+/** Validates a parsed YAML document; returns the config or every problem found. */
+export function validateConfig(doc: unknown): { config: ConfigFile } | { problems: string[] } {
+  const p = new Problems();
+  if (!isObj(doc)) return { problems: ['(root): must be a mapping with apiVersion, kind, metadata and spec'] };
+  checkKnown(p, '(root)', doc, ['apiVersion', 'kind', 'metadata', 'spec']);
+  if (doc.apiVersion !== CONFIG_API_VERSION) p.add('apiVersion', `must be "${CONFIG_API_VERSION}"`);
+  if (doc.kind !== CONFIG_KIND) p.add('kind', `must be "${CONFIG_KIND}"`);
+  let name = 'secrets-init';
+  if (doc.metadata !== undefined) {
+    if (!isObj(doc.metadata)) p.add('metadata', 'must be a mapping');
+    else name = str(p, 'metadata.name', doc.metadata.name, false) ?? name;
+  }
+  const spec = doc.spec;
+  if (!isObj(spec)) {
+    p.add('spec', 'required');
+    return { problems: p.list };
+  }
+  checkKnown(p, 'spec', spec, [
+    'sources',
+    'dotenv',
+    'files',
+    'required',
+    'allowKeys',
+    'output',
+    'timeout',
+    'watch',
+  ]);
+  const sources: SourceSpec[] = [];
+  if (spec.sources !== undefined && !Array.isArray(spec.sources)) p.add('spec.sources', 'must be a list');
+  if (Array.isArray(spec.sources)) {
+    spec.sources.forEach((s, i) => {
+      const out = source(p, `spec.sources[${i}]`, s);
+      if (out) sources.push(out);
+    });
+  }
+  let dotenvPath: string | undefined;
+  if (spec.dotenv !== undefined) {
+    if (!isObj(spec.dotenv)) p.add('spec.dotenv', 'must be a mapping with path');
+    else {
+      checkKnown(p, 'spec.dotenv', spec.dotenv, ['path']);
+      dotenvPath = str(p, 'spec.dotenv.path', spec.dotenv.path, true);
+    }
+  }
+  const files: FileMapping[] = [];
+  if (spec.files !== undefined && !Array.isArray(spec.files)) p.add('spec.files', 'must be a list');
+  if (Array.isArray(spec.files)) {
+    spec.files.forEach((f, i) => {
+      const out = fileMapping(p, `spec.files[${i}]`, f);
+      if (out) files.push(out);
+    });
+    const seen = new Set<string>();
+    for (const [i, f] of files.entries()) {
+      if (seen.has(f.path)) p.add(`spec.files[${i}].path`, `"${f.path}" is written twice`);
+      seen.add(f.path);
+    }
+  }
+  const required = strList(p, 'spec.required', spec.required, VARIABLE_NAME, 'variable name');
+  const allowKeys = strList(p, 'spec.allowKeys', spec.allowKeys, VARIABLE_NAME, 'variable name');
+  let outputDir: string | undefined;
+  let fileMode: number | undefined;
+  let owner: OwnerSpec | undefined;
+  if (spec.output !== undefined) {
+    if (!isObj(spec.output)) p.add('spec.output', 'must be a mapping');
+    else {
+      checkKnown(p, 'spec.output', spec.output, ['dir', 'mode', 'owner']);
+      outputDir = str(p, 'spec.output.dir', spec.output.dir, false);
+      if (spec.output.mode !== undefined) {
+        const m = parseMode(spec.output.mode);
+        if (typeof m === 'string') p.add('spec.output.mode', m);
+        else fileMode = m;
+      }
+      if (spec.output.owner !== undefined) {
+        const o = parseOwner(spec.output.owner);
+        if (typeof o === 'string') p.add('spec.output.owner', o);
+        else owner = o;
+      }
+    }
+  }
+  let timeoutMs: number | undefined;
+  if (spec.timeout !== undefined) {
+    timeoutMs = typeof spec.timeout === 'string' ? parseDuration(spec.timeout) : undefined;
+    if (timeoutMs === undefined || timeoutMs <= 0) p.add('spec.timeout', 'must be a duration such as "30s"');
+  }
+  const watch = watchSpec(p, 'spec.watch', spec.watch);
+  if (p.list.length > 0) return { problems: p.list };
+  return {
+    config: Object.freeze({
+      name,
+      sources: Object.freeze(sources),
+      ...(dotenvPath !== undefined && { dotenvPath }),
+      files: Object.freeze(files),
+      required: Object.freeze(required),
+      allowKeys: Object.freeze(allowKeys),
+      ...(outputDir !== undefined && { outputDir }),
+      ...(fileMode !== undefined && { fileMode }),
+      ...(owner !== undefined && { owner: Object.freeze(owner) }),
+      ...(timeoutMs !== undefined && { timeoutMs }),
+      ...(watch !== undefined && { watch }),
+    }),
+  };
+}

@@ -1,0 +1,52 @@
+/** Exit codes are the product contract (README "Exit codes"). */
+export const ExitCode = Object.freeze({
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  source: 3,
+  validation: 4,
+  output: 5,
+});
+
+/** Base class: every error the CLI reports carries its exit code and never a secret value. */
+export class SecretsInitError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad flags, environment or config file (exit 2). */
+export class UsageError extends SecretsInitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.usage, options);
+  }
+}
+
+/** A secret could not be read: not found, denied, throttled past retries, timeout, network (exit 3). */
+export class SourceError extends SecretsInitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.source, options);
+  }
+}
+
+/** Secret contents break a rule: key name, deny list, NUL, required key, GCP JSON (exit 4). */
+export class ValidationError extends SecretsInitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.validation, options);
+  }
+}
+
+/** The output directory could not be written (exit 5). */
+export class OutputError extends SecretsInitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, ExitCode.output, options);
+  }
+}
+
+/** The exit code for any thrown value: ours carry one, anything else is an internal failure (1). */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof SecretsInitError ? err.exitCode : ExitCode.failure;
+}

@@ -1,0 +1,169 @@
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * A loopback HTTP proxy in front of moto that counts AWS calls on the wire (by `X-Amz-Target`, e.g.
+ * `BatchGetSecretValue`) and can inject faults per call kind. Tests point `AWS_ENDPOINT_URL` at it.
+ */
+
+export type FaultKind =
+  | 'throttle' // 400 ThrottlingException, JSON shape of the real service
+  | 'tooManyRequests' // 400 TooManyRequestsException
+  | 'accessDenied' // 400 AccessDeniedException
+  | 'http500'
+  | 'http503'
+  | 'reset' // destroy the connection without answering
+  | 'stall' // never answer
+  | 'truncate'; // forward, then cut the body short
+
+export interface FaultRule {
+  /** Action name (`UpdateService`) or '*' for every call. */
+  readonly action: string;
+  readonly kind: FaultKind;
+  /** Fault only the first N matching calls (default: always). */
+  readonly times?: number;
+  /** Only when the request body contains this text (e.g. a service name). */
+  readonly bodyIncludes?: string;
+}
+
+export interface AwsProxy {
+  readonly endpoint: string;
+  /** Calls seen per action, faulted ones included. */
+  counts(): Record<string, number>;
+  count(action: string): number;
+  /** Request bodies seen per action (JSON protocol bodies hold ids, never secret values we seeded, except PutSecretValue). */
+  bodies(action: string): string[];
+  resetCounts(): void;
+  addFault(rule: FaultRule): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+const errorShape = (type: string, message: string) => JSON.stringify({ __type: type, message });
+
+export async function startAwsProxy(target: string): Promise<AwsProxy> {
+  const upstream = new URL(target);
+  const counts = new Map<string, number>();
+  const bodies = new Map<string, string[]>();
+  let rules: { rule: FaultRule; used: number }[] = [];
+  const sockets = new Set<Socket>();
+
+  const actionOf = (req: IncomingMessage): string => {
+    const t = req.headers['x-amz-target'];
+    if (typeof t === 'string') return t.split('.').pop() ?? t;
+    return `${req.method} ${req.url?.split('?')[0]}`;
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const action = actionOf(req);
+      counts.set(action, (counts.get(action) ?? 0) + 1);
+      const list = bodies.get(action) ?? [];
+      list.push(body.toString('utf8'));
+      bodies.set(action, list);
+      const hit = rules.find(
+        (r) =>
+          (r.rule.action === '*' || r.rule.action === action) &&
+          (r.rule.times === undefined || r.used < r.rule.times) &&
+          (r.rule.bodyIncludes === undefined || body.includes(r.rule.bodyIncludes)),
+      );
+      if (hit) {
+        hit.used++;
+        return fault(hit.rule.kind, req, res, body);
+      }
+      forward(req, res, body, false);
+    });
+  };
+
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, truncate: boolean) => {
+    const headers = { ...req.headers, host: upstream.host };
+    const up = request(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+      (upRes) => {
+        const parts: Buffer[] = [];
+        upRes.on('data', (c: Buffer) => parts.push(c));
+        upRes.on('end', () => {
+          const payload = Buffer.concat(parts);
+          const outHeaders = { ...upRes.headers };
+          delete outHeaders['transfer-encoding'];
+          if (truncate) {
+            outHeaders['content-length'] = String(payload.length);
+            res.writeHead(upRes.statusCode ?? 502, outHeaders);
+            res.write(payload.subarray(0, Math.max(1, Math.floor(payload.length / 2))));
+            res.socket?.destroy();
+            return;
+          }
+          outHeaders['content-length'] = String(payload.length);
+          res.writeHead(upRes.statusCode ?? 502, outHeaders);
+          res.end(payload);
+        });
+      },
+    );
+    up.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
+    up.end(body);
+  };
+
+  const fault = (kind: FaultKind, req: IncomingMessage, res: ServerResponse, body: Buffer) => {
+    const json = (status: number, payload: string) => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'proxy-fault' });
+      res.end(payload);
+    };
+    switch (kind) {
+      case 'throttle':
+        return json(400, errorShape('ThrottlingException', 'Rate exceeded'));
+      case 'tooManyRequests':
+        return json(400, errorShape('TooManyRequestsException', 'Rate exceeded'));
+      case 'accessDenied':
+        return json(
+          400,
+          errorShape('AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/x is not authorized'),
+        );
+      case 'http500':
+        return json(500, errorShape('InternalServiceError', 'internal error'));
+      case 'http503':
+        return json(503, errorShape('ServiceUnavailableException', 'unavailable'));
+      case 'reset':
+        return req.socket.destroy();
+      case 'stall':
+        return; // hold the socket open, answer nothing
+      case 'truncate':
+        return forward(req, res, body, true);
+    }
+  };
+
+  const server: Server = createServer(handle);
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    counts: () => Object.fromEntries(counts),
+    count: (action) => counts.get(action) ?? 0,
+    bodies: (action) => [...(bodies.get(action) ?? [])],
+    resetCounts: () => {
+      counts.clear();
+      bodies.clear();
+    },
+    addFault: (rule) => {
+      rules.push({ rule, used: 0 });
+    },
+    clearFaults: () => {
+      rules = [];
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
