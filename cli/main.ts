@@ -1,4 +1,4 @@
-import { exitCodeOf, SecretsInitError } from '../shared/errors.ts';
+import { errorLine, exitCodeOf } from '../shared/errors.ts';
 import type { CliIo, Command } from './io.ts';
 
 /** Subcommands, loaded lazily so `render` (the init container's start-up path) does not load the ECS client. */
@@ -60,11 +60,4 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr.write(`secrets-init ${name}: ${errorLine(err)}\n`);
     return exitCodeOf(err);
   }
-}
-
-/** One line: our errors carry a safe message; anything else is reported by class only (it may hold data). */
-export function errorLine(err: unknown): string {
-  if (err instanceof SecretsInitError) return err.message.replace(/\s*\n\s*/g, ' ');
-  const name = err instanceof Error ? err.name : typeof err;
-  return `internal error (${name}); rerun with LOG_LEVEL=debug and report it`;
 }

@@ -122,7 +122,8 @@ export function parseMode(v: unknown): number | string {
   else if (typeof v === 'string' && /^0?[0-7]{3}$/.test(v.trim())) n = Number.parseInt(v.trim(), 8);
   else return 'must be an octal mode such as "0440"';
   if (n < 0 || n > 0o777) return 'must be an octal mode such as "0440"';
-  if (n & 0o007) return `mode ${n.toString(8).padStart(4, '0')} gives access to others; secrets are never world-accessible`;
+  if (n & 0o007)
+    return `mode ${n.toString(8).padStart(4, '0')} gives access to others; secrets are never world-accessible`;
   if (!(n & 0o400)) return 'mode must let the owner read the file';
   return n;
 }
@@ -220,7 +221,10 @@ function watchSpec(p: Problems, path: string, v: unknown): WatchSpec | undefined
   const rawClusters = Array.isArray(v.clusters) ? v.clusters : [];
   rawClusters.forEach((c, i) => {
     const cp = `${path}.clusters[${i}]`;
-    if (!isObj(c)) return p.add(cp, 'must be an object with name and services');
+    if (!isObj(c)) {
+      p.add(cp, 'must be an object with name and services');
+      return;
+    }
     checkKnown(p, cp, c, ['name', 'services']);
     const name = str(p, `${cp}.name`, c.name, true);
     const services: ServiceBinding[] = [];
@@ -228,7 +232,10 @@ function watchSpec(p: Problems, path: string, v: unknown): WatchSpec | undefined
     else
       c.services.forEach((s, j) => {
         const sp = `${cp}.services[${j}]`;
-        if (!isObj(s)) return p.add(sp, 'must be an object with name and secrets');
+        if (!isObj(s)) {
+          p.add(sp, 'must be an object with name and secrets');
+          return;
+        }
         checkKnown(p, sp, s, ['name', 'secrets']);
         const sname = str(p, `${sp}.name`, s.name, true);
         const secrets = strList(p, `${sp}.secrets`, s.secrets);
@@ -272,16 +279,7 @@ export function validateConfig(doc: unknown): { config: ConfigFile } | { problem
     p.add('spec', 'required');
     return { problems: p.list };
   }
-  checkKnown(p, 'spec', spec, [
-    'sources',
-    'dotenv',
-    'files',
-    'required',
-    'allowKeys',
-    'output',
-    'timeout',
-    'watch',
-  ]);
+  checkKnown(p, 'spec', spec, ['sources', 'dotenv', 'files', 'required', 'allowKeys', 'output', 'timeout', 'watch']);
   const sources: SourceSpec[] = [];
   if (spec.sources !== undefined && !Array.isArray(spec.sources)) p.add('spec.sources', 'must be a list');
   if (Array.isArray(spec.sources)) {

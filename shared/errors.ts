@@ -50,3 +50,10 @@ export class OutputError extends SecretsInitError {
 export function exitCodeOf(err: unknown): number {
   return err instanceof SecretsInitError ? err.exitCode : ExitCode.failure;
 }
+
+/** One line for stderr: our errors carry a safe message; anything else is named by class only (it may hold data). */
+export function errorLine(err: unknown): string {
+  if (err instanceof SecretsInitError) return err.message.replace(/\s*\n\s*/g, ' ');
+  const name = err instanceof Error ? err.name : typeof err;
+  return `internal error (${name}); rerun with LOG_LEVEL=debug and report it`;
+}

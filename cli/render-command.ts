@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { type RenderDeps, render } from '../init/render.ts';
+import { type RenderFlags, type RenderSettings, resolveRenderSettings } from '../init/render-settings.ts';
+import { loadConfigFile } from '../shared/config-file.ts';
+import { UsageError } from '../shared/errors.ts';
+import { createLogger } from '../shared/logger.ts';
+import type { CliIo, Command } from './io.ts';
+
+export const RENDER_USAGE = `Usage: secrets-init render [OPTIONS]
+
+Renders secrets into SECRETS_DIR (app.env, gcp-credentials.json, mapped files, render.json) and exits.
+Flags override environment variables, which override the config file.
+
+Options (environment variable in brackets):
+  --app-env local|production   [APP_ENV]            required; local reads only the dotenv file, no AWS call
+  --secret-name IDS            [SECRET_NAME]        secret names/ARNs, comma-separated, merged in order, later wins
+  --dotenv PATH                [DOTENV_PATH]        dotenv file (default .env; optional in production)
+  --output-dir DIR             [SECRETS_DIR]        output directory (default /run/secrets)
+  --required KEYS              [SECRETS_REQUIRED]   comma-separated keys that must be present and non-empty
+  --mode MODE                  [SECRETS_FILE_MODE]  file mode, never world-accessible (default 0440)
+  --owner UID:GID              [SECRETS_FILE_OWNER] chown the files (numeric ids)
+  --timeout DURATION           [SECRETS_TIMEOUT]    deadline for the whole render (default 30s)
+  --config FILE                [SECRETS_CONFIG]     YAML config (sources, pins, renames, file mappings)
+  --log-level LEVEL            [LOG_LEVEL]          pino level (default info)
+  --watch                                           local development: re-render when the dotenv file changes
+  -h, --help
+
+Also read: AWS_REGION (required in production), AWS_ENDPOINT_URL[_SECRETS_MANAGER], the SDK's credential chain.
+Exit codes: 0 rendered, 2 usage/config, 3 source, 4 secret contents, 5 output.
+`;
+
+const OPTIONS = {
+  'app-env': { type: 'string' },
+  'secret-name': { type: 'string' },
+  dotenv: { type: 'string' },
+  'output-dir': { type: 'string' },
+  'secrets-dir': { type: 'string' },
+  required: { type: 'string' },
+  mode: { type: 'string' },
+  owner: { type: 'string' },
+  timeout: { type: 'string' },
+  config: { type: 'string' },
+  'log-level': { type: 'string' },
+  watch: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const renderCommand: Command = async (args, io) => {
+  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+  try {
+    ({ values } = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; see "secrets-init render --help"`);
+  }
+  if (values.help) {
+    io.stdout.write(RENDER_USAGE);
+    return 0;
+  }
+  const configPath = values.config ?? io.env.SECRETS_CONFIG;
+  const config = configPath ? await loadConfigFile(configPath) : undefined;
+  const flags: RenderFlags = {
+    ...(values['app-env'] !== undefined && { appEnv: values['app-env'] }),
+    ...(values['secret-name'] !== undefined && { secretName: values['secret-name'] }),
+    ...(values.dotenv !== undefined && { dotenv: values.dotenv }),
+    ...((values['output-dir'] ?? values['secrets-dir']) !== undefined && {
+      outputDir: values['output-dir'] ?? values['secrets-dir'],
+    }),
+    ...(values.required !== undefined && { required: values.required }),
+    ...(values.mode !== undefined && { mode: values.mode }),
+    ...(values.owner !== undefined && { owner: values.owner }),
+    ...(values.timeout !== undefined && { timeout: values.timeout }),
+    ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
+  };
+  const settings = resolveRenderSettings(flags, io.env, config, io.cwd);
+  const deps = renderDeps(settings, io);
+  if (values.watch) {
+    const { watchDotenv } = await import('../init/render-watch.ts');
+    return watchDotenv(settings, deps, io.shutdown);
+  }
+  await render(settings, deps, io.shutdown);
+  return 0;
+};
+
+/** The real adapters. The Secrets Manager client is created only when a production render asks for it. */
+export function renderDeps(settings: RenderSettings, io: CliIo): RenderDeps {
+  const logger = createLogger(settings.logLevel, io.stdout);
+  return {
+    logger,
+    now: () => new Date(),
+    readFile: (path) => readFile(path),
+    fetchSecrets: async (s, signal) => {
+      const [{ createSecretsManagerClient }, { fetchSecrets }] = await Promise.all([
+        import('../shared/aws-clients.ts'),
+        import('../init/secrets-manager-source.ts'),
+      ]);
+      const client = createSecretsManagerClient({
+        region: s.region!,
+        requestTimeoutMs: Math.min(10_000, s.timeoutMs),
+      });
+      try {
+        return await fetchSecrets(s.sources, client, signal, logger);
+      } finally {
+        client.destroy();
+      }
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * Variables a secret may not set unless the config allows them by name (`spec.allowKeys`): each changes how
+ * a shell, the dynamic linker or a runtime behaves, so a bad or hostile secret could run code in the app.
+ * SECRETS_* names used by the entrypoint are here so a secret cannot switch its checks off.
+ */
+const EXACT = new Set([
+  'PATH',
+  'IFS',
+  'ENV',
+  'BASH_ENV',
+  'SHELLOPTS',
+  'BASHOPTS',
+  'PS1',
+  'PS2',
+  'PS3',
+  'PS4',
+  'PROMPT_COMMAND',
+  'CDPATH',
+  'GLOBIGNORE',
+  'HOME',
+  'PWD',
+  'OLDPWD',
+  'SHELL',
+  'HOSTALIASES',
+  'NODE_OPTIONS',
+  'NODE_PATH',
+  'NODE_EXTRA_CA_CERTS',
+  'NODE_TLS_REJECT_UNAUTHORIZED',
+  'PYTHONPATH',
+  'PYTHONHOME',
+  'PYTHONSTARTUP',
+  'PYTHONINSPECT',
+  'PERL5OPT',
+  'PERL5LIB',
+  'PERLLIB',
+  'RUBYOPT',
+  'RUBYLIB',
+  'JAVA_TOOL_OPTIONS',
+  '_JAVA_OPTIONS',
+  'JDK_JAVA_OPTIONS',
+  'GCONV_PATH',
+  'MALLOC_CHECK_',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'SECRETS_DIR',
+  'SECRETS_REQUIRED',
+  'SECRETS_OPTIONAL',
+]);
+const PREFIXES = ['LD_', 'DYLD_', 'BASH_FUNC_'];
+
+export function isDenied(name: string): boolean {
+  return EXACT.has(name) || PREFIXES.some((p) => name.startsWith(p));
+}

@@ -1,0 +1,61 @@
+import type { SourceSpec } from '../shared/config.ts';
+import type { Layer, SecretValue } from './secret-value.ts';
+
+/** What a source returned for one secret (no AWS types: the adapter maps them). */
+export interface SecretPayload {
+  readonly spec: SourceSpec;
+  readonly secretString?: string;
+  readonly secretBinary?: Uint8Array;
+}
+
+/**
+ * Turns one secret into a layer of keys: a JSON object of scalars (nested values kept for file mappings),
+ * or the whole secret under `spec.key`. Problems name the secret and keys, never a value.
+ */
+export function parsePayload(p: SecretPayload): { layer: Layer; problems: string[] } {
+  const origin = `secret "${p.spec.secretId}"`;
+  const entries = new Map<string, SecretValue>();
+  const problems: string[] = [];
+  const layer = { origin, entries };
+  if (p.spec.key !== undefined) {
+    if (p.secretBinary !== undefined) entries.set(p.spec.key, { kind: 'binary', bytes: p.secretBinary });
+    else entries.set(p.spec.key, { kind: 'text', text: p.secretString ?? '' });
+    return { layer, problems };
+  }
+  if (p.secretBinary !== undefined && p.secretString === undefined) {
+    problems.push(`${origin} holds SecretBinary; take it with "key" and map it to a file`);
+    return { layer, problems };
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(p.secretString ?? '');
+  } catch {
+    // JSON.parse messages quote the input: never pass them on.
+    problems.push(`${origin} is not JSON (expected an object of key/value pairs)`);
+    return { layer, problems };
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    problems.push(`${origin} is not a JSON object (got ${Array.isArray(doc) ? 'an array' : typeof doc})`);
+    return { layer, problems };
+  }
+  const obj = doc as Record<string, unknown>;
+  let keys = Object.keys(obj);
+  if (p.spec.keys) {
+    for (const k of p.spec.keys) if (!Object.hasOwn(obj, k)) problems.push(`${origin} has no key "${k}"`);
+    keys = p.spec.keys.filter((k) => Object.hasOwn(obj, k));
+  }
+  for (const k of keys) {
+    const v = obj[k];
+    const name = p.spec.rename?.[k] ?? k;
+    if (typeof v === 'string') entries.set(name, { kind: 'text', text: v });
+    else if (typeof v === 'number' || typeof v === 'boolean') entries.set(name, { kind: 'text', text: String(v) });
+    else if (typeof v === 'object' && v !== null) entries.set(name, { kind: 'json', json: v });
+    else problems.push(`key "${k}" in ${origin} is null`);
+  }
+  if (p.spec.rename) {
+    for (const from of Object.keys(p.spec.rename)) {
+      if (!keys.includes(from)) problems.push(`${origin}: rename of missing key "${from}"`);
+    }
+  }
+  return { layer, problems };
+}

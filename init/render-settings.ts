@@ -1,0 +1,143 @@
+import { isAbsolute, resolve } from 'node:path';
+import {
+  type ConfigFile,
+  type FileMapping,
+  type OwnerSpec,
+  parseMode,
+  parseOwner,
+  type SourceSpec,
+  VARIABLE_NAME,
+} from '../shared/config.ts';
+import { parseDuration } from '../shared/duration.ts';
+import { UsageError } from '../shared/errors.ts';
+import { LOG_LEVELS } from '../shared/logger.ts';
+
+export const DEFAULT_SECRETS_DIR = '/run/secrets';
+export const DEFAULT_DOTENV = '.env';
+export const DEFAULT_FILE_MODE = 0o440;
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** Flags of `render`, already parsed; each overrides its environment variable. */
+export interface RenderFlags {
+  readonly appEnv?: string;
+  readonly secretName?: string;
+  readonly dotenv?: string;
+  readonly outputDir?: string;
+  readonly required?: string;
+  readonly mode?: string;
+  readonly owner?: string;
+  readonly timeout?: string;
+  readonly logLevel?: string;
+}
+
+/** Everything render needs, resolved once (flags > environment > config > defaults) and frozen. */
+export interface RenderSettings {
+  readonly appEnv: 'local' | 'production';
+  readonly region?: string;
+  readonly sources: readonly SourceSpec[];
+  readonly dotenvPath: string;
+  /** A dotenv path named explicitly must exist; the default `.env` is optional in production. */
+  readonly dotenvExplicit: boolean;
+  readonly outputDir: string;
+  readonly fileMode: number;
+  readonly owner?: OwnerSpec;
+  readonly files: readonly FileMapping[];
+  readonly required: readonly string[];
+  readonly allowKeys: readonly string[];
+  readonly timeoutMs: number;
+  readonly logLevel: string;
+  /** render --watch: poll the dotenv file instead of relying on change events (SECRETS_WATCH_POLL=true). */
+  readonly watchPolling: boolean;
+}
+
+const list = (s: string | undefined): string[] =>
+  (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+
+/** Pure: no file system, no process.env. Every problem found is reported in one UsageError. */
+export function resolveRenderSettings(
+  flags: RenderFlags,
+  env: Readonly<Record<string, string | undefined>>,
+  config: ConfigFile | undefined,
+  cwd: string,
+): RenderSettings {
+  const problems: string[] = [];
+  const pick = (flag: string | undefined, envName: string) => {
+    const v = flag ?? env[envName];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+
+  const appEnv = pick(flags.appEnv, 'APP_ENV');
+  if (appEnv === undefined) problems.push('APP_ENV is required: "local" (dotenv only) or "production"');
+  else if (appEnv !== 'local' && appEnv !== 'production') {
+    problems.push(`APP_ENV must be "local" or "production", not "${appEnv}"`);
+  }
+  const region = pick(undefined, 'AWS_REGION');
+
+  const secretName = pick(flags.secretName, 'SECRET_NAME');
+  const sources: SourceSpec[] = secretName
+    ? list(secretName).map((secretId) => ({ secretId }))
+    : [...(config?.sources ?? [])];
+  if (appEnv === 'production') {
+    if (!region) problems.push('AWS_REGION is required when APP_ENV=production');
+    if (sources.length === 0)
+      problems.push('SECRET_NAME (or spec.sources in the config) is required when APP_ENV=production');
+  }
+
+  const dotenvFlag = pick(flags.dotenv, 'DOTENV_PATH');
+  const dotenv = dotenvFlag ?? config?.dotenvPath ?? DEFAULT_DOTENV;
+
+  const dir = pick(flags.outputDir, 'SECRETS_DIR') ?? config?.outputDir ?? DEFAULT_SECRETS_DIR;
+  const outputDir = isAbsolute(dir) ? resolve(dir) : resolve(cwd, dir);
+
+  let fileMode = config?.fileMode ?? DEFAULT_FILE_MODE;
+  const modeText = pick(flags.mode, 'SECRETS_FILE_MODE');
+  if (modeText !== undefined) {
+    const m = parseMode(modeText);
+    if (typeof m === 'string') problems.push(`SECRETS_FILE_MODE: ${m}`);
+    else fileMode = m;
+  }
+  let owner = config?.owner;
+  const ownerText = pick(flags.owner, 'SECRETS_FILE_OWNER');
+  if (ownerText !== undefined) {
+    const o = parseOwner(ownerText);
+    if (typeof o === 'string') problems.push(`SECRETS_FILE_OWNER: ${o}`);
+    else owner = o;
+  }
+
+  const requiredText = pick(flags.required, 'SECRETS_REQUIRED');
+  const required = requiredText !== undefined ? list(requiredText) : [...(config?.required ?? [])];
+  for (const r of required)
+    if (!VARIABLE_NAME.test(r)) problems.push(`SECRETS_REQUIRED: "${r}" is not a valid variable name`);
+
+  let timeoutMs = config?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutText = pick(flags.timeout, 'SECRETS_TIMEOUT');
+  if (timeoutText !== undefined) {
+    const t = parseDuration(timeoutText);
+    if (t === undefined || t <= 0) problems.push(`SECRETS_TIMEOUT: "${timeoutText}" is not a duration such as "30s"`);
+    else timeoutMs = t;
+  }
+
+  const logLevel = pick(flags.logLevel, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  return Object.freeze({
+    appEnv: appEnv as 'local' | 'production',
+    ...(region && { region }),
+    sources: Object.freeze(sources),
+    dotenvPath: resolve(cwd, dotenv),
+    dotenvExplicit: dotenvFlag !== undefined || config?.dotenvPath !== undefined,
+    outputDir,
+    fileMode,
+    ...(owner && { owner }),
+    files: config?.files ?? [],
+    required: Object.freeze(required),
+    allowKeys: config?.allowKeys ?? [],
+    timeoutMs,
+    logLevel,
+    watchPolling: env.SECRETS_WATCH_POLL === 'true',
+  });
+}

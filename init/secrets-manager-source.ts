@@ -1,0 +1,168 @@
+import {
+  BatchGetSecretValueCommand,
+  GetSecretValueCommand,
+  type SecretsManagerClient,
+  type SecretValueEntry,
+} from '@aws-sdk/client-secrets-manager';
+import { awsErrorName, describeAwsError, isAccessDenied } from '../shared/aws-error.ts';
+import type { SourceSpec } from '../shared/config.ts';
+import { SourceError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { runBounded } from '../shared/run-bounded.ts';
+import type { SecretPayload } from './payload.ts';
+
+/** The only SDK surface render uses. */
+export type SecretsPort = Pick<SecretsManagerClient, 'send'>;
+
+/** BatchGetSecretValue takes at most 20 ids (moto does not enforce it; we do). */
+export const BATCH_LIMIT = 20;
+const CONCURRENCY = 4;
+
+export interface FetchedSecret extends SecretPayload {
+  readonly arn?: string;
+  readonly name?: string;
+  readonly versionId?: string;
+  readonly versionStages: readonly string[];
+}
+
+interface Ctx {
+  readonly client: SecretsPort;
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+}
+
+/**
+ * Reads every source: unpinned ones with BatchGetSecretValue in chunks of 20 (its per-secret Errors[] are
+ * failures), pinned ones (versionStage/versionId) with GetSecretValue. If BatchGet is denied the same ids are
+ * read one by one with GetSecretValue. Every failure is collected and reported together (exit 3).
+ */
+export async function fetchSecrets(
+  specs: readonly SourceSpec[],
+  client: SecretsPort,
+  signal: AbortSignal,
+  logger: Logger,
+): Promise<FetchedSecret[]> {
+  const ctx: Ctx = { client, signal, logger };
+  const failures = new Map<string, string>();
+  const byId = new Map<string, SecretValueEntry>();
+
+  const pinned = specs.filter((s) => s.versionId !== undefined || s.versionStage !== undefined);
+  const unpinned = [...new Set(specs.filter((s) => !pinned.includes(s)).map((s) => s.secretId))];
+  const chunks: string[][] = [];
+  for (let i = 0; i < unpinned.length; i += BATCH_LIMIT) chunks.push(unpinned.slice(i, i + BATCH_LIMIT));
+
+  let batchDenied = false;
+  const single = async (id: string, stage?: string, versionId?: string) => {
+    try {
+      const out = await ctx.client.send(
+        new GetSecretValueCommand({
+          SecretId: id,
+          // Name the stage even for AWSCURRENT: a bare call may return a stale version on some emulators.
+          ...(versionId ? { VersionId: versionId } : { VersionStage: stage ?? 'AWSCURRENT' }),
+        }),
+        { abortSignal: ctx.signal },
+      );
+      return out as SecretValueEntry;
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      failures.set(id, describeSecretError(err));
+      return undefined;
+    }
+  };
+
+  const batch = async (ids: string[]) => {
+    if (!batchDenied) {
+      try {
+        let nextToken: string | undefined;
+        const got: SecretValueEntry[] = [];
+        do {
+          const out = await ctx.client.send(
+            new BatchGetSecretValueCommand({ SecretIdList: ids, ...(nextToken && { NextToken: nextToken }) }),
+            { abortSignal: ctx.signal },
+          );
+          got.push(...(out.SecretValues ?? []));
+          for (const e of out.Errors ?? []) {
+            failures.set(e.SecretId ?? '(unknown)', secretErrorText(e.ErrorCode ?? 'Error'));
+          }
+          nextToken = out.NextToken;
+        } while (nextToken);
+        for (const id of ids) {
+          const hit = got.find((v) => matches(id, v));
+          if (hit) byId.set(id, hit);
+          else if (!failures.has(id)) failures.set(id, 'not returned by BatchGetSecretValue');
+        }
+        return;
+      } catch (err) {
+        if (ctx.signal.aborted || !isAccessDenied(err)) {
+          if (ctx.signal.aborted) throw err;
+          for (const id of ids) failures.set(id, describeSecretError(err));
+          return;
+        }
+        if (!batchDenied) {
+          batchDenied = true;
+          ctx.logger.warn(
+            { event: 'batch.denied', error: describeAwsError(err) },
+            'BatchGetSecretValue denied; falling back to GetSecretValue per secret',
+          );
+        }
+      }
+    }
+    for (const id of ids) {
+      const v = await single(id);
+      if (v) byId.set(id, v);
+    }
+  };
+
+  const pinnedResults = new Map<SourceSpec, SecretValueEntry>();
+  const jobs: (() => Promise<void>)[] = [
+    ...chunks.map((ids) => () => batch(ids)),
+    ...pinned.map((s) => async () => {
+      const v = await single(s.secretId, s.versionStage, s.versionId);
+      if (v) pinnedResults.set(s, v);
+    }),
+  ];
+  try {
+    await runBounded(jobs, CONCURRENCY);
+  } catch (err) {
+    if (ctx.signal.aborted) throw new SourceError(`reading secrets: ${abortReason(ctx.signal)}`, { cause: err });
+    throw err;
+  }
+  if (failures.size > 0) {
+    const list = [...failures].map(([id, why]) => `"${id}": ${why}`).join('; ');
+    throw new SourceError(`reading secrets failed: ${list}`);
+  }
+  return specs.map((spec) => {
+    const v = pinnedResults.get(spec) ?? byId.get(spec.secretId)!;
+    return {
+      spec,
+      ...(v.ARN && { arn: v.ARN }),
+      ...(v.Name && { name: v.Name }),
+      ...(v.VersionId && { versionId: v.VersionId }),
+      versionStages: v.VersionStages ?? [],
+      ...(v.SecretString !== undefined && { secretString: v.SecretString }),
+      ...(v.SecretBinary !== undefined && { secretBinary: v.SecretBinary }),
+    };
+  });
+}
+
+/** A requested id matches a returned secret by name, full ARN, or partial ARN (without the 6-char suffix). */
+function matches(id: string, v: SecretValueEntry): boolean {
+  if (id === v.Name || id === v.ARN) return true;
+  return id.startsWith('arn:') && v.ARN?.startsWith(`${id}-`) === true && v.ARN.length === id.length + 7;
+}
+
+function describeSecretError(err: unknown): string {
+  return secretErrorText(awsErrorName(err) ?? '', describeAwsError(err));
+}
+
+function secretErrorText(code: string, fallback = code): string {
+  if (code === 'ResourceNotFoundException') return 'ResourceNotFoundException (no such secret or version)';
+  if (code === 'InvalidRequestException') return 'InvalidRequestException (secret deleted or scheduled for deletion?)';
+  if (code === 'DecryptionFailure') return 'DecryptionFailure (kms:Decrypt denied or key disabled)';
+  return fallback;
+}
+
+function abortReason(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  return typeof r === 'string' ? r : r instanceof Error && r.message ? r.message : 'aborted';
+}
