@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { fingerprint } from '../../watcher/fingerprint.ts';
+import { parseSecretsTag } from '../../watcher/tags.ts';
+
+const A = { arn: 'arn:aws:secretsmanager:us-east-1:1:secret:a-AAAAAA', currentVersionId: 'v-a1' };
+const B = { arn: 'arn:aws:secretsmanager:us-east-1:1:secret:b-BBBBBB', currentVersionId: 'v-b1' };
+const C = { arn: 'arn:aws:secretsmanager:us-east-1:1:secret:c-CCCCCC', currentVersionId: 'v-c1' };
+
+describe('fingerprint', () => {
+  it('is "v1:" and a sha256 hex digest, short enough for an ECS tag value', () => {
+    const fp = fingerprint([A, B]);
+    assert.match(fp, /^v1:[0-9a-f]{64}$/);
+    assert.ok(fp.length <= 256);
+  });
+
+  it('is the same whatever the order of the versions (determinism)', () => {
+    assert.equal(fingerprint([A, B, C]), fingerprint([C, A, B]));
+    assert.equal(fingerprint([A, B, C]), fingerprint([B, C, A]));
+  });
+
+  it('ignores duplicates (a secret bound twice, by name and by ARN, resolves to one ARN)', () => {
+    assert.equal(fingerprint([A, B, A]), fingerprint([A, B]));
+  });
+
+  it('changes when any one version changes', () => {
+    const base = fingerprint([A, B, C]);
+    assert.notEqual(fingerprint([A, { ...B, currentVersionId: 'v-b2' }, C]), base);
+    assert.notEqual(fingerprint([A, B]), base);
+  });
+
+  it('is a function of the set of versions only (property)', () => {
+    const version = fc.record({
+      arn: fc.stringMatching(/^arn:aws:secretsmanager:us-east-1:1:secret:[a-z]{1,8}-[A-Za-z]{6}$/),
+      currentVersionId: fc.uuid(),
+    });
+    fc.assert(
+      fc.property(fc.array(version, { maxLength: 12 }), fc.nat(), (versions, seed) => {
+        const shuffled = [...versions, ...versions.slice(0, seed % (versions.length + 1))];
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          const j = (seed * (i + 7)) % (i + 1);
+          [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+        }
+        assert.equal(fingerprint(shuffled), fingerprint(versions));
+      }),
+    );
+  });
+});
+
+describe('parseSecretsTag', () => {
+  for (const [value, expected] of [
+    ['a,b', ['a', 'b']],
+    [' a , b ,', ['a', 'b']],
+    ['a b', ['a', 'b']],
+    ['short-cut/prod/app', ['short-cut/prod/app']],
+    ['a,a', ['a']],
+    ['', []],
+  ] as const) {
+    it(`reads ${JSON.stringify(value)} as ${JSON.stringify(expected)}`, () => {
+      assert.deepEqual(parseSecretsTag(value), expected);
+    });
+  }
+});

@@ -1,0 +1,81 @@
+import { byCodeUnit, fingerprint } from './fingerprint.ts';
+import type { Binding, Decision, Failure, Observation, SecretVersion, ServiceState } from './model.ts';
+import { FINGERPRINT_TAG } from './tags.ts';
+
+/** A binding and what DescribeServices said about its service. */
+export interface Target {
+  readonly binding: Binding;
+  readonly service: Observation<ServiceState>;
+}
+
+export interface DecideInput {
+  readonly targets: readonly Target[];
+  /** Every secret id named by a target, as read this pass. */
+  readonly secrets: ReadonlyMap<string, Observation<SecretVersion>>;
+  /** Redeploys allowed this pass; the rest are skipped with reason `cap` and stay due. */
+  readonly maxRedeploys: number;
+}
+
+export interface DecideOutput {
+  /** One per service that could be fully read, sorted by cluster then service. */
+  readonly decisions: readonly Decision[];
+  /** One per unreadable service, or per (service, secret) pair that could not be read. */
+  readonly failures: readonly Failure[];
+}
+
+/**
+ * The pure core: bindings + current secret versions + service tags -> decisions. No client call, no clock.
+ * A service with any unreadable input gets failures and no decision: a fingerprint over part of its secrets
+ * would be wrong both ways (a needless redeploy now, a missed one later).
+ */
+export function decide(input: DecideInput): DecideOutput {
+  const failures: Failure[] = [];
+  const due: Omit<Decision, 'decision' | 'reason'>[] = [];
+  const found: Decision[] = [];
+  const targets = [...input.targets].sort((a, b) => byService(a.binding, b.binding));
+  for (const { binding, service } of targets) {
+    const { cluster } = binding;
+    if (!service.ok) {
+      failures.push({ cluster, service: binding.service, secretId: null, stage: 'service', error: service.error });
+      continue;
+    }
+    const svc = service.value;
+    if (svc.status !== 'ACTIVE') {
+      const error = `service is ${svc.status || 'not active'}`;
+      failures.push({ cluster, service: svc.name, secretId: null, stage: 'service', error });
+      continue;
+    }
+    const secretIds = [...new Set(binding.secretIds)].sort(byCodeUnit);
+    const versions: SecretVersion[] = [];
+    for (const secretId of secretIds) {
+      const s = input.secrets.get(secretId) ?? { ok: false, error: 'not read' };
+      if (s.ok) versions.push(s.value);
+      else failures.push({ cluster, service: svc.name, secretId, stage: 'secret', error: s.error });
+    }
+    if (versions.length !== secretIds.length || secretIds.length === 0) {
+      if (secretIds.length === 0) {
+        failures.push({ cluster, service: svc.name, secretId: null, stage: 'service', error: 'binds no secret' });
+      }
+      continue;
+    }
+    const newFingerprint = fingerprint(versions);
+    const oldFingerprint = svc.tags[FINGERPRINT_TAG] ?? null;
+    const base = { cluster, service: svc.name, serviceArn: svc.arn, oldFingerprint, newFingerprint, secretIds };
+    if (oldFingerprint === null) found.push({ ...base, decision: 'record', reason: 'no-fingerprint' });
+    else if (oldFingerprint === newFingerprint) found.push({ ...base, decision: 'skip', reason: 'unchanged' });
+    else due.push(base);
+  }
+  // The cap goes to the first due services in sorted order. The others are not tagged, so they are still due next
+  // pass: a storm drains at `maxRedeploys` per pass instead of rolling the whole fleet at once.
+  due.sort(byService);
+  const capped: Decision[] = due.map((d, i) =>
+    i < input.maxRedeploys
+      ? { ...d, decision: 'redeploy', reason: 'fingerprint-changed' }
+      : { ...d, decision: 'skip', reason: 'cap' },
+  );
+  return { decisions: [...found, ...capped].sort(byService), failures };
+}
+
+function byService(a: { cluster: string; service: string }, b: { cluster: string; service: string }): number {
+  return byCodeUnit(a.cluster, b.cluster) || byCodeUnit(a.service, b.service);
+}

@@ -1,0 +1,64 @@
+/**
+ * The watcher's data: what it reads (bindings, service and secret observations), what it decides, and what failed.
+ * Plain readonly data so the core can be table-tested and every decision can be logged as it is.
+ */
+
+/** One service and the secrets it uses (from the config file or from the service's `secrets-init/secrets` tag). */
+export interface Binding {
+  readonly cluster: string;
+  /** Service name (config) or ARN (discovery); what DescribeServices was asked for. */
+  readonly service: string;
+  /** Secret names or ARNs, as written by the operator. */
+  readonly secretIds: readonly string[];
+}
+
+/** A service as DescribeServices (include TAGS) reported it. */
+export interface ServiceState {
+  readonly cluster: string;
+  readonly name: string;
+  readonly arn: string;
+  /** ACTIVE, DRAINING or INACTIVE. */
+  readonly status: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** The AWSCURRENT version of a secret, keyed by its ARN so a name and an ARN of the same secret agree. */
+export interface SecretVersion {
+  readonly arn: string;
+  readonly currentVersionId: string;
+}
+
+/** A read that worked, or the safe description of why it did not (never an SDK message). */
+export type Observation<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+
+export type DecisionKind = 'record' | 'redeploy' | 'skip';
+
+/**
+ * Why: `no-fingerprint` (first sight, record only), `fingerprint-changed` (redeploy), `unchanged`,
+ * `cap` (a redeploy is due but the per-pass cap is reached; left untagged so it stays due).
+ */
+export type DecisionReason = 'no-fingerprint' | 'fingerprint-changed' | 'unchanged' | 'cap';
+
+export interface Decision {
+  readonly cluster: string;
+  readonly service: string;
+  readonly serviceArn: string;
+  readonly decision: DecisionKind;
+  readonly reason: DecisionReason;
+  readonly oldFingerprint: string | null;
+  readonly newFingerprint: string;
+  /** Sorted, distinct secret ids of the binding (ids, never values). */
+  readonly secretIds: readonly string[];
+}
+
+/** Where a failure happened: listing a cluster, reading a service or a secret, or applying a decision. */
+export type FailureStage = 'discover' | 'service' | 'secret' | 'redeploy' | 'tag';
+
+/** One failed binding (or cluster): logged as one event; the pass carries on and exits 3 at the end. */
+export interface Failure {
+  readonly cluster: string;
+  readonly service: string | null;
+  readonly secretId: string | null;
+  readonly stage: FailureStage;
+  readonly error: string;
+}
