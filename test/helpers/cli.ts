@@ -1,0 +1,154 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BUNDLE = join(ROOT, 'dist', 'secrets-init.mjs');
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/** Runs the shipped bundle (what the image runs) with exactly the given environment plus PATH. */
+export function runCli(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  opts: { cwd?: string; timeoutMs?: number; uid?: number; gid?: number } = {},
+): Promise<CliResult> {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npm run build" first (npm test does)`);
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BUNDLE, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.uid !== undefined && { uid: opts.uid, gid: opts.gid ?? opts.uid }),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const result = { code, signal, stdout, stderr, ms: Date.now() - started };
+      recordOutput(`${stdout}\n${stderr}`);
+      resolve(result);
+    });
+  });
+}
+
+/** A fresh temp directory, removed by the caller (or left for the OS in a crash). */
+export function tempDir(prefix = 'secrets-init-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Every entry of a directory (hidden ones too) with its mode and content digest, for "byte-for-byte unchanged". */
+export function snapshotDir(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir).sort()) {
+    const st = lstatSync(join(dir, name));
+    const digest = st.isFile()
+      ? createHash('sha256')
+          .update(readFileSync(join(dir, name)))
+          .digest('hex')
+      : 'dir';
+    out[name] = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.size} ${digest} ${st.mtimeMs}`;
+  }
+  return out;
+}
+
+export const SHELLS: readonly { name: string; argv: readonly string[] }[] = [
+  { name: 'dash', argv: ['dash', '-c'] },
+  { name: 'bash', argv: ['bash', '--posix', '-c'] },
+  { name: 'busybox ash', argv: ['busybox', 'sh', '-c'] },
+  { name: 'mksh', argv: ['mksh', '-c'] },
+  { name: 'zsh (emulate sh)', argv: ['zsh', '-c', 'emulate sh; eval "$1"', 'zsh'] },
+];
+
+/** Fails (never skips) when a shell the law is checked in is not installed. */
+export function assertShellsInstalled(): void {
+  const missing = SHELLS.filter((s) => spawnSync('sh', ['-c', `command -v ${s.argv[0]}`]).status !== 0);
+  if (missing.length > 0) {
+    throw new Error(
+      `shells missing: ${missing.map((s) => s.argv[0]).join(', ')} (apt-get install dash busybox-static mksh zsh)`,
+    );
+  }
+}
+
+/**
+ * Sources an env file in a shell the way the entrypoint does (`set -a; . FILE`) and returns the named
+ * variables' values byte for byte (NUL-separated through printf, so trailing newlines survive).
+ */
+export function sourceInShell(shell: (typeof SHELLS)[number], file: string, names: readonly string[]): Buffer[] {
+  const script = `set -a; . '${file}'; set +a; for n in ${names.join(' ')}; do eval "printf '%s\\\\0' \\"\\$$n\\""; done`;
+  const [cmd, ...pre] = shell.argv;
+  // zsh's argv ends with its $0, so the script arrives as $1 of a wrapper that switches to sh emulation first.
+  const args = [...pre, script];
+  const res = spawnSync(cmd!, args, {
+    maxBuffer: 1 << 28,
+    env: { PATH: process.env.PATH },
+    // stdin must not be a socket: bash then reads ~/.bashrc as if started by rshd
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (res.status !== 0) throw new Error(`${shell.name} failed (${res.status}): ${res.stderr.toString().slice(0, 300)}`);
+  const parts: Buffer[] = [];
+  let start = 0;
+  const buf = res.stdout;
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] === 0) {
+      parts.push(buf.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  return parts;
+}
+
+// ---- leak scanning: every test output is checked for the secret values the tests seeded ----
+
+const seeds = new Set<string>();
+const outputs: string[] = [];
+const SEED_DIR = join(ROOT, '.tmp', 'seeds');
+
+/** Registers values that must never appear in any output; also written for the suite-wide scan in CI. */
+export function seedValues(values: Iterable<string>): void {
+  const list = [...values].filter((v) => v.length >= 8);
+  for (const v of list) seeds.add(v);
+  mkdirSync(SEED_DIR, { recursive: true });
+  writeFileSync(join(SEED_DIR, `${process.pid}.json`), JSON.stringify([...seeds]));
+}
+
+export function recordOutput(text: string): void {
+  outputs.push(text);
+}
+
+/** The seeded values found in any recorded output (empty when clean). */
+export function leakedValues(extra: readonly string[] = []): string[] {
+  const all = [...outputs, ...extra].join('\n');
+  return [...seeds].filter((s) => all.includes(s) || all.includes(JSON.stringify(s).slice(1, -1)));
+}

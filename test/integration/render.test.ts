@@ -1,0 +1,434 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
+import {
+  leakedValues,
+  removeDir,
+  runCli as runCliIn,
+  SHELLS,
+  seedValues,
+  snapshotDir,
+  sourceInShell,
+  tempDir,
+} from '../helpers/cli.ts';
+import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
+import { SEED_SECRET, SEED_SECRET_NAME, SEED_VALUES } from '../helpers/seed.ts';
+
+let moto: Moto;
+let proxy: AwsProxy;
+let sm: SecretsManagerClient;
+let work: string;
+
+/** Runs the bundle in the test's own directory, so only a dotenv file the test wrote is ever found. */
+const runCli = (args: string[], e: Record<string, string | undefined>, o: { uid?: number } = {}) =>
+  runCliIn(args, e, { cwd: work, ...o });
+
+const env = (extra: Record<string, string> = {}) => ({
+  ...awsEnv(proxy.endpoint),
+  APP_ENV: 'production',
+  SECRETS_DIR: join(work, 'out'),
+  ...extra,
+});
+
+async function createSecret(name: string, value: Record<string, unknown> | string | Uint8Array): Promise<string> {
+  const body =
+    value instanceof Uint8Array
+      ? { SecretBinary: value }
+      : { SecretString: typeof value === 'string' ? value : JSON.stringify(value) };
+  const out = await sm.send(new CreateSecretCommand({ Name: name, ...body }));
+  return out.ARN!;
+}
+
+before(async () => {
+  moto = await startMoto();
+  proxy = await startAwsProxy(moto.endpoint);
+  sm = new SecretsManagerClient(clientOptions(moto.endpoint));
+  seedValues(SEED_VALUES);
+});
+after(async () => {
+  sm.destroy();
+  await proxy.close();
+  await moto.stop();
+});
+beforeEach(async () => {
+  await moto.reset();
+  proxy.resetCounts();
+  proxy.clearFaults();
+  work = tempDir();
+});
+afterEach(() => removeDir(work));
+
+describe('render against Secrets Manager (moto, real SDK, shipped bundle)', () => {
+  test('renders the seed secret into app.env, gcp-credentials.json and render.json', async () => {
+    const arn = await createSecret(SEED_SECRET_NAME, SEED_SECRET);
+    const res = await runCli(
+      [],
+      env({ SECRET_NAME: SEED_SECRET_NAME, SECRETS_REQUIRED: 'OPENAI_API_KEY,MILVUS_PORT' }),
+    );
+    assert.equal(res.code, 0, res.stderr);
+    const out = join(work, 'out');
+    assert.deepEqual(Object.keys(snapshotDir(out)), ['app.env', 'gcp-credentials.json', 'render.json']);
+
+    const names = Object.keys(SEED_SECRET).filter((k) => k !== 'GOOGLE_APPLICATION_CREDENTIALS_JSON');
+    const values = sourceInShell(SHELLS[0]!, join(out, 'app.env'), [
+      ...names,
+      'GOOGLE_APPLICATION_CREDENTIALS',
+      'GOOGLE_APPLICATION_CREDENTIALS_JSON',
+    ]);
+    names.forEach((n, i) => assert.ok(values[i]!.equals(Buffer.from(SEED_SECRET[n]!)), `${n} differs`));
+    assert.equal(values[names.length]!.toString(), join(out, 'gcp-credentials.json'));
+    assert.equal(values[names.length + 1]!.toString(), '', 'the GCP JSON is not in app.env');
+    assert.ok(!readFileSync(join(out, 'app.env'), 'utf8').includes('PRIVATE KEY'), 'private key only in its own file');
+
+    const gcp = readFileSync(join(out, 'gcp-credentials.json'), 'utf8');
+    assert.equal(gcp, SEED_SECRET.GOOGLE_APPLICATION_CREDENTIALS_JSON);
+    for (const f of ['app.env', 'gcp-credentials.json', 'render.json']) {
+      assert.equal(statSync(join(out, f)).mode & 0o777, 0o440, `${f} mode`);
+    }
+
+    const meta = JSON.parse(readFileSync(join(out, 'render.json'), 'utf8'));
+    assert.equal(meta.sources[0].arn, arn);
+    assert.equal(meta.sources[0].secretId, SEED_SECRET_NAME);
+    assert.match(meta.sources[0].versionId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(meta.sources[0].versionStages, ['AWSCURRENT']);
+    assert.deepEqual(meta.keys, [...names, 'GOOGLE_APPLICATION_CREDENTIALS'].sort());
+    const digest = (f: string) =>
+      createHash('sha256')
+        .update(readFileSync(join(out, f)))
+        .digest('hex');
+    assert.equal(meta.files['app.env'].sha256, digest('app.env'));
+    assert.equal(meta.files['gcp-credentials.json'].sha256, digest('gcp-credentials.json'));
+    assert.deepEqual(leakedValues([readFileSync(join(out, 'render.json'), 'utf8')]), []);
+  });
+
+  test('reads 25 secrets with exactly 2 BatchGetSecretValue calls and no GetSecretValue', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 25; i++) {
+      ids.push(`app/part-${i}`);
+      await createSecret(`app/part-${i}`, { [`KEY_${i}`]: `value-${i}` });
+    }
+    const res = await runCli([], env({ SECRET_NAME: ids.join(',') }));
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(proxy.count('BatchGetSecretValue'), 2);
+    assert.equal(proxy.count('GetSecretValue'), 0);
+    const sizes = proxy.bodies('BatchGetSecretValue').map((b) => JSON.parse(b).SecretIdList.length);
+    assert.deepEqual(
+      sizes.sort((a, b) => b - a),
+      [20, 5],
+    );
+    const env25 = readFileSync(join(work, 'out', 'app.env'), 'utf8');
+    for (let i = 0; i < 25; i++) assert.ok(env25.includes(`export KEY_${i}='value-${i}'`));
+  });
+
+  test('later secrets win over earlier ones, and Secrets Manager over the dotenv file', async () => {
+    await createSecret('base', { A: 'from-base', B: 'from-base', ONLY_BASE: '1' });
+    await createSecret('override', { B: 'from-override', C: 'from-override' });
+    writeFileSync(join(work, '.env'), 'A=from-dotenv\nC=from-dotenv\nD=from-dotenv\n');
+    const res = await runCli([], env({ SECRET_NAME: 'base,override', DOTENV_PATH: join(work, '.env') }));
+    assert.equal(res.code, 0, res.stderr);
+    const [a, b, c, d, only] = sourceInShell(SHELLS[0]!, join(work, 'out', 'app.env'), [
+      'A',
+      'B',
+      'C',
+      'D',
+      'ONLY_BASE',
+    ]);
+    assert.deepEqual([a, b, c, d, only].map(String), [
+      'from-base',
+      'from-override',
+      'from-override',
+      'from-dotenv',
+      '1',
+    ]);
+    const meta = JSON.parse(readFileSync(join(work, 'out', 'render.json'), 'utf8'));
+    assert.deepEqual(
+      meta.sources.map((s: { type: string; secretId?: string }) => s.secretId ?? s.type),
+      ['dotenv', 'base', 'override'],
+    );
+  });
+
+  test('versionStage and versionId pins read exactly that version with GetSecretValue', async () => {
+    await createSecret('pinned', { V: 'one' });
+    const v2 = await sm.send(new PutSecretValueCommand({ SecretId: 'pinned', SecretString: '{"V":"two"}' }));
+    await sm.send(new PutSecretValueCommand({ SecretId: 'pinned', SecretString: '{"V":"three"}' }));
+    const config = join(work, 'config.yaml');
+    const write = (source: string) =>
+      writeFileSync(config, `apiVersion: secrets-init/v1\nkind: SecretsInit\nspec:\n  sources:\n    - ${source}\n`);
+
+    write('{ secretId: pinned, versionStage: AWSPREVIOUS }');
+    let res = await runCli([], env({ SECRETS_CONFIG: config }));
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(String(sourceInShell(SHELLS[0]!, join(work, 'out', 'app.env'), ['V'])[0]), 'two');
+
+    write(`{ secretId: pinned, versionId: ${v2.VersionId} }`);
+    res = await runCli([], env({ SECRETS_CONFIG: config }));
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(String(sourceInShell(SHELLS[0]!, join(work, 'out', 'app.env'), ['V'])[0]), 'two');
+
+    write('pinned');
+    res = await runCli([], env({ SECRETS_CONFIG: config }));
+    assert.equal(String(sourceInShell(SHELLS[0]!, join(work, 'out', 'app.env'), ['V'])[0]), 'three');
+    assert.equal(proxy.count('GetSecretValue'), 2, 'pins use GetSecretValue');
+    assert.equal(proxy.count('BatchGetSecretValue'), 1, 'the unpinned source uses BatchGet');
+  });
+
+  test('key subsets, renames and file mappings from the config', async () => {
+    await createSecret('tls', { CERT: '-----BEGIN CERTIFICATE-----\nseeded\n', KEY_PEM: 'k', NOISE: 'n' });
+    const config = join(work, 'config.yaml');
+    writeFileSync(
+      config,
+      [
+        'apiVersion: secrets-init/v1',
+        'kind: SecretsInit',
+        'spec:',
+        '  sources:',
+        '    - secretId: tls',
+        '      keys: [CERT, KEY_PEM]',
+        '      rename: { KEY_PEM: TLS_KEY }',
+        '  files:',
+        '    - { fromKey: CERT, path: tls.crt, mode: "0400", envVar: TLS_CERT_FILE }',
+        '  output: { mode: "0440" }',
+        '',
+      ].join('\n'),
+    );
+    const res = await runCli([], env({ SECRETS_CONFIG: config }));
+    assert.equal(res.code, 0, res.stderr);
+    const out = join(work, 'out');
+    assert.equal(readFileSync(join(out, 'tls.crt'), 'utf8'), '-----BEGIN CERTIFICATE-----\nseeded\n');
+    assert.equal(statSync(join(out, 'tls.crt')).mode & 0o777, 0o400);
+    const [file, key, noise, cert] = sourceInShell(SHELLS[0]!, join(out, 'app.env'), [
+      'TLS_CERT_FILE',
+      'TLS_KEY',
+      'NOISE',
+      'CERT',
+    ]);
+    assert.deepEqual([file, key, noise, cert].map(String), [join(out, 'tls.crt'), 'k', '', '']);
+  });
+
+  test('APP_ENV=local makes no AWS call at all (no credentials, no endpoint) and succeeds', async () => {
+    writeFileSync(join(work, '.env'), 'LOCAL_KEY=local-value\n');
+    const res = await runCli([], { APP_ENV: 'local', SECRETS_DIR: join(work, 'out') });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(readFileSync(join(work, 'out', 'app.env'), 'utf8'), /^export LOCAL_KEY='local-value'\n$/);
+    // With an endpoint and credentials present, still nothing reaches it.
+    const res2 = await runCli([], { ...env(), APP_ENV: 'local', DOTENV_PATH: join(work, '.env') });
+    assert.equal(res2.code, 0, res2.stderr);
+    assert.deepEqual(proxy.counts(), {});
+  });
+
+  test('rendering the same input twice rewrites nothing', async () => {
+    await createSecret(SEED_SECRET_NAME, SEED_SECRET);
+    assert.equal((await runCli([], env({ SECRET_NAME: SEED_SECRET_NAME }))).code, 0);
+    const before = snapshotDir(join(work, 'out'));
+    await new Promise((r) => setTimeout(r, 20));
+    const res = await runCli([], env({ SECRET_NAME: SEED_SECRET_NAME }));
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(snapshotDir(join(work, 'out')), before, 'no file rewritten (mtimes included)');
+    assert.match(res.stdout, /"changed":false/);
+  });
+});
+
+interface FailureCase {
+  readonly name: string;
+  readonly setup?: () => Promise<void>;
+  readonly env: () => Record<string, string>;
+  readonly code: number;
+  readonly line: RegExp;
+  readonly maxMs?: number;
+  readonly uid?: number;
+  readonly after?: () => void;
+}
+
+const failures: FailureCase[] = [
+  {
+    name: 'a missing secret',
+    env: () => env({ SECRET_NAME: 'short-cut/prod/missing' }),
+    code: 3,
+    line: /"short-cut\/prod\/missing": ResourceNotFoundException/,
+  },
+  {
+    name: 'a deleted secret',
+    setup: async () => {
+      await createSecret('gone', { A: 'SEEDED-deleted-value-1' });
+      await sm.send(new DeleteSecretCommand({ SecretId: 'gone', RecoveryWindowInDays: 7 }));
+    },
+    env: () => env({ SECRET_NAME: 'gone' }),
+    code: 3,
+    line: /"gone": /,
+  },
+  {
+    name: 'BatchGet Errors[] for one of several secrets',
+    setup: async () => {
+      await createSecret('present', { A: 'SEEDED-present-value-1' });
+    },
+    env: () => env({ SECRET_NAME: 'present,absent' }),
+    code: 3,
+    line: /^secrets-init render: reading secrets failed: "absent": ResourceNotFoundException[^;]*$/,
+  },
+  {
+    name: 'a secret that is not a JSON object',
+    setup: async () => void (await createSecret('list', '["SEEDED-array-value-1"]')),
+    env: () => env({ SECRET_NAME: 'list' }),
+    code: 4,
+    line: /secret "list" is not a JSON object/,
+  },
+  {
+    name: 'a secret that is not JSON',
+    setup: async () => void (await createSecret('plain', 'SEEDED-plain-text-value')),
+    env: () => env({ SECRET_NAME: 'plain' }),
+    code: 4,
+    line: /secret "plain" is not JSON/,
+  },
+  {
+    name: 'a nested value',
+    setup: async () => void (await createSecret('nested', { DB: { password: 'SEEDED-nested-pass' } })),
+    env: () => env({ SECRET_NAME: 'nested' }),
+    code: 4,
+    line: /key "DB" from secret "nested" holds a nested value/,
+  },
+  {
+    name: 'SecretBinary',
+    setup: async () => void (await createSecret('bin', Buffer.from('SEEDED-binary-value'))),
+    env: () => env({ SECRET_NAME: 'bin' }),
+    code: 4,
+    line: /secret "bin" holds SecretBinary/,
+  },
+  {
+    name: 'an invalid key name',
+    setup: async () => void (await createSecret('badkey', { 'MY-KEY': 'SEEDED-badkey-value' })),
+    env: () => env({ SECRET_NAME: 'badkey' }),
+    code: 4,
+    line: /key "MY-KEY" from secret "badkey" is not a valid variable name/,
+  },
+  {
+    name: 'a deny-listed key',
+    setup: async () => void (await createSecret('deny', { LD_PRELOAD: '/tmp/SEEDED-evil.so' })),
+    env: () => env({ SECRET_NAME: 'deny' }),
+    code: 4,
+    line: /key "LD_PRELOAD" from secret "deny" is on the deny list/,
+  },
+  {
+    name: 'a NUL in a value',
+    setup: async () => void (await createSecret('nul', { TOKEN: 'SEEDED-before\u0000after' })),
+    env: () => env({ SECRET_NAME: 'nul' }),
+    code: 4,
+    line: /key "TOKEN" from secret "nul" contains a NUL byte/,
+  },
+  {
+    name: 'a missing required key',
+    setup: async () => void (await createSecret(SEED_SECRET_NAME, SEED_SECRET)),
+    env: () => env({ SECRET_NAME: SEED_SECRET_NAME, SECRETS_REQUIRED: 'OPENAI_API_KEY,STRIPE_KEY,EMPTY_ONE' }),
+    code: 4,
+    line: /required keys missing or empty: STRIPE_KEY, EMPTY_ONE/,
+  },
+  {
+    name: 'unparsable GCP JSON',
+    setup: async () =>
+      void (await createSecret('gcp', {
+        GOOGLE_APPLICATION_CREDENTIALS_JSON: '{"type": "service_account", SEEDED-broken',
+      })),
+    env: () => env({ SECRET_NAME: 'gcp' }),
+    code: 4,
+    line: /key "GOOGLE_APPLICATION_CREDENTIALS_JSON" from secret "gcp" is not a JSON object/,
+  },
+  {
+    name: 'an unwritable output directory',
+    setup: async () => void (await createSecret(SEED_SECRET_NAME, SEED_SECRET)),
+    env: () => env({ SECRET_NAME: SEED_SECRET_NAME }),
+    uid: 65534,
+    code: 5,
+    line: /writing "[^"]+\/out\/app.env": EACCES/,
+  },
+  {
+    name: 'an endpoint that never answers',
+    setup: async () => proxy.addFault({ action: '*', kind: 'stall' }),
+    env: () => env({ SECRET_NAME: SEED_SECRET_NAME, SECRETS_TIMEOUT: '3s' }),
+    code: 3,
+    line: /deadline of 3s exceeded/,
+    maxMs: 8000,
+  },
+  {
+    name: 'APP_ENV unset',
+    env: () => {
+      const { APP_ENV: _, ...rest } = env({ SECRET_NAME: SEED_SECRET_NAME });
+      return rest;
+    },
+    code: 2,
+    line: /APP_ENV is required/,
+  },
+  {
+    name: 'production without AWS_REGION',
+    env: () => {
+      const { AWS_REGION: _, ...rest } = env({ SECRET_NAME: SEED_SECRET_NAME });
+      return rest;
+    },
+    code: 2,
+    line: /AWS_REGION is required when APP_ENV=production/,
+    after: () => assert.deepEqual(proxy.counts(), {}, 'failed before any network call'),
+  },
+];
+
+describe('every failure exits with its code, names the thing, and leaves the previous render untouched', () => {
+  for (const c of failures) {
+    test(`${c.name} -> exit ${c.code}`, async () => {
+      // A previous good render into the same directory.
+      await createSecret('previous', { PREVIOUS: 'SEEDED-previous-value' });
+      seedValues(['SEEDED-previous-value']);
+      const out = join(work, 'out');
+      assert.equal((await runCli([], env({ SECRET_NAME: 'previous' }))).code, 0);
+      if (c.uid !== undefined) {
+        chmodSync(work, 0o755);
+        chownSync(out, 0, 0);
+        chmodSync(out, 0o755);
+      }
+      const before = snapshotDir(out);
+      proxy.resetCounts();
+      await c.setup?.();
+      proxy.resetCounts();
+
+      const res = await runCli([], c.env(), c.uid === undefined ? {} : { uid: c.uid });
+      assert.equal(res.code, c.code, `exit code; stderr: ${res.stderr}`);
+      const lines = res.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, `one line on stderr, got: ${res.stderr}`);
+      assert.match(lines[0]!, c.line);
+      assert.deepEqual(snapshotDir(out), before, 'output directory byte-for-byte unchanged');
+      if (c.maxMs) assert.ok(res.ms < c.maxMs, `ended within the deadline (${res.ms} ms)`);
+      c.after?.();
+      seedValues(SEED_VALUES.concat(['SEEDED-deleted-value-1', 'SEEDED-present-value-1', 'SEEDED-array-value-1']));
+      seedValues(['SEEDED-plain-text-value', 'SEEDED-nested-pass', 'SEEDED-binary-value', 'SEEDED-badkey-value']);
+      seedValues(['/tmp/SEEDED-evil.so', 'SEEDED-before', 'SEEDED-broken']);
+      assert.deepEqual(leakedValues(), [], 'no seeded value in any output');
+    });
+  }
+
+  test('BatchGet denied: falls back to GetSecretValue per secret and succeeds', async () => {
+    await createSecret('one', { ONE: '1' });
+    await createSecret('two', { TWO: '2' });
+    proxy.addFault({ action: 'BatchGetSecretValue', kind: 'accessDenied' });
+    const res = await runCli([], env({ SECRET_NAME: 'one,two' }));
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(proxy.count('BatchGetSecretValue'), 1);
+    assert.equal(proxy.count('GetSecretValue'), 2);
+    assert.match(res.stdout, /"event":"batch.denied"/);
+    assert.equal(readFileSync(join(work, 'out', 'app.env'), 'utf8'), "export ONE='1'\nexport TWO='2'\n");
+  });
+});
+
+test('setpriv-free uid switch works for the unwritable-directory case', () => {
+  // The unwritable case runs the bundle as uid 65534 through spawn's uid option; prove that uid is real.
+  const res = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.getuid()))'], {
+    uid: 65534,
+    gid: 65534,
+  });
+  assert.equal(res.stdout.toString(), '65534');
+});
