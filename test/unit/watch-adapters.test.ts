@@ -1,0 +1,275 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  type DescribeServicesCommand,
+  ListServicesCommand,
+  TagResourceCommand,
+  type UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { applyDecision } from '../../watcher/apply-decision.ts';
+import { createCallContext } from '../../watcher/call-context.ts';
+import { describeServices } from '../../watcher/describe-services.ts';
+import { listServiceArns } from '../../watcher/list-services.ts';
+import type { Decision } from '../../watcher/model.ts';
+import type { EcsPort, SecretsPort } from '../../watcher/ports.ts';
+import { readSecretVersion } from '../../watcher/read-secret-version.ts';
+
+// Fakes are one `send` function each; `sent` records the command objects in order.
+type Send = (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => Promise<unknown>;
+function port<T extends EcsPort | SecretsPort>(send: Send): { port: T; sent: unknown[]; signals: unknown[] } {
+  const sent: unknown[] = [];
+  const signals: unknown[] = [];
+  const p = {
+    send: (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => {
+      sent.push(cmd);
+      signals.push(opts?.abortSignal);
+      return send(cmd, opts);
+    },
+  } as unknown as T;
+  return { port: p, sent, signals };
+}
+const ctx = () => createCallContext({ signal: new AbortController().signal, concurrency: 4 });
+const awsError = (name: string, status = 400) =>
+  Object.assign(new Error(`${name}: request id abc-123`), { name, $metadata: { httpStatusCode: status } });
+
+const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf';
+
+describe('readSecretVersion', () => {
+  it('returns the ARN and the AWSCURRENT version, ignoring AWSPENDING and AWSPREVIOUS', async () => {
+    const fake = port<SecretsPort>(async () => ({
+      ARN,
+      VersionIdsToStages: { old: ['AWSPREVIOUS'], cur: ['AWSCURRENT', 'custom'], next: ['AWSPENDING'] },
+    }));
+    const c = ctx();
+    assert.deepEqual(await readSecretVersion(fake.port, 'db', c), {
+      ok: true,
+      value: { arn: ARN, currentVersionId: 'cur' },
+    });
+    assert.ok(fake.sent[0] instanceof DescribeSecretCommand, 'metadata only: DescribeSecret, never GetSecretValue');
+    assert.deepEqual((fake.sent[0] as DescribeSecretCommand).input, { SecretId: 'db' });
+    assert.equal(fake.signals[0], c.signal, 'the pass deadline reaches the SDK call');
+    assert.deepEqual(c.counts(), { DescribeSecret: 1 });
+  });
+
+  const failures: [string, () => Promise<unknown>, string][] = [
+    [
+      'a secret scheduled for deletion',
+      async () => ({ ARN, DeletedDate: new Date(), VersionIdsToStages: { v: ['AWSCURRENT'] } }),
+      'secret is scheduled for deletion',
+    ],
+    [
+      'a secret that does not exist',
+      async () => Promise.reject(awsError('ResourceNotFoundException')),
+      'ResourceNotFoundException',
+    ],
+    ['an access error', async () => Promise.reject(awsError('AccessDeniedException')), 'AccessDeniedException'],
+    [
+      'a secret with only a pending version',
+      async () => ({ ARN, VersionIdsToStages: { next: ['AWSPENDING'] } }),
+      'secret has no AWSCURRENT version',
+    ],
+  ];
+  for (const [name, answer, error] of failures) {
+    it(`reports ${name} as "${error}" (no request id, no SDK message)`, async () => {
+      assert.deepEqual(await readSecretVersion(port<SecretsPort>(answer).port, 'db', ctx()), { ok: false, error });
+    });
+  }
+});
+
+describe('describeServices', () => {
+  const svc = (name: string) => ({
+    serviceName: name,
+    serviceArn: `arn:aws:ecs:us-east-1:123456789012:service/prod/${name}`,
+    status: 'ACTIVE',
+    tags: [{ key: 'secrets-init/secrets', value: 'db' }],
+  });
+
+  it('asks for at most ten services a call, with their tags', async () => {
+    const fake = port<EcsPort>(async (cmd) => ({
+      services: ((cmd as DescribeServicesCommand).input.services ?? []).map(svc),
+      failures: [],
+    }));
+    const ids = Array.from({ length: 25 }, (_, i) => `s${i}`);
+    const c = ctx();
+    const out = await describeServices(fake.port, 'prod', ids, c);
+    const inputs = fake.sent.map((cmd) => (cmd as DescribeServicesCommand).input);
+    assert.deepEqual(
+      inputs.map((i) => i.services?.length),
+      [10, 10, 5],
+    );
+    for (const i of inputs) {
+      assert.equal(i.cluster, 'prod');
+      assert.deepEqual(i.include, ['TAGS']);
+    }
+    assert.equal(out.size, 25);
+    assert.deepEqual(out.get('s7'), {
+      ok: true,
+      value: {
+        cluster: 'prod',
+        name: 's7',
+        arn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/s7',
+        status: 'ACTIVE',
+        tags: { 'secrets-init/secrets': 'db' },
+      },
+    });
+    assert.deepEqual(c.counts(), { DescribeServices: 3 });
+  });
+
+  it('matches services asked for by ARN and reports MISSING ones by the id asked for', async () => {
+    const fake = port<EcsPort>(async () => ({
+      services: [svc('api')],
+      failures: [{ arn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/gone', reason: 'MISSING' }],
+    }));
+    const out = await describeServices(
+      fake.port,
+      'prod',
+      ['arn:aws:ecs:us-east-1:123456789012:service/prod/api', 'gone', 'nowhere'],
+      ctx(),
+    );
+    assert.equal(out.get('arn:aws:ecs:us-east-1:123456789012:service/prod/api')?.ok, true);
+    assert.deepEqual(out.get('gone'), { ok: false, error: 'service not found (MISSING)' });
+    assert.deepEqual(out.get('nowhere'), { ok: false, error: 'service not found (MISSING)' });
+  });
+
+  it('fails every service of a batch whose call failed, and only those', async () => {
+    let n = 0;
+    const fake = port<EcsPort>(async (cmd) => {
+      if (n++ === 0) throw awsError('ClusterNotFoundException');
+      return { services: ((cmd as DescribeServicesCommand).input.services ?? []).map(svc) };
+    });
+    const ids = Array.from({ length: 12 }, (_, i) => `s${i}`);
+    const out = await describeServices(
+      fake.port,
+      'prod',
+      ids,
+      createCallContext({ signal: new AbortController().signal, concurrency: 1 }),
+    );
+    assert.deepEqual(
+      ids.map((id) => out.get(id)?.ok),
+      [...Array(10).fill(false), true, true],
+    );
+    assert.deepEqual(out.get('s0'), { ok: false, error: 'ClusterNotFoundException' });
+  });
+});
+
+describe('listServiceArns', () => {
+  it('follows nextToken, 100 a page', async () => {
+    const pages: Record<string, { serviceArns: string[]; nextToken?: string }> = {
+      start: { serviceArns: ['a', 'b'], nextToken: 't1' },
+      t1: { serviceArns: ['c'], nextToken: 't2' },
+      t2: { serviceArns: ['d'] },
+    };
+    const fake = port<EcsPort>(async (cmd) => pages[(cmd as ListServicesCommand).input.nextToken ?? 'start']);
+    const c = ctx();
+    assert.deepEqual(await listServiceArns(fake.port, 'prod', c), { ok: true, value: ['a', 'b', 'c', 'd'] });
+    for (const cmd of fake.sent) {
+      assert.ok(cmd instanceof ListServicesCommand);
+      assert.equal(cmd.input.maxResults, 100);
+      assert.equal(cmd.input.cluster, 'prod');
+    }
+    assert.deepEqual(c.counts(), { ListServices: 3 });
+  });
+
+  it('reports a cluster that cannot be listed', async () => {
+    const fake = port<EcsPort>(async () => Promise.reject(awsError('ClusterNotFoundException')));
+    assert.deepEqual(await listServiceArns(fake.port, 'nope', ctx()), { ok: false, error: 'ClusterNotFoundException' });
+  });
+});
+
+describe('applyDecision', () => {
+  const decision = (kind: Decision['decision']): Decision => ({
+    cluster: 'prod',
+    service: 'api',
+    serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/api',
+    decision: kind,
+    reason: kind === 'record' ? 'no-fingerprint' : kind === 'redeploy' ? 'fingerprint-changed' : 'unchanged',
+    oldFingerprint: null,
+    newFingerprint: 'v1:new',
+    secretIds: ['db'],
+  });
+  const names = (sent: unknown[]) => sent.map((c) => (c as object).constructor.name);
+
+  it('redeploys with forceNewDeployment first, then tags the new fingerprint', async () => {
+    const fake = port<EcsPort>(async () => ({}));
+    assert.equal(await applyDecision(fake.port, decision('redeploy'), ctx()), undefined);
+    assert.deepEqual(names(fake.sent), ['UpdateServiceCommand', 'TagResourceCommand']);
+    assert.deepEqual((fake.sent[0] as UpdateServiceCommand).input, {
+      cluster: 'prod',
+      service: 'api',
+      forceNewDeployment: true,
+    });
+    assert.deepEqual((fake.sent[1] as TagResourceCommand).input, {
+      resourceArn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/api',
+      tags: [{ key: 'secrets-init/fingerprint', value: 'v1:new' }],
+    });
+  });
+
+  it('records with a tag only', async () => {
+    const fake = port<EcsPort>(async () => ({}));
+    await applyDecision(fake.port, decision('record'), ctx());
+    assert.deepEqual(names(fake.sent), ['TagResourceCommand']);
+  });
+
+  it('does nothing for a skip', async () => {
+    const fake = port<EcsPort>(async () => ({}));
+    await applyDecision(fake.port, decision('skip'), ctx());
+    assert.deepEqual(fake.sent, []);
+  });
+
+  it('does not tag when the redeploy failed, so the service stays due', async () => {
+    const fake = port<EcsPort>(async () => Promise.reject(awsError('ServiceNotActiveException')));
+    const failure = await applyDecision(fake.port, decision('redeploy'), ctx());
+    assert.deepEqual(names(fake.sent), ['UpdateServiceCommand']);
+    assert.deepEqual(failure, {
+      cluster: 'prod',
+      service: 'api',
+      secretId: null,
+      stage: 'redeploy',
+      error: 'ServiceNotActiveException',
+    });
+  });
+
+  it('reports a tag that failed after a redeploy that worked', async () => {
+    const fake = port<EcsPort>(async (cmd) =>
+      cmd instanceof TagResourceCommand ? Promise.reject(awsError('ThrottlingException')) : {},
+    );
+    const failure = await applyDecision(fake.port, decision('redeploy'), ctx());
+    assert.equal(failure?.stage, 'tag');
+  });
+});
+
+describe('createCallContext', () => {
+  it('keeps at most `concurrency` calls in flight', async () => {
+    const c = createCallContext({ signal: new AbortController().signal, concurrency: 3 });
+    let inFlight = 0;
+    let max = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, () =>
+        c.call('X', async () => {
+          max = Math.max(max, ++inFlight);
+          await new Promise((r) => setTimeout(r, 2));
+          inFlight--;
+        }),
+      ),
+    );
+    assert.equal(max, 3);
+    assert.deepEqual(c.counts(), { X: 20 });
+  });
+
+  it('fails queued calls at once after the deadline, without starting them', async () => {
+    const ac = new AbortController();
+    const c = createCallContext({ signal: ac.signal, concurrency: 1 });
+    let started = 0;
+    const first = c.call('X', async () => {
+      started++;
+      ac.abort();
+    });
+    const second = c.call('X', async () => {
+      started++;
+    });
+    await first;
+    await assert.rejects(second, { name: 'AbortError' });
+    assert.equal(started, 1);
+  });
+});

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import { DescribeServicesCommand, ListServicesCommand } from '@aws-sdk/client-ecs';
+import type { CliIo } from '../../cli/io.ts';
+import { main } from '../../cli/main.ts';
+import { createWatchCommand, type WatchCommandDeps } from '../../cli/watch-command.ts';
+import { UsageError } from '../../shared/errors.ts';
+import type { EcsPort, SecretsPort } from '../../watcher/ports.ts';
+
+function io(env: Record<string, string>, shutdown = new AbortController().signal) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const value: CliIo = { env, stdout, stderr, stdin: new PassThrough(), cwd: process.cwd(), shutdown };
+  return {
+    io: value,
+    out: () => out,
+    err: () => err,
+    lines: () =>
+      out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+  };
+}
+
+/** One cluster "prod" with one tagged service "api" bound to "db"; `denied` makes DescribeSecret fail. */
+function fakeDeps(opts: { denied?: boolean; onSleep?: (n: number) => void } = {}) {
+  const created: { region: string; requestTimeoutMs: number }[] = [];
+  const tags = new Map([['secrets-init/secrets', 'db']]);
+  const ecs = {
+    send: async (cmd: unknown) => {
+      if (cmd instanceof ListServicesCommand) return { serviceArns: ['arn:aws:ecs:r:1:service/prod/api'] };
+      if (cmd instanceof DescribeServicesCommand) {
+        return {
+          services: [
+            {
+              serviceName: 'api',
+              serviceArn: 'arn:aws:ecs:r:1:service/prod/api',
+              status: 'ACTIVE',
+              tags: [...tags].map(([key, value]) => ({ key, value })),
+            },
+          ],
+        };
+      }
+      const input = (cmd as { input: { tags?: { key: string; value: string }[] } }).input;
+      for (const t of input.tags ?? []) tags.set(t.key, t.value);
+      return {};
+    },
+  } as unknown as EcsPort;
+  const secrets = {
+    send: async () => {
+      if (opts.denied) throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+      return { ARN: 'arn:aws:secretsmanager:r:1:secret:db-AbCdEf', VersionIdsToStages: { v1: ['AWSCURRENT'] } };
+    },
+  } as unknown as SecretsPort;
+  let sleeps = 0;
+  const deps: WatchCommandDeps = {
+    createClients: (region, requestTimeoutMs) => {
+      created.push({ region, requestTimeoutMs });
+      return { ecs, secrets };
+    },
+    sleep: async () => {
+      opts.onSleep?.(++sleeps);
+    },
+    now: Date.now,
+    random: () => 0.5,
+  };
+  return { deps, created, tags };
+}
+
+describe('secrets-init watch (in process)', () => {
+  it('prints usage for --help, exit 0, without creating a client', async () => {
+    const f = fakeDeps();
+    const t = io({});
+    assert.equal(await createWatchCommand(f.deps)(['--help'], t.io), 0);
+    assert.match(t.out(), /^Usage: secrets-init watch/);
+    assert.match(t.out(), /--max-redeploys N/);
+    assert.deepEqual(f.created, []);
+  });
+
+  it('fails with exit 2 before any client exists when AWS_REGION is missing', async () => {
+    const f = fakeDeps();
+    await assert.rejects(
+      createWatchCommand(f.deps)(['--cluster', 'prod', '--once'], io({}).io),
+      (e: unknown) => e instanceof UsageError,
+    );
+    assert.deepEqual(f.created, []);
+    const t = io({ WATCH_CLUSTER: 'prod' });
+    assert.equal(await main(['watch', '--once'], t.io), 2);
+    assert.equal(t.err(), 'secrets-init watch: AWS_REGION is required\n');
+  });
+
+  it('reports every problem of a bad config file with its path, exit 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'watch-config-'));
+    try {
+      const file = join(dir, 'c.yaml');
+      writeFileSync(
+        file,
+        'apiVersion: secrets-init/v1\nkind: SecretsInit\nspec:\n  watch:\n    clusters:\n      - name: prod\n        services:\n          - name: api\n',
+      );
+      const t = io({ AWS_REGION: 'us-east-1', SECRETS_CONFIG: file });
+      assert.equal(await main(['watch', '--once'], t.io), 2);
+      assert.match(t.err(), /spec\.watch\.clusters\[0\]\.services\[0\]\.secrets: must name at least one secret/);
+      const missing = io({ AWS_REGION: 'us-east-1' });
+      assert.equal(await main(['watch', '--config', join(dir, 'nope.yaml')], missing.io), 2);
+      assert.match(missing.err(), /reading config ".*nope.yaml": ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--once runs one pass, logs JSON on stdout and exits 0', async () => {
+    const f = fakeDeps();
+    const t = io({ AWS_REGION: 'eu-west-1', WATCH_CLUSTER: 'prod' });
+    assert.equal(await createWatchCommand(f.deps)(['--once', '--pass-timeout', '6s'], t.io), 0);
+    assert.deepEqual(f.created, [{ region: 'eu-west-1', requestTimeoutMs: 2000 }]);
+    const events = t.lines().map((l) => l.event);
+    assert.deepEqual(events, ['watch.start', 'watch.decision', 'watch.pass']);
+    assert.match(f.tags.get('secrets-init/fingerprint') ?? '', /^v1:/);
+  });
+
+  it('--once exits 3 when a binding failed', async () => {
+    const f = fakeDeps({ denied: true });
+    const t = io({ AWS_REGION: 'eu-west-1' });
+    assert.equal(await createWatchCommand(f.deps)(['--once', '--cluster', 'prod'], t.io), 3);
+    const failure = t.lines().find((l) => l.event === 'watch.failure');
+    assert.equal(failure?.service, 'api');
+    assert.equal(failure?.secretId, 'db');
+    assert.equal(failure?.error, 'AccessDeniedException');
+  });
+
+  it('loops until shutdown, then exits 0 even if the last pass failed', async () => {
+    const ac = new AbortController();
+    const f = fakeDeps({ denied: true, onSleep: (n) => n === 2 && ac.abort('SIGTERM') });
+    const t = io({ AWS_REGION: 'eu-west-1', WATCH_CLUSTER: 'prod' }, ac.signal);
+    assert.equal(await createWatchCommand(f.deps)(['--interval', '1s'], t.io), 0);
+    const lines = t.lines();
+    assert.equal(lines.filter((l) => l.event === 'watch.pass').length, 2);
+    assert.deepEqual(lines.at(-1)?.event, 'watch.stop');
+    assert.equal(lines.at(-1)?.passes, 2);
+  });
+});

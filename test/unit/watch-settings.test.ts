@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type ConfigFile, validateConfig } from '../../shared/config.ts';
+import { UsageError } from '../../shared/errors.ts';
+import { configPathOf, parseWatchFlags, resolveWatchSettings } from '../../watcher/watch-settings.ts';
+
+const env = { AWS_REGION: 'eu-west-1' };
+function config(watch: unknown): ConfigFile {
+  const r = validateConfig({ apiVersion: 'secrets-init/v1', kind: 'SecretsInit', spec: { watch } });
+  if ('problems' in r) throw new Error(r.problems.join('; '));
+  return r.config;
+}
+const withWatch = config({
+  clusters: [
+    { name: 'blue', services: [{ name: 'api', secrets: ['db'] }] },
+    { name: 'green', services: [{ name: 'api', secrets: ['db', 'openai'] }] },
+  ],
+  interval: '2m',
+  maxRedeploys: 4,
+});
+const resolve = (args: string[], e: Record<string, string> = env, c?: ConfigFile) =>
+  resolveWatchSettings(parseWatchFlags(args), e, c);
+
+describe('watch settings', () => {
+  it('defaults: 5m interval, 10 redeploys a pass, 60s pass deadline, 10 calls in flight, +-10% jitter', () => {
+    const s = resolve(['--cluster', 'prod']);
+    assert.deepEqual(s.source, { kind: 'discover', clusters: ['prod'] });
+    assert.equal(s.intervalMs, 300_000);
+    assert.equal(s.maxRedeploys, 10);
+    assert.equal(s.passTimeoutMs, 60_000);
+    assert.equal(s.concurrency, 10);
+    assert.equal(s.jitter, 0.1);
+    assert.equal(s.once, false);
+    assert.equal(s.dryRun, false);
+    assert.equal(s.region, 'eu-west-1');
+    assert.equal(s.logLevel, 'info');
+  });
+
+  it('takes bindings from the config (several clusters) when no cluster is named', () => {
+    const s = resolve([], env, withWatch);
+    assert.equal(s.source.kind, 'config');
+    assert.deepEqual(s.source.kind === 'config' && s.source.clusters.map((c) => c.name), ['blue', 'green']);
+    assert.equal(s.intervalMs, 120_000);
+    assert.equal(s.maxRedeploys, 4);
+  });
+
+  it('flags override the environment, which overrides the config', () => {
+    const e = {
+      ...env,
+      WATCH_CLUSTER: 'from-env, other',
+      WATCH_INTERVAL: '90s',
+      WATCH_MAX_REDEPLOYS: '3',
+      WATCH_DRY_RUN: 'true',
+    };
+    const fromEnv = resolve([], e, withWatch);
+    assert.deepEqual(fromEnv.source, { kind: 'discover', clusters: ['from-env', 'other'] });
+    assert.equal(fromEnv.intervalMs, 90_000);
+    assert.equal(fromEnv.maxRedeploys, 3);
+    assert.equal(fromEnv.dryRun, true);
+    const fromFlags = resolve(
+      ['--cluster', 'a', '--cluster', 'b', '--interval', '30s', '--max-redeploys', '2'],
+      e,
+      withWatch,
+    );
+    assert.deepEqual(fromFlags.source, { kind: 'discover', clusters: ['a', 'b'] });
+    assert.equal(fromFlags.intervalMs, 30_000);
+    assert.equal(fromFlags.maxRedeploys, 2);
+  });
+
+  it('reads --once, --dry-run, --pass-timeout and --concurrency', () => {
+    const s = resolve(['--cluster', 'p', '--once', '--dry-run', '--pass-timeout', '20s', '--concurrency', '16']);
+    assert.equal(s.once, true);
+    assert.equal(s.dryRun, true);
+    assert.equal(s.passTimeoutMs, 20_000);
+    assert.equal(s.concurrency, 16);
+  });
+
+  it('finds the config path in --config, else SECRETS_CONFIG', () => {
+    assert.equal(configPathOf(parseWatchFlags(['--config', 'a.yaml']), { SECRETS_CONFIG: 'b.yaml' }), 'a.yaml');
+    assert.equal(configPathOf(parseWatchFlags([]), { SECRETS_CONFIG: 'b.yaml' }), 'b.yaml');
+    assert.equal(configPathOf(parseWatchFlags([]), {}), undefined);
+  });
+
+  it('recognises --help and -h', () => {
+    assert.equal(parseWatchFlags(['--help']).help, true);
+    assert.equal(parseWatchFlags(['-h']).help, true);
+  });
+
+  const usage: [string, () => unknown, RegExp][] = [
+    ['AWS_REGION missing', () => resolve(['--cluster', 'p'], {}), /AWS_REGION is required/],
+    ['nothing to watch', () => resolve([]), /nothing to watch/],
+    ['a config without spec.watch', () => resolve([], env, config(undefined)), /no spec.watch.clusters/],
+    ['an unknown flag', () => resolve(['--clustr', 'p']), /Unknown option '--clustr'/],
+    ['a positional argument', () => resolve(['prod']), /positional/i],
+    ['a bad interval', () => resolve(['--cluster', 'p', '--interval', 'soon']), /--interval must be a duration/],
+    ['an interval under 1s', () => resolve(['--cluster', 'p', '--interval', '500ms']), /at least 1s/],
+    ['a bad WATCH_INTERVAL', () => resolve([], { ...env, WATCH_CLUSTER: 'p', WATCH_INTERVAL: 'x' }), /WATCH_INTERVAL/],
+    [
+      'a zero cap',
+      () => resolve(['--cluster', 'p', '--max-redeploys', '0']),
+      /--max-redeploys must be a whole number from 1/,
+    ],
+    ['a fractional cap', () => resolve(['--cluster', 'p', '--max-redeploys', '1.5']), /--max-redeploys/],
+    [
+      'a bad WATCH_DRY_RUN',
+      () => resolve([], { ...env, WATCH_CLUSTER: 'p', WATCH_DRY_RUN: 'maybe' }),
+      /WATCH_DRY_RUN must be true or false/,
+    ],
+    ['a bad LOG_LEVEL', () => resolve(['--cluster', 'p'], { ...env, LOG_LEVEL: 'loud' }), /LOG_LEVEL must be one of/],
+    [
+      'too much concurrency',
+      () => resolve(['--cluster', 'p', '--concurrency', '500']),
+      /--concurrency must be a whole number from 1 to 64/,
+    ],
+  ];
+  for (const [name, run, message] of usage) {
+    it(`rejects ${name} with a usage error (exit 2)`, () => {
+      assert.throws(
+        run,
+        (err: unknown) => err instanceof UsageError && err.exitCode === 2 && message.test(err.message),
+      );
+    });
+  }
+});

@@ -1,0 +1,66 @@
+import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
+import { describeAwsError } from '../shared/aws-error.ts';
+import type { CallContext } from './call-context.ts';
+import type { Observation, ServiceState } from './model.ts';
+import type { EcsPort } from './ports.ts';
+
+/** DescribeServices takes at most ten services a call (moto does not enforce it; AWS does). */
+export const DESCRIBE_SERVICES_MAX = 10;
+
+/**
+ * Describes services (names or ARNs) with their tags, ten a call, the calls sharing the pass's concurrency bound.
+ * Returns one observation per requested id: a service, or why not (`MISSING`, a failed call, ...).
+ */
+export async function describeServices(
+  ecs: EcsPort,
+  cluster: string,
+  ids: readonly string[],
+  ctx: CallContext,
+): Promise<Map<string, Observation<ServiceState>>> {
+  const distinct = [...new Set(ids)];
+  const batches: string[][] = [];
+  for (let i = 0; i < distinct.length; i += DESCRIBE_SERVICES_MAX) {
+    batches.push(distinct.slice(i, i + DESCRIBE_SERVICES_MAX));
+  }
+  const out = new Map<string, Observation<ServiceState>>();
+  await Promise.all(
+    batches.map(async (batch) => {
+      try {
+        const res = await ctx.call('DescribeServices', (abortSignal) =>
+          ecs.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }), { abortSignal }),
+        );
+        for (const id of batch) {
+          const found = (res.services ?? []).find((s) => matches(id, s.serviceArn, s.serviceName));
+          if (found?.serviceArn && found.serviceName) {
+            out.set(id, { ok: true, value: toState(cluster, found) });
+            continue;
+          }
+          const failure = (res.failures ?? []).find((f) => matches(id, f.arn, undefined));
+          const reason = failure?.reason ?? 'MISSING';
+          out.set(id, { ok: false, error: `service not found (${reason})` });
+        }
+      } catch (err) {
+        const error = describeAwsError(err);
+        for (const id of batch) out.set(id, { ok: false, error });
+      }
+    }),
+  );
+  return out;
+}
+
+/** A requested id is a name or an ARN (`.../service/NAME` or `.../service/CLUSTER/NAME`); names are unique per cluster. */
+function matches(id: string, arn: string | undefined, name: string | undefined): boolean {
+  if (arn !== undefined && arn === id) return true;
+  const wanted = lastSegment(id);
+  return wanted === (name ?? (arn === undefined ? undefined : lastSegment(arn)));
+}
+
+function lastSegment(id: string): string {
+  return id.startsWith('arn:') ? id.slice(id.lastIndexOf('/') + 1) : id;
+}
+
+function toState(cluster: string, s: Service): ServiceState {
+  const tags: Record<string, string> = {};
+  for (const t of s.tags ?? []) if (t.key !== undefined) tags[t.key] = t.value ?? '';
+  return { cluster, name: s.serviceName!, arn: s.serviceArn!, status: s.status ?? '', tags };
+}

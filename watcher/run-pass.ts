@@ -1,0 +1,190 @@
+import type { ClusterBinding } from '../shared/config.ts';
+import { ExitCode } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { applyDecision } from './apply-decision.ts';
+import { bindingFromTags, bindingsFromConfig } from './bindings.ts';
+import { type CallContext, createCallContext } from './call-context.ts';
+import { decide, type Target } from './decide.ts';
+import { describeServices } from './describe-services.ts';
+import { byCodeUnit } from './fingerprint.ts';
+import { listServiceArns } from './list-services.ts';
+import type { Decision, Failure, Observation, SecretVersion } from './model.ts';
+import type { EcsPort, SecretsPort } from './ports.ts';
+import { readSecretVersion } from './read-secret-version.ts';
+
+/** Where bindings come from: the config file, or the `secrets-init/secrets` tags of every service in clusters. */
+export type BindingSource =
+  | { readonly kind: 'config'; readonly clusters: readonly ClusterBinding[] }
+  | { readonly kind: 'discover'; readonly clusters: readonly string[] };
+
+export interface PassDeps {
+  readonly ecs: EcsPort;
+  readonly secrets: SecretsPort;
+  readonly log: Logger;
+  /** Milliseconds, for durationMs only. */
+  readonly now: () => number;
+}
+
+export interface PassOptions {
+  readonly source: BindingSource;
+  readonly maxRedeploys: number;
+  readonly dryRun: boolean;
+  /** AWS calls in flight at once. */
+  readonly concurrency: number;
+  /** The pass's deadline: every call is aborted after this, and the pass ends with failures. */
+  readonly timeoutMs: number;
+  /** Pass number, for the logs. */
+  readonly pass?: number;
+}
+
+export interface PassResult {
+  readonly pass: number;
+  readonly decisions: readonly Decision[];
+  readonly failures: readonly Failure[];
+  readonly apiCalls: Readonly<Record<string, number>>;
+  readonly durationMs: number;
+}
+
+/**
+ * One pass of the controller: read (services ten at a time, each distinct secret once), decide (pure core),
+ * log every decision, apply (unless dry run), log one summary. Failures never stop the pass; they are data.
+ */
+export async function runPass(deps: PassDeps, options: PassOptions): Promise<PassResult> {
+  const started = deps.now();
+  const pass = options.pass ?? 1;
+  const log = deps.log.child({ pass });
+  const ctx = createCallContext({ signal: AbortSignal.timeout(options.timeoutMs), concurrency: options.concurrency });
+
+  const { targets, failures: readFailures } = await collectTargets(deps.ecs, options.source, ctx);
+  const secretIds = [...new Set(targets.filter((t) => t.service.ok).flatMap((t) => t.binding.secretIds))];
+  const secrets = new Map<string, Observation<SecretVersion>>();
+  await Promise.all(
+    secretIds.map(async (id) => {
+      secrets.set(id, await readSecretVersion(deps.secrets, id, ctx));
+    }),
+  );
+
+  const { decisions, failures: decideFailures } = decide({ targets, secrets, maxRedeploys: options.maxRedeploys });
+  const failures: Failure[] = [...sortFailures(readFailures), ...decideFailures];
+  for (const f of failures) logFailure(log, f);
+  for (const d of decisions) {
+    log.info(
+      {
+        event: 'watch.decision',
+        cluster: d.cluster,
+        service: d.service,
+        decision: d.decision,
+        reason: d.reason,
+        oldFingerprint: d.oldFingerprint,
+        newFingerprint: d.newFingerprint,
+        secretIds: d.secretIds,
+        dryRun: options.dryRun,
+      },
+      `${d.decision} ${d.service}: ${d.reason}`,
+    );
+  }
+
+  if (!options.dryRun) {
+    const applied = await Promise.all(decisions.map((d) => applyDecision(deps.ecs, d, ctx)));
+    for (const f of applied) {
+      if (!f) continue;
+      failures.push(f);
+      logFailure(log, f);
+    }
+  }
+
+  const result: PassResult = { pass, decisions, failures, apiCalls: ctx.counts(), durationMs: deps.now() - started };
+  const count = (kind: string, reason?: string) =>
+    decisions.filter((d) => d.decision === kind && (reason === undefined || d.reason === reason)).length;
+  log[failures.length > 0 ? 'warn' : 'info'](
+    {
+      event: 'watch.pass',
+      services: targets.length,
+      secrets: secretIds.length,
+      record: count('record'),
+      redeploy: count('redeploy'),
+      skip: count('skip'),
+      deferred: count('skip', 'cap'),
+      failures: failures.length,
+      apiCalls: result.apiCalls,
+      durationMs: result.durationMs,
+      dryRun: options.dryRun,
+    },
+    `pass ${pass}: ${decisions.length} services decided, ${failures.length} failures`,
+  );
+  return result;
+}
+
+/** The pass's exit code: 3 when anything failed (AWS side), else 0. */
+export function passExitCode(result: PassResult): number {
+  return result.failures.length > 0 ? ExitCode.source : ExitCode.ok;
+}
+
+async function collectTargets(
+  ecs: EcsPort,
+  source: BindingSource,
+  ctx: CallContext,
+): Promise<{ targets: Target[]; failures: Failure[] }> {
+  const targets: Target[] = [];
+  const failures: Failure[] = [];
+  if (source.kind === 'config') {
+    const bindings = bindingsFromConfig(source.clusters);
+    const clusters = [...new Set(bindings.map((b) => b.cluster))];
+    await Promise.all(
+      clusters.map(async (cluster) => {
+        const mine = bindings.filter((b) => b.cluster === cluster);
+        const seen = await describeServices(
+          ecs,
+          cluster,
+          mine.map((b) => b.service),
+          ctx,
+        );
+        for (const binding of mine) {
+          targets.push({ binding, service: seen.get(binding.service) ?? { ok: false, error: 'not described' } });
+        }
+      }),
+    );
+    return { targets, failures };
+  }
+  await Promise.all(
+    source.clusters.map(async (cluster) => {
+      const listed = await listServiceArns(ecs, cluster, ctx);
+      if (!listed.ok) {
+        failures.push({ cluster, service: null, secretId: null, stage: 'discover', error: listed.error });
+        return;
+      }
+      const seen = await describeServices(ecs, cluster, listed.value, ctx);
+      for (const [arn, service] of seen) {
+        if (!service.ok) {
+          // Listed a moment ago: either gone since (harmless) or unreadable (not harmless); report both.
+          failures.push({ cluster, service: arn, secretId: null, stage: 'service', error: service.error });
+          continue;
+        }
+        const binding = bindingFromTags(service.value);
+        if (binding) targets.push({ binding, service });
+      }
+    }),
+  );
+  return { targets, failures };
+}
+
+/** Reads finish in any order; logs and results should not. */
+function sortFailures(list: readonly Failure[]): Failure[] {
+  const key = (f: Failure) => `${f.cluster}\u0000${f.service ?? ''}\u0000${f.secretId ?? ''}`;
+  return [...list].sort((a, b) => byCodeUnit(key(a), key(b)));
+}
+
+function logFailure(log: Logger, f: Failure): void {
+  const what = f.secretId ? `secret "${f.secretId}" of ${f.service}` : (f.service ?? `cluster ${f.cluster}`);
+  log.error(
+    {
+      event: 'watch.failure',
+      cluster: f.cluster,
+      service: f.service,
+      secretId: f.secretId,
+      stage: f.stage,
+      error: f.error,
+    },
+    `${f.stage} failed for ${what}: ${f.error}`,
+  );
+}
