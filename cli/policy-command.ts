@@ -1,7 +1,134 @@
-import { UsageError } from '../shared/errors.ts';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { buildPolicies } from '../ops/policy.ts';
+import { formatJson, policyFiles } from '../ops/policy-files.ts';
+import { policyInput } from '../ops/policy-input.ts';
+import { type ConfigFile, validateConfig } from '../shared/config.ts';
+import { OutputError, UsageError } from '../shared/errors.ts';
 import type { Command } from './io.ts';
 
-// Placeholder until the policy issue lands: reports itself as not available.
-export const policyCommand: Command = async () => {
-  throw new UsageError('"policy" is not available in this build');
+export const POLICY_USAGE = `Usage: secrets-init policy --config FILE --account ID [--region REGION] [OPTIONS]
+
+Prints the least-privilege IAM policies for a config: one JSON document mapping each iam/ file name to its
+policy, or, with --out DIR, one file per policy (the committed iam/*.json are this output for
+examples/secrets-init.yaml, account 123456789012, region us-east-1). No AWS call is made.
+
+Options:
+  --config FILE       the YAML config                                  (env SECRETS_CONFIG)
+  --account ID        12-digit account of the roles, tasks and secrets (env AWS_ACCOUNT_ID)
+  --region REGION     region of the secrets and tasks                  (env AWS_REGION)
+  --prefix NAME       prefix of role, task family, log group, schedule and rule names
+                      (default: the config's metadata.name)
+  --secret ID         another secret the app task reads (repeatable)
+  --cluster NAME      another cluster whose services the watcher redeploys (repeatable)
+  --repository NAME   ECR repository the execution role pulls from (repeatable;
+                      default: secrets-init and the prefix)
+  --log-group NAME    log group of the tasks (default: /ecs/PREFIX)
+  --out DIR           write DIR/<name>.json for each policy instead of printing
+  -h, --help          this text
+
+Files: secrets-read-policy.json (app task role), ecs-task-trust-policy.json (trust of the task, watcher and
+execution roles), execution-role-policy.json, and with clusters to watch: watcher-policy.json (watcher task role),
+scheduler-policy.json and scheduler-trust-policy.json (the role the schedule and the rotation rule assume).
+`;
+
+/** `secrets-init policy`: reads the config, prints or writes the policies. */
+export const policyCommand: Command = async (args, io) => {
+  let values: ReturnType<typeof parseFlags>;
+  try {
+    values = parseFlags(args);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${POLICY_USAGE}`, { cause: err });
+  }
+  if (values.help) {
+    io.stdout.write(POLICY_USAGE);
+    return 0;
+  }
+  const configPath = values.config ?? nonEmpty(io.env.SECRETS_CONFIG);
+  if (!configPath) throw new UsageError('--config FILE is required (or SECRETS_CONFIG)');
+  const account = values.account ?? nonEmpty(io.env.AWS_ACCOUNT_ID);
+  if (!account) throw new UsageError('--account ID is required (or AWS_ACCOUNT_ID)');
+  const region = values.region ?? nonEmpty(io.env.AWS_REGION);
+  if (!region) throw new UsageError('--region REGION is required (or AWS_REGION)');
+
+  const config = await readConfig(configPath, io.cwd);
+  const set = buildPolicies(
+    policyInput(config, {
+      location: { account, region },
+      ...(values.prefix !== undefined && { prefix: values.prefix }),
+      ...(values['log-group'] !== undefined && { logGroup: values['log-group'] }),
+      ...(values.repository && { repositories: values.repository }),
+      ...(values.secret && { secrets: values.secret }),
+      ...(values.cluster && { clusters: values.cluster }),
+    }),
+  );
+  if (!('watcher-policy.json' in set)) {
+    io.stderr.write('secrets-init policy: no clusters to watch (spec.watch or --cluster): watcher policies left out\n');
+  }
+  if (values.out === undefined) {
+    io.stdout.write(`${formatJson(set)}\n`);
+    return 0;
+  }
+  const dir = isAbsolute(values.out) ? values.out : resolve(io.cwd, values.out);
+  for (const [name, text] of Object.entries(policyFiles(set))) {
+    const file = join(dir, name);
+    try {
+      await mkdir(dir, { recursive: true });
+      const old = await readFile(file, 'utf8').catch(() => undefined);
+      if (old !== text) await writeFile(file, text);
+    } catch (err) {
+      throw new OutputError(`writing "${file}": ${(err as NodeJS.ErrnoException).code ?? 'failed'}`, { cause: err });
+    }
+    io.stdout.write(`${file}\n`);
+  }
+  return 0;
 };
+
+function parseFlags(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      config: { type: 'string' },
+      account: { type: 'string' },
+      region: { type: 'string' },
+      prefix: { type: 'string' },
+      secret: { type: 'string', multiple: true },
+      cluster: { type: 'string', multiple: true },
+      repository: { type: 'string', multiple: true },
+      'log-group': { type: 'string' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+/** Reads and validates the YAML config; every problem is a UsageError naming the file and the paths. */
+async function readConfig(path: string, cwd: string): Promise<ConfigFile> {
+  let text: string;
+  try {
+    text = await readFile(isAbsolute(path) ? path : resolve(cwd, path), 'utf8');
+  } catch (err) {
+    throw new UsageError(`reading config "${path}": ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, {
+      cause: err,
+    });
+  }
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    // yaml's messages quote the offending line; keep the position only.
+    const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    throw new UsageError(`config "${path}" is not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}`);
+  }
+  const result = validateConfig(doc);
+  if ('problems' in result) throw new UsageError(`config "${path}":\n  ${result.problems.join('\n  ')}`);
+  return result.config;
+}

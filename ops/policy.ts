@@ -1,0 +1,204 @@
+import { type AwsLocation, dnsSuffixOf, partitionOf, type SecretResource } from './policy-arn.ts';
+import type { DeployNames } from './policy-names.ts';
+
+export type ConditionBlock = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
+
+export interface PolicyStatement {
+  readonly Sid: string;
+  readonly Effect: 'Allow';
+  readonly Principal?: { readonly Service: string };
+  readonly Action: string | readonly string[];
+  readonly Resource?: string | readonly string[];
+  readonly Condition?: ConditionBlock;
+}
+
+export interface PolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: readonly PolicyStatement[];
+}
+
+/** What the policies are generated from (see policyInput for how a config becomes this). */
+export interface PolicyInput {
+  readonly location: AwsLocation;
+  readonly names: DeployNames;
+  /** Secrets the app task reads. */
+  readonly secrets: readonly SecretResource[];
+  /** Secrets whose versions the watcher reads (metadata only). */
+  readonly watchedSecrets: readonly SecretResource[];
+  /** Clusters whose services the watcher redeploys; none means no watcher policies. */
+  readonly clusters: readonly string[];
+}
+
+/** The policy files, by the name they have under `iam/`. */
+export type PolicySet = Readonly<Record<string, PolicyDocument>>;
+
+const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
+const one = <T>(list: readonly T[]): T | readonly T[] => (list.length === 1 ? list[0]! : list);
+const unique = (list: readonly string[]): string[] => [...new Set(list)];
+
+/**
+ * Least-privilege policies for one config: pure data, no AWS call. Each grant is scoped to exact resources; where
+ * an action has no resource type (BatchGetSecretValue, ListServices, GetAuthorizationToken) the scope comes from a
+ * condition or from the per-secret check the service makes itself.
+ */
+export function buildPolicies(input: PolicyInput): PolicySet {
+  const { location, names } = input;
+  const p = partitionOf(location.region);
+  const { account, region } = location;
+  const ecs = (resource: string) => `arn:${p}:ecs:${region}:${account}:${resource}`;
+  const role = (name: string) => `arn:${p}:iam::${account}:role/${name}`;
+
+  const ecsTasksTrust = doc({
+    Sid: 'EcsTasksOfThisAccountOnly',
+    Effect: 'Allow',
+    Principal: { Service: 'ecs-tasks.amazonaws.com' },
+    Action: 'sts:AssumeRole',
+    Condition: {
+      StringEquals: { 'aws:SourceAccount': account },
+      ArnLike: { 'aws:SourceArn': ecs('*') },
+    },
+  });
+
+  const secretsRead = doc(
+    {
+      Sid: 'ReadExactlyTheseSecrets',
+      Effect: 'Allow',
+      Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      Resource: one(unique(input.secrets.map((s) => s.arnPattern))),
+    },
+    {
+      // BatchGetSecretValue has no resource type; Secrets Manager checks GetSecretValue on every secret in the batch.
+      Sid: 'BatchGetChecksGetSecretValuePerSecret',
+      Effect: 'Allow',
+      Action: 'secretsmanager:BatchGetSecretValue',
+      Resource: '*',
+    },
+    {
+      // Only needed for secrets under a customer managed key; usable only through Secrets Manager.
+      Sid: 'DecryptOnlyThroughSecretsManager',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: one(
+        unique(input.secrets.map((s) => `arn:${partitionOf(s.region)}:kms:${s.region}:${s.account}:key/*`)),
+      ),
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': one(
+            unique(input.secrets.map((s) => `secretsmanager.${s.region}.${dnsSuffixOf(s.region)}`)),
+          ),
+        },
+      },
+    },
+  );
+
+  const execution = doc(
+    {
+      Sid: 'EcrLoginHasNoResourceType',
+      Effect: 'Allow',
+      Action: 'ecr:GetAuthorizationToken',
+      Resource: '*',
+    },
+    {
+      Sid: 'PullOnlyTheseRepositories',
+      Effect: 'Allow',
+      Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+      Resource: one(names.repositories.map((r) => `arn:${p}:ecr:${region}:${account}:repository/${r}`)),
+    },
+    {
+      Sid: 'WriteToTheTaskLogGroupOnly',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `arn:${p}:logs:${region}:${account}:log-group:${names.logGroup}:log-stream:*`,
+    },
+  );
+
+  const set: Record<string, PolicyDocument> = {
+    'ecs-task-trust-policy.json': ecsTasksTrust,
+    'execution-role-policy.json': execution,
+    'secrets-read-policy.json': secretsRead,
+  };
+  if (input.clusters.length === 0) return sortKeys(set);
+
+  const clusterArns = input.clusters.map((c) => ecs(`cluster/${c}`));
+  const services = input.clusters.map((c) => ecs(`service/${c}/*`));
+  set['watcher-policy.json'] = doc(
+    {
+      // Metadata only: the watcher compares AWSCURRENT version ids and never reads a value.
+      Sid: 'ReadSecretVersionsNotValues',
+      Effect: 'Allow',
+      Action: 'secretsmanager:DescribeSecret',
+      Resource: one(unique(input.watchedSecrets.map((s) => s.arnPattern))),
+    },
+    {
+      Sid: 'ListServicesOfTheseClusters',
+      Effect: 'Allow',
+      Action: 'ecs:ListServices',
+      Resource: '*',
+      Condition: { ArnEquals: { 'ecs:cluster': one(clusterArns) } },
+    },
+    {
+      Sid: 'DescribeAndRedeployServicesOfTheseClusters',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeServices', 'ecs:ListTagsForResource', 'ecs:UpdateService'],
+      Resource: one(services),
+    },
+    {
+      // The fingerprint tag is the watcher's only state; it may write no other tag.
+      Sid: 'WriteOnlyTheFingerprintTag',
+      Effect: 'Allow',
+      Action: 'ecs:TagResource',
+      Resource: one(services),
+      Condition: {
+        'ForAllValues:StringEquals': { 'aws:TagKeys': 'secrets-init/fingerprint' },
+        Null: { 'aws:TagKeys': 'false' },
+      },
+    },
+  );
+
+  const family = ecs(`task-definition/${names.watcherFamily}`);
+  set['scheduler-policy.json'] = doc(
+    {
+      Sid: 'RunOnlyTheWatcherTask',
+      Effect: 'Allow',
+      Action: 'ecs:RunTask',
+      Resource: [family, `${family}:*`],
+      Condition: { ArnEquals: { 'ecs:cluster': one(clusterArns) } },
+    },
+    {
+      Sid: 'PassOnlyTheWatcherRolesToEcsTasks',
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: [role(names.watcherRole), role(names.executionRole)],
+      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+    },
+  );
+
+  // Scheduler sets aws:SourceArn to the schedule *group*; EventBridge rules set it to the rule.
+  set['scheduler-trust-policy.json'] = doc(
+    {
+      Sid: 'WatcherScheduleGroupOnly',
+      Effect: 'Allow',
+      Principal: { Service: 'scheduler.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': account },
+        ArnEquals: { 'aws:SourceArn': `arn:${p}:scheduler:${region}:${account}:schedule-group/${names.scheduleGroup}` },
+      },
+    },
+    {
+      Sid: 'SecretRotationRuleOnly',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sts:AssumeRole',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': account },
+        ArnEquals: { 'aws:SourceArn': `arn:${p}:events:${region}:${account}:rule/${names.ruleName}` },
+      },
+    },
+  );
+  return sortKeys(set);
+}
+
+function sortKeys(set: Record<string, PolicyDocument>): PolicySet {
+  return Object.freeze(Object.fromEntries(Object.entries(set).sort(([a], [b]) => a.localeCompare(b))));
+}
