@@ -33,7 +33,7 @@ let work: string;
 const runCli = (args: string[], e: Record<string, string | undefined>, o: { uid?: number } = {}) =>
   runCliIn(args, e, { cwd: work, ...o });
 
-const env = (extra: Record<string, string> = {}) => ({
+const env = (extra: Record<string, string> = {}): Record<string, string> => ({
   ...awsEnv(proxy.endpoint),
   APP_ENV: 'production',
   SECRETS_DIR: join(work, 'out'),
@@ -85,7 +85,7 @@ describe('render against Secrets Manager (moto, real SDK, shipped bundle)', () =
       'GOOGLE_APPLICATION_CREDENTIALS',
       'GOOGLE_APPLICATION_CREDENTIALS_JSON',
     ]);
-    names.forEach((n, i) => assert.ok(values[i]!.equals(Buffer.from(SEED_SECRET[n]!)), `${n} differs`));
+    for (const [i, n] of names.entries()) assert.ok(values[i]!.equals(Buffer.from(SEED_SECRET[n]!)), `${n} differs`);
     assert.equal(values[names.length]!.toString(), join(out, 'gcp-credentials.json'));
     assert.equal(values[names.length + 1]!.toString(), '', 'the GCP JSON is not in app.env');
     assert.ok(!readFileSync(join(out, 'app.env'), 'utf8').includes('PRIVATE KEY'), 'private key only in its own file');
