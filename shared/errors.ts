@@ -55,5 +55,5 @@ export function exitCodeOf(err: unknown): number {
 export function errorLine(err: unknown): string {
   if (err instanceof SecretsInitError) return err.message.replace(/\s*\n\s*/g, ' ');
   const name = err instanceof Error ? err.name : typeof err;
-  return `internal error (${name}); rerun with LOG_LEVEL=debug and report it`;
+  return `internal error (${name}); this is a bug, please report it with the command line (not the secrets)`;
 }
