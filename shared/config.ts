@@ -117,10 +117,20 @@ function strList(p: Problems, path: string, v: unknown, pattern?: RegExp, what?:
 
 /** Parses an octal mode (`"0440"`, `"440"` or the number 288) and refuses world access. */
 export function parseMode(v: unknown): number | string {
-  let n: number;
-  if (typeof v === 'number' && Number.isInteger(v)) n = v;
-  else if (typeof v === 'string' && /^0?[0-7]{3}$/.test(v.trim())) n = Number.parseInt(v.trim(), 8);
-  else return 'must be an octal mode such as "0440"';
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    // YAML 1.2 reads an unquoted `mode: 0440` as the decimal 440 (= 0670): a number whose digits also make a
+    // valid octal mode is refused, never silently taken as decimal. `0o440` (288) and "0440" are unambiguous.
+    const octal = /^[0-7]{3}$/.test(String(v)) ? checkMode(Number.parseInt(String(v), 8)) : undefined;
+    if (typeof octal === 'number' && octal !== v) {
+      return `the number ${v} is ambiguous (YAML reads an unquoted 0${v} as decimal ${v}); quote it: "0${v}"`;
+    }
+    return checkMode(v);
+  }
+  if (typeof v === 'string' && /^0?[0-7]{3}$/.test(v.trim())) return checkMode(Number.parseInt(v.trim(), 8));
+  return 'must be an octal mode such as "0440"';
+}
+
+function checkMode(n: number): number | string {
   if (n < 0 || n > 0o777) return 'must be an octal mode such as "0440"';
   if (n & 0o007)
     return `mode ${n.toString(8).padStart(4, '0')} gives access to others; secrets are never world-accessible`;
@@ -299,15 +309,15 @@ export function validateConfig(doc: unknown): { config: ConfigFile } | { problem
   const files: FileMapping[] = [];
   if (spec.files !== undefined && !Array.isArray(spec.files)) p.add('spec.files', 'must be a list');
   if (Array.isArray(spec.files)) {
+    const seen = new Set<string>();
     spec.files.forEach((f, i) => {
       const out = fileMapping(p, `spec.files[${i}]`, f);
-      if (out) files.push(out);
+      if (!out) return;
+      // Checked here, not over `files`: an invalid earlier mapping must not shift the index in the path.
+      if (seen.has(out.path)) p.add(`spec.files[${i}].path`, `"${out.path}" is written twice`);
+      seen.add(out.path);
+      files.push(out);
     });
-    const seen = new Set<string>();
-    for (const [i, f] of files.entries()) {
-      if (seen.has(f.path)) p.add(`spec.files[${i}].path`, `"${f.path}" is written twice`);
-      seen.add(f.path);
-    }
   }
   const required = strList(p, 'spec.required', spec.required, VARIABLE_NAME, 'variable name');
   const allowKeys = strList(p, 'spec.allowKeys', spec.allowKeys, VARIABLE_NAME, 'variable name');
