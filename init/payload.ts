@@ -42,11 +42,19 @@ export function parsePayload(p: SecretPayload): { layer: Layer; problems: string
   let keys = Object.keys(obj);
   if (p.spec.keys) {
     for (const k of p.spec.keys) if (!Object.hasOwn(obj, k)) problems.push(`${origin} has no key "${k}"`);
-    keys = p.spec.keys.filter((k) => Object.hasOwn(obj, k));
+    keys = [...new Set(p.spec.keys)].filter((k) => Object.hasOwn(obj, k));
   }
+  const renamedFrom = new Map<string, string>();
   for (const k of keys) {
     const v = obj[k];
-    const name = p.spec.rename?.[k] ?? k;
+    // Own keys only: a secret key such as "constructor" must not pick up Object.prototype members.
+    const name = p.spec.rename && Object.hasOwn(p.spec.rename, k) ? p.spec.rename[k]! : k;
+    const other = renamedFrom.get(name);
+    if (other !== undefined) {
+      problems.push(`${origin}: keys "${other}" and "${k}" both become "${name}"`);
+      continue;
+    }
+    renamedFrom.set(name, k);
     if (typeof v === 'string') entries.set(name, { kind: 'text', text: v });
     else if (typeof v === 'number' || typeof v === 'boolean') entries.set(name, { kind: 'text', text: String(v) });
     else if (typeof v === 'object' && v !== null) entries.set(name, { kind: 'json', json: v });
