@@ -49,6 +49,7 @@ export function planOutputs(input: PlanInput): Plan {
   if (input.merged.has(GCP_JSON_KEY) && !mappings.some((m) => m.fromKey === GCP_JSON_KEY)) {
     mappings.push({ fromKey: GCP_JSON_KEY, path: GCP_FILE, envVar: GCP_PATH_VAR });
   }
+  /** Path variable -> the file name it points at. */
   const fileVars = new Map<string, string>();
   for (const m of mappings) {
     const entry = input.merged.get(m.fromKey);
@@ -59,7 +60,11 @@ export function planOutputs(input: PlanInput): Plan {
     taken.add(m.fromKey);
     const content = fileContent(m, entry, problems);
     if (content) files.push({ name: m.path, content, mode: m.mode ?? input.fileMode });
-    if (m.envVar) fileVars.set(m.envVar, posix.join(input.outputDir, m.path));
+    if (!m.envVar) continue;
+    // Two files (a mapping and the default GCP one, say) must not silently fight over one path variable.
+    const other = fileVars.get(m.envVar);
+    if (other !== undefined) problems.push(`files "${other}" and "${m.path}" both set "${m.envVar}"`);
+    else fileVars.set(m.envVar, m.path);
   }
 
   for (const [key, { value, origin }] of input.merged) {
@@ -74,9 +79,9 @@ export function planOutputs(input: PlanInput): Plan {
     else if (!value.text.isWellFormed()) problems.push(`${where} is not valid Unicode (lone surrogate)`);
     else vars.set(key, value.text);
   }
-  for (const [name, path] of fileVars) {
+  for (const [name, file] of fileVars) {
     if (vars.has(name)) problems.push(`key "${name}" from ${from(name)} clashes with the path variable of a file`);
-    vars.set(name, path);
+    vars.set(name, posix.join(input.outputDir, file));
   }
   const missing = input.required.filter((k) => {
     const e = input.merged.get(k);
