@@ -82,12 +82,16 @@ export async function fetchSecrets(
           );
           got.push(...(out.SecretValues ?? []));
           for (const e of out.Errors ?? []) {
-            failures.set(e.SecretId ?? '(unknown)', secretErrorText(e.ErrorCode ?? 'Error'));
+            // ErrorCode is server text: it goes through the same filter as a thrown error's name.
+            failures.set(
+              e.SecretId ?? '(unknown)',
+              secretErrorText(e.ErrorCode ?? '', describeAwsError({ name: e.ErrorCode })),
+            );
           }
           nextToken = out.NextToken;
         } while (nextToken);
         for (const id of ids) {
-          const hit = got.find((v) => matches(id, v));
+          const hit = got.find((v) => id === v.Name || id === v.ARN) ?? got.find((v) => matchesPartialArn(id, v));
           if (hit) byId.set(id, hit);
           else if (!failures.has(id)) failures.set(id, 'not returned by BatchGetSecretValue');
         }
@@ -145,9 +149,11 @@ export async function fetchSecrets(
   });
 }
 
-/** A requested id matches a returned secret by name, full ARN, or partial ARN (without the 6-char suffix). */
-function matches(id: string, v: SecretValueEntry): boolean {
-  if (id === v.Name || id === v.ARN) return true;
+/**
+ * A partial ARN (without the 6-char suffix) matches a returned ARN. Tried only after exact name/ARN matches:
+ * the full ARN of "app" is also the partial ARN of a secret named "app-AbCdEf".
+ */
+function matchesPartialArn(id: string, v: SecretValueEntry): boolean {
   return id.startsWith('arn:') && v.ARN?.startsWith(`${id}-`) === true && v.ARN.length === id.length + 7;
 }
 

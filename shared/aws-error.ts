@@ -6,8 +6,8 @@
 export function describeAwsError(err: unknown): string {
   if (typeof err !== 'object' || err === null) return 'unknown error';
   const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: unknown };
-  let name = typeof e.name === 'string' && e.name !== 'Error' ? e.name : undefined;
-  if (!name && typeof e.code === 'string') name = e.code;
+  let name = isErrorName(e.name) && e.name !== 'Error' ? e.name : undefined;
+  if (!name && isErrorName(e.code)) name = e.code;
   name ??= 'Error';
   if (name === 'AbortError') return 'deadline exceeded';
   if (name === 'TimeoutError' || e.code === 'ETIMEDOUT') return 'request timed out';
@@ -17,7 +17,16 @@ export function describeAwsError(err: unknown): string {
   if (status === 403 && !/Denied|Forbidden|Unrecognized|Signature|Token/i.test(name)) {
     return 'AccessDenied (HTTP 403)';
   }
-  return typeof status === 'number' && status >= 500 ? `${name} (HTTP ${status})` : name;
+  // A bare "Error" says nothing: the status at least tells throttling, auth and server faults apart.
+  return typeof status === 'number' && (status >= 500 || name === 'Error') ? `${name} (HTTP ${status})` : name;
+}
+
+/**
+ * For an unmodelled error the SDK copies the name from the response (`__type`, `code`, a header), so it is
+ * server text like the message: only a plain identifier (`ResourceNotFoundException`, `ECONNRESET`) is shown.
+ */
+function isErrorName(v: unknown): v is string {
+  return typeof v === 'string' && /^[A-Za-z][A-Za-z0-9_]{0,79}$/.test(v);
 }
 
 /** The AWS error name if there is one (`ResourceNotFoundException`, ...). */
