@@ -174,17 +174,24 @@ function sortFailures(list: readonly Failure[]): Failure[] {
   return [...list].sort((a, b) => byCodeUnit(key(a), key(b)));
 }
 
+/** One line naming what failed and where, lower-case context first (`reading secret "db" for api: ...`). */
+export function failureMessage(f: Failure): string {
+  const service = f.service ?? '?';
+  switch (f.stage) {
+    case 'discover':
+      return `listing services of cluster ${f.cluster}: ${f.error}`;
+    case 'service':
+      return `describing service ${service} in ${f.cluster}: ${f.error}`;
+    case 'secret':
+      return `reading secret "${f.secretId}" for service ${service}: ${f.error}`;
+    case 'redeploy':
+      return `redeploying service ${service} in ${f.cluster}: ${f.error}`;
+    case 'tag':
+      return `tagging service ${service} in ${f.cluster} with its fingerprint: ${f.error}`;
+  }
+}
+
 function logFailure(log: Logger, f: Failure): void {
-  const what = f.secretId ? `secret "${f.secretId}" of ${f.service}` : (f.service ?? `cluster ${f.cluster}`);
-  log.error(
-    {
-      event: 'watch.failure',
-      cluster: f.cluster,
-      service: f.service,
-      secretId: f.secretId,
-      stage: f.stage,
-      error: f.error,
-    },
-    `${f.stage} failed for ${what}: ${f.error}`,
-  );
+  const { cluster, service, secretId, stage, error } = f;
+  log.error({ event: 'watch.failure', cluster, service, secretId, stage, error }, failureMessage(f));
 }

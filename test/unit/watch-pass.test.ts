@@ -9,7 +9,7 @@ import {
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { createLogger } from '../../shared/logger.ts';
 import type { EcsPort, SecretsPort } from '../../watcher/ports.ts';
-import { type PassOptions, passExitCode, runPass } from '../../watcher/run-pass.ts';
+import { failureMessage, type PassOptions, passExitCode, runPass } from '../../watcher/run-pass.ts';
 
 /**
  * A small in-memory AWS: ECS services with tags, secrets with an AWSCURRENT version. It answers the five calls
@@ -396,4 +396,19 @@ describe('runPass', () => {
     );
     assert.equal(aws.count('DescribeSecret'), 1, 'a secret shared across clusters is read once');
   });
+});
+
+describe('failureMessage', () => {
+  const f = { cluster: 'prod', service: 'api', secretId: null, error: 'AccessDeniedException' };
+  for (const [stage, secretId, expected] of [
+    ['discover', null, 'listing services of cluster prod: AccessDeniedException'],
+    ['service', null, 'describing service api in prod: AccessDeniedException'],
+    ['secret', 'db', 'reading secret "db" for service api: AccessDeniedException'],
+    ['redeploy', null, 'redeploying service api in prod: AccessDeniedException'],
+    ['tag', null, 'tagging service api in prod with its fingerprint: AccessDeniedException'],
+  ] as const) {
+    it(`names what failed and where (${stage})`, () => {
+      assert.equal(failureMessage({ ...f, stage, secretId }), expected);
+    });
+  }
 });
