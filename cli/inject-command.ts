@@ -1,7 +1,125 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type InjectOptions, injectInitContainer } from '../ops/inject.ts';
+import { INIT_USER } from '../ops/inject-contract.ts';
+import { parseTaskDefinitionInput } from '../ops/inject-input.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { Command } from './io.ts';
 
-// Placeholder until the inject issue lands: reports itself as not available.
-export const injectCommand: Command = async () => {
-  throw new UsageError('"inject" is not available in this build');
+export const INJECT_USAGE = `Usage: secrets-init inject [FILE|-] [OPTIONS]
+
+Reads an ECS task definition from FILE or stdin (the output of "aws ecs describe-task-definition", or a
+register-task-definition input) and prints it with secrets-init wired in: the "secrets" volume, the
+"secrets-init" container (essential false, renders into /run/secrets), and in each app container a read-only
+mount of /run/secrets, dependsOn secrets-init SUCCESS and /usr/local/bin/secrets-entrypoint in front of its
+entry point. Every other field is kept. Running it on its own output changes nothing. Register the result with
+  aws ecs register-task-definition --cli-input-json file://task-definition.json
+
+Options:
+  --image IMAGE        init container image (required unless the input already has secrets-init)
+  --secret-name IDS    secret names or ARNs to render, comma-separated or repeated   (env SECRET_NAME)
+  --region REGION      AWS_REGION of the init container                            (env AWS_REGION)
+  --required KEYS      keys that must be present, comma-separated or repeated;
+                       set as SECRETS_REQUIRED on the init and the app containers   (env SECRETS_REQUIRED)
+  --container NAME     app container to wire (repeatable; default: those already wired, else the only
+                       essential container)
+  --init-user UID:GID  user of the init container (default ${INIT_USER}; the app needs its group)
+  --file-mode MODE     mode of the rendered files (default 0440)
+  --allow-env NAME     accept a plain environment variable whose name looks like a secret (repeatable)
+  -h, --help           this text
+
+Notes (never values) go to stderr; the task definition JSON to stdout.
+`;
+
+/** `secrets-init inject`: task definition JSON in, the same with the init container wired in out. */
+export const injectCommand: Command = async (args, io) => {
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(args);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${INJECT_USAGE}`, { cause: err });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(INJECT_USAGE);
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError(`one input at a time (got ${positionals.length})`);
+  const file = positionals[0] ?? '-';
+  const text = file === '-' ? await readStdin(io.stdin) : await readInput(file, io.cwd);
+  const source = file === '-' ? 'stdin' : `"${file}"`;
+  const { taskDefinition } = parseTaskDefinitionInput(text, source);
+
+  const secretNames = listFlag(values['secret-name']) ?? listEnv(io.env.SECRET_NAME);
+  const required = listFlag(values.required) ?? listEnv(io.env.SECRETS_REQUIRED);
+  const region = values.region ?? nonEmpty(io.env.AWS_REGION);
+  const options: InjectOptions = {
+    ...(values.image !== undefined && { image: values.image }),
+    ...(secretNames && { secretNames }),
+    ...(region !== undefined && { region }),
+    ...(required && { required }),
+    ...(values.container && { containers: values.container }),
+    ...(values['init-user'] !== undefined && { initUser: values['init-user'] }),
+    ...(values['file-mode'] !== undefined && { fileMode: values['file-mode'] }),
+    ...(values['allow-env'] && { allowEnv: values['allow-env'] }),
+  };
+  const result = injectInitContainer(taskDefinition, options);
+  for (const note of result.notes) io.stderr.write(`secrets-init inject: note: ${note}\n`);
+  io.stdout.write(`${JSON.stringify(result.taskDefinition, null, 2)}\n`);
+  return 0;
 };
+
+function parseFlags(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    strict: true,
+    allowPositionals: true,
+    options: {
+      image: { type: 'string' },
+      'secret-name': { type: 'string', multiple: true },
+      region: { type: 'string' },
+      required: { type: 'string', multiple: true },
+      container: { type: 'string', multiple: true },
+      'init-user': { type: 'string' },
+      'file-mode': { type: 'string' },
+      'allow-env': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+/** `a,b` and repeated flags alike; undefined when the flag was not given. */
+function listFlag(values: string[] | undefined): string[] | undefined {
+  if (values === undefined) return undefined;
+  return values
+    .flatMap((v) => v.split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function listEnv(v: string | undefined): string[] | undefined {
+  const list = listFlag(v === undefined ? undefined : [v]);
+  return list && list.length > 0 ? list : undefined;
+}
+
+async function readInput(file: string, cwd: string): Promise<string> {
+  try {
+    return await readFile(isAbsolute(file) ? file : resolve(cwd, file), 'utf8');
+  } catch (err) {
+    throw new UsageError(`reading "${file}": ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, { cause: err });
+  }
+}
+
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  if ((stdin as { isTTY?: boolean }).isTTY) {
+    throw new UsageError('give a task definition FILE or pipe one into stdin (see --help)');
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}

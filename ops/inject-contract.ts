@@ -1,0 +1,33 @@
+/**
+ * The names the init container, the app image and the committed manifests agree on. `inject` writes exactly these;
+ * `lintTaskDefinition` checks them.
+ */
+export const INIT_CONTAINER = 'secrets-init';
+export const SECRETS_VOLUME = 'secrets';
+export const SECRETS_DIR = '/run/secrets';
+export const ENTRYPOINT = '/usr/local/bin/secrets-entrypoint';
+/** Non-root init user and the group it shares with the app (files are rendered 0440 with that group). */
+export const INIT_USER = '65532:10001';
+export const FILE_MODE = '0440';
+export const INIT_COMMAND = Object.freeze(['render']);
+
+/** Environment variables of the tool itself: their names mention secrets, their values are not secrets. */
+export const TOOL_VARIABLES = Object.freeze([
+  'SECRET_NAME',
+  'SECRETS_DIR',
+  'SECRETS_REQUIRED',
+  'SECRETS_CONFIG',
+  'SECRETS_FILE_MODE',
+  'SECRETS_FILE_OWNER',
+  'SECRETS_OPTIONAL',
+]);
+
+/** Names that say "I hold a secret" when they end a variable name (`OPENAI_API_KEY`, `DB_PASSWORD`, `X_TOKEN`). */
+const SECRET_LOOKING =
+  /(^|_)(SECRET|SECRET_KEY|PASSWORD|PASSWD|PASSPHRASE|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY|CREDENTIALS?)(_(JSON|B64|BASE64))?$/i;
+
+/** True when a plain `environment` entry with this name probably carries a secret value. */
+export function looksSecret(name: string, requiredKeys: readonly string[] = []): boolean {
+  if (TOOL_VARIABLES.includes(name)) return false;
+  return requiredKeys.includes(name) || SECRET_LOOKING.test(name);
+}
