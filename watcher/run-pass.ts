@@ -157,7 +157,8 @@ async function collectTargets(
       for (const [arn, service] of seen) {
         if (!service.ok) {
           // Listed a moment ago: either gone since (harmless) or unreadable (not harmless); report both.
-          failures.push({ cluster, service: arn, secretId: null, stage: 'service', error: service.error });
+          const name = arn.slice(arn.lastIndexOf('/') + 1);
+          failures.push({ cluster, service: name, secretId: null, stage: 'service', error: service.error });
           continue;
         }
         const binding = bindingFromTags(service.value);

@@ -114,6 +114,12 @@ describe('secrets-init watch (in process)', () => {
       const t = io({ AWS_REGION: 'us-east-1', SECRETS_CONFIG: file });
       assert.equal(await main(['watch', '--once'], t.io), 2);
       assert.match(t.err(), /spec\.watch\.clusters\[0\]\.services\[0\]\.secrets: must name at least one secret/);
+      const broken = join(dir, 'broken.yaml');
+      writeFileSync(broken, 'spec: [unclosed\n  password: hunter2-not-shown\n');
+      const yaml = io({ AWS_REGION: 'us-east-1' });
+      assert.equal(await main(['watch', '--config', broken], yaml.io), 2);
+      assert.match(yaml.err(), /config ".*broken.yaml" is not valid YAML \(line \d+, column \d+\)/);
+      assert.ok(!yaml.err().includes('hunter2'), 'the offending line is not echoed');
       const missing = io({ AWS_REGION: 'us-east-1' });
       assert.equal(await main(['watch', '--config', join(dir, 'nope.yaml')], missing.io), 2);
       assert.match(missing.err(), /reading config ".*nope.yaml": ENOENT/);
