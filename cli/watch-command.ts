@@ -1,7 +1,8 @@
+import { resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { createEcsClient, createSecretsManagerClient } from '../shared/aws-clients.ts';
+import { loadConfigFile } from '../shared/config-file.ts';
 import { createLogger } from '../shared/logger.ts';
-import { loadConfig } from '../watcher/load-config.ts';
 import { runLoop } from '../watcher/loop.ts';
 import type { EcsPort, SecretsPort } from '../watcher/ports.ts';
 import { passExitCode, runPass } from '../watcher/run-pass.ts';
@@ -36,7 +37,7 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
       return 0;
     }
     const configPath = configPathOf(flags, io.env);
-    const config = configPath === undefined ? undefined : await loadConfig(configPath, io.cwd);
+    const config = configPath === undefined ? undefined : await loadConfigFile(resolve(io.cwd, configPath));
     const settings = resolveWatchSettings(flags, io.env, config);
 
     const log = createLogger(settings.logLevel, io.stdout as unknown as DestinationStream).child({ cmd: 'watch' });
