@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseDotenv } from '../../init/dotenv-source.ts';
+
+const parsed = (src: string | Buffer): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, v] of parseDotenv(src, '.env').entries) {
+    assert.equal(v.kind, 'text');
+    if (v.kind === 'text') out[k] = v.text;
+  }
+  return out;
+};
+
+/**
+ * What the `dotenv` package (17.x) does with each construct, pinned so README "dotenv semantics" can say it and a
+ * dependency update that changes it fails here. `differs` notes where docker compose `env_file` and python-dotenv
+ * read the same line differently: a .env shared between them and secrets-init must avoid those constructs.
+ */
+const table: { construct: string; src: string; expected: Record<string, string>; differs?: string }[] = [
+  { construct: 'plain assignment', src: 'A=value', expected: { A: 'value' } },
+  { construct: 'spaces around = and the value are trimmed', src: 'A =  padded  ', expected: { A: 'padded' } },
+  { construct: 'double quotes keep spaces', src: 'A="  padded  "', expected: { A: '  padded  ' } },
+  { construct: 'empty value', src: 'A=\nB=""\nC=\'\'', expected: { A: '', B: '', C: '' } },
+  { construct: 'only the first = splits', src: 'A=a=b=c', expected: { A: 'a=b=c' } },
+  { construct: '`export ` prefix is ignored', src: 'export A=1\nexport\tB=2', expected: { A: '1', B: '2' } },
+  { construct: 'YAML-style `KEY: value`', src: 'A: 1', expected: { A: '1' } },
+  { construct: 'comment lines and blank lines', src: '# comment\n\nA=1\n  # indented', expected: { A: '1' } },
+  { construct: 'inline comment after a space', src: 'A=value # comment', expected: { A: 'value' } },
+  {
+    construct: 'inline comment WITHOUT a space still starts a comment',
+    src: 'A=value#not-a-comment\nURL=https://example.com/#frag',
+    expected: { A: 'value', URL: 'https://example.com/' },
+    differs: 'compose and python-dotenv keep "value#not-a-comment": quote values that contain #',
+  },
+  { construct: '# inside double quotes is kept', src: 'A="a # b"', expected: { A: 'a # b' } },
+  { construct: '# inside single quotes is kept', src: "A='a # b'", expected: { A: 'a # b' } },
+  { construct: 'a comment after the closing quote', src: 'A="a" # c', expected: { A: 'a' } },
+  {
+    construct: '${VAR} and $VAR are NOT expanded, in any quoting',
+    src: 'A=${HOME}/x\nB="$HOME"\nC=\'${HOME}\'',
+    expected: { A: '${HOME}/x', B: '$HOME', C: '${HOME}' },
+    differs: 'compose expands ${VAR} and $VAR in unquoted and double-quoted values; python-dotenv expands ${VAR}',
+  },
+  { construct: '$(...) is kept as text', src: 'A="$(whoami)"', expected: { A: '$(whoami)' } },
+  { construct: '\\n in double quotes becomes a newline', src: 'A="a\\nb"', expected: { A: 'a\nb' } },
+  { construct: '\\r in double quotes becomes a carriage return', src: 'A="a\\rb"', expected: { A: 'a\rb' } },
+  {
+    construct: '\\t in double quotes stays backslash-t',
+    src: 'A="a\\tb"',
+    expected: { A: 'a\\tb' },
+    differs: 'compose and python-dotenv turn \\t into a tab',
+  },
+  {
+    construct: '\\" in double quotes stays backslash-quote',
+    src: 'A="say \\"hi\\""',
+    expected: { A: 'say \\"hi\\"' },
+    differs: 'compose and python-dotenv unescape \\" to "',
+  },
+  {
+    construct: '\\\\ in double quotes stays two backslashes',
+    src: 'A="c:\\\\dir"',
+    expected: { A: 'c:\\\\dir' },
+    differs: 'compose and python-dotenv unescape \\\\ to one backslash',
+  },
+  { construct: '\\n unquoted stays backslash-n', src: 'A=a\\nb', expected: { A: 'a\\nb' } },
+  { construct: 'single quotes are literal: \\n stays', src: "A='a\\nb'", expected: { A: 'a\\nb' } },
+  {
+    construct: "\\' in single quotes is not an escape",
+    src: "A='it\\'s'",
+    expected: { A: "it\\'s" },
+    differs: "compose and python-dotenv read 'it\\'s' as it's",
+  },
+  { construct: 'double quotes inside single quotes', src: `A='say "hi"'`, expected: { A: 'say "hi"' } },
+  { construct: 'backticks quote too', src: 'A=`it\'s "x"`', expected: { A: 'it\'s "x"' } },
+  {
+    construct: 'multiline double-quoted value (a PEM key)',
+    src: 'KEY="-----BEGIN-----\nabc\n-----END-----"\nNEXT=1',
+    expected: { KEY: '-----BEGIN-----\nabc\n-----END-----', NEXT: '1' },
+  },
+  { construct: 'multiline single-quoted value', src: "A='l1\nl2'\nB=2", expected: { A: 'l1\nl2', B: '2' } },
+  {
+    construct: 'CRLF line ends, also inside quotes, become LF',
+    src: 'A=1\r\nB="l1\r\nl2"\r\n',
+    expected: { A: '1', B: 'l1\nl2' },
+  },
+  { construct: 'an unterminated quote is kept as text', src: 'A="open\nB=2', expected: { A: '"open', B: '2' } },
+  { construct: 'text after the closing quote keeps the quotes', src: 'A="x" y', expected: { A: '"x" y' } },
+  { construct: 'a line without = is ignored', src: 'JUSTAKEY\nexport B\nC=3', expected: { C: '3' } },
+  { construct: 'the last of duplicate keys wins', src: 'A=1\nA=2', expected: { A: '2' } },
+  {
+    construct: 'keys with dots, dashes or a leading digit are read (plan refuses them later)',
+    src: 'a.b=1\nc-d=2\n1A=3',
+    expected: { 'a.b': '1', 'c-d': '2', '1A': '3' },
+  },
+  { construct: 'a quoted key is not a key', src: '"A"=1', expected: {} },
+  { construct: 'a UTF-8 BOM is skipped', src: '\uFEFFA=1', expected: { A: '1' } },
+  { construct: 'unicode values', src: 'A=héllo ✓ 漢字', expected: { A: 'héllo ✓ 漢字' } },
+];
+
+describe('parseDotenv (the dotenv package, as secrets-init reads .env)', () => {
+  for (const row of table) {
+    const note = row.differs ? ` (differs: ${row.differs})` : '';
+    it(`${row.construct}${note}`, () => assert.deepEqual(parsed(row.src), row.expected));
+  }
+
+  it('reads a Buffer like a string', () => {
+    assert.deepEqual(parsed(Buffer.from('A="a\\nb"\nB=2', 'utf8')), { A: 'a\nb', B: '2' });
+  });
+
+  it('names its layer after the file', () => {
+    assert.equal(parseDotenv('A=1', '/srv/app/.env').origin, 'dotenv "/srv/app/.env"');
+  });
+
+  it('reads an empty file as no keys', () => {
+    assert.deepEqual(parsed(''), {});
+  });
+});
