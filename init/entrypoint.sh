@@ -15,7 +15,7 @@
 # this shell. Messages are one line on stderr and name variables and files, never a value.
 #
 # POSIX sh (dash, busybox ash): no `local`, so helper variables share the _se_ prefix and are unset
-# before the exec.
+# before the exec (a secret with such a name would be dropped too; the prefix makes that unlikely).
 set -eu
 
 # die MESSAGE [STATUS]
@@ -130,12 +130,11 @@ try_source() {
 	if [ "$_se_ok" = ok ]; then
 		return 0
 	elif [ "$_se_status" -eq 0 ]; then
-		_se_status='it exited before its end'
+		_se_reason='it exits before its end'
 	else
-		_se_status="sourcing it failed with status $_se_status"
+		_se_reason="sourcing it failed with status $_se_status"
 	fi
-	die "$1 is not a valid env file: $_se_status (shell message hidden: it may quote a value)"
-
+	die "$1 is not a valid env file: $_se_reason (shell message hidden: it may quote a value)"
 }
 
 # require_command CMD: fails early, with our own clear line, when exec could not run CMD.
@@ -207,8 +206,8 @@ main() {
 	require_command "$1"
 	load_and_check "$_se_load" "$_se_names" "$_se_where"
 	unset -v _se_bad _se_dir _se_file _se_item _se_load _se_missing _se_name _se_names _se_ok \
-		_se_optional _se_problem _se_rest _se_set _se_status _se_where
-	"$@"
+		_se_optional _se_problem _se_reason _se_rest _se_set _se_status _se_where
+	exec "$@"
 }
 
 main "$@"
