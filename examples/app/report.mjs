@@ -1,6 +1,6 @@
 // The demo app of Dockerfile.app: it stands in for a real service that gets its secrets from the
 // environment that secrets-entrypoint loaded. It prints one JSON report on stdout and never a value:
-//  - which keys are present (REPORT_KEYS, default SECRETS_REQUIRED);
+//  - which keys are present (REPORT_KEYS, default SECRETS_REQUIRED), and the names of all variables;
 //  - whether the file GOOGLE_APPLICATION_CREDENTIALS names is readable and is a service-account JSON;
 //  - whether the secrets directory is writable (it should not be: the app mounts it read-only);
 //  - digests, only when REPORT_DIGEST_KEY is set: HMAC-SHA256(key, value), so tests can compare values
@@ -56,6 +56,7 @@ const report = {
   pid: process.pid,
   present,
   missing,
+  envNames: Object.keys(env).sort(),
   gcpCredentials: gcp,
   secretsDirWritable: writable(env.SECRETS_DIR ?? '/run/secrets'),
 };

@@ -1,0 +1,619 @@
+import assert from 'node:assert/strict';
+import { createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parse } from 'dotenv';
+import { leakedValues, recordOutput, seedValues } from '../helpers/cli.ts';
+import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
+import { SEED_SECRET, SEED_SECRET_NAME, SEED_VALUES } from '../helpers/seed.ts';
+import { type Podman, ROOT, type RunResult, setupPodman } from './podman.ts';
+
+/**
+ * Builds Dockerfile.init and Dockerfile.app unchanged with podman and runs them the way ECS and
+ * `docker compose` do: init against moto (production) or a dotenv file (local) into a shared volume,
+ * then the non-root app with that volume read-only. Prints the image facts that docs/containers.md quotes.
+ */
+
+// The names manifests/compose.yaml uses, so compose runs exactly the images built here.
+const INIT_IMAGE = 'localhost/ecs-secrets-init/init:local';
+const APP_IMAGE = 'localhost/ecs-secrets-init/app:local';
+const COMPOSE_FILE = join(ROOT, 'manifests', 'compose.yaml');
+const COMPOSE_MOTO = join(ROOT, 'test', 'containers', 'compose.moto.yaml');
+const REQUIRED = 'OPENAI_API_KEY,PINECONE_API_KEY,GCP_PROJECT_ID,APP_SECRET_KEY,MILVUS_HOST,MILVUS_PORT';
+/** What app.env holds: the seeded keys, with the GCP JSON replaced by the path of its file. */
+const APP_KEYS = [
+  ...Object.keys(SEED_SECRET).filter((k) => k !== 'GOOGLE_APPLICATION_CREDENTIALS_JSON'),
+  'GOOGLE_APPLICATION_CREDENTIALS',
+];
+const EXAMPLE_ENV = readFileSync(join(ROOT, 'examples', '.env'), 'utf8');
+/** Per-run HMAC key: the app prints HMAC(key, value) digests, which the test recomputes; never a value. */
+const DIGEST_KEY = randomBytes(16).toString('hex');
+const hmac = (value: string | Buffer) => createHmac('sha256', DIGEST_KEY).update(value).digest('hex');
+
+let pm: Podman;
+let moto: Moto;
+let work: string;
+
+interface Report {
+  app: string;
+  user: { uid: number; gid: number; groups: number[]; name: string | null };
+  pid: number;
+  present: string[];
+  missing: string[];
+  envNames: string[];
+  gcpCredentials: {
+    named: boolean;
+    path?: string;
+    readable?: boolean;
+    parses?: boolean;
+    type?: string | null;
+    hasPrivateKey?: boolean;
+    digest?: string;
+  };
+  secretsDirWritable: boolean;
+  digests?: Record<string, string>;
+}
+
+function fact(line: string): void {
+  process.stdout.write(`# ${line}\n`);
+}
+
+/** Records the output for the leak scan and fails with the output when the exit code differs. */
+function expectCode(res: RunResult, code: number, what: string): RunResult {
+  recordOutput(`${res.stdout}\n${res.stderr}`);
+  assert.equal(res.code, code, `${what}: exit ${res.code}, expected ${code}\n${res.stdout}\n${res.stderr}`);
+  return res;
+}
+
+function lastReport(stdout: string): Report {
+  const lines = stdout
+    .split('\n')
+    .map((l) => l.replace(/^[\w.-]+\s+\|\s/, '')) // compose log prefix "app_1  | "
+    .filter((l) => l.startsWith('{"app":"secrets-demo","user"'));
+  assert.ok(lines.length > 0, `no report in app output:\n${stdout}`);
+  return JSON.parse(lines.at(-1)!) as Report;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function inspect(container: string, format: string): Promise<string> {
+  const res = await pm.podman(['inspect', '--format', format, container]);
+  return res.code === 0 ? res.stdout.trim() : '';
+}
+
+const waitExited = (container: string, timeoutMs = 60_000) =>
+  waitFor(
+    `${container} to exit`,
+    async () => ((await inspect(container, '{{.State.Status}}')) === 'exited' ? true : undefined),
+    timeoutMs,
+  );
+
+async function volumePath(volume: string): Promise<string> {
+  const res = expectCode(await pm.podman(['volume', 'inspect', '--format', '{{.Mountpoint}}', volume]), 0, 'inspect');
+  return res.stdout.trim();
+}
+
+function describeMode(path: string): string {
+  const s = statSync(path);
+  return `${(s.mode & 0o7777).toString(8).padStart(4, '0')} ${s.uid}:${s.gid}`;
+}
+
+const initProduction = (volume: string, secretName: string, extra: string[] = []) =>
+  pm.podman([
+    'run',
+    '--rm',
+    '--pull=never',
+    '--network=host',
+    '-v',
+    `${volume}:/run/secrets`,
+    ...Object.entries({
+      ...awsEnv(moto.endpoint),
+      APP_ENV: 'production',
+      SECRET_NAME: secretName,
+      SECRETS_REQUIRED: REQUIRED,
+    }).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
+    ...extra,
+    INIT_IMAGE,
+  ]);
+
+const appRun = (volume: string, extra: string[] = [], cmd: string[] = []) =>
+  pm.podman([
+    'run',
+    '--rm',
+    '--pull=never',
+    '--network=none',
+    '-v',
+    `${volume}:/run/secrets:ro`,
+    '-e',
+    `SECRETS_REQUIRED=${REQUIRED}`,
+    '-e',
+    `REPORT_KEYS=${APP_KEYS.join(',')}`,
+    '-e',
+    `REPORT_DIGEST_KEY=${DIGEST_KEY}`,
+    ...extra,
+    APP_IMAGE,
+    ...cmd,
+  ]);
+
+before(async () => {
+  seedValues(SEED_VALUES);
+  work = mkdtempSync(join(tmpdir(), 'secrets-init-containers-'));
+  const t0 = Date.now();
+  pm = await setupPodman();
+  fact(`podman setup and local base images: ${Date.now() - t0} ms (state in ${pm.stateDir})`);
+  for (const [file, tag] of [
+    ['Dockerfile.init', INIT_IMAGE],
+    ['Dockerfile.app', APP_IMAGE],
+  ] as const) {
+    const res = await pm.podman(['build', '--pull=never', '-f', file, '-t', tag, '.'], { timeoutMs: 600_000 });
+    assert.equal(
+      res.code,
+      0,
+      `podman build -f ${file} failed:\n${res.stdout.slice(-4000)}\n${res.stderr.slice(-4000)}`,
+    );
+    fact(`podman build -f ${file}: ${res.ms} ms`);
+  }
+  moto = await startMoto();
+  const sm = new SecretsManagerClient(clientOptions(moto.endpoint));
+  try {
+    await sm.send(new CreateSecretCommand({ Name: SEED_SECRET_NAME, SecretString: JSON.stringify(SEED_SECRET) }));
+  } finally {
+    sm.destroy();
+  }
+});
+
+after(async () => {
+  await moto?.stop();
+  await pm?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+  const leaks = leakedValues();
+  assert.deepEqual(leaks.length, 0, 'a seeded secret value appeared in container output');
+});
+
+describe('images', () => {
+  test('the init image holds Node, the bundle and its compile cache only, and runs as 65532:10001', async () => {
+    const meta = JSON.parse(expectCode(await pm.podman(['image', 'inspect', INIT_IMAGE]), 0, 'inspect').stdout)[0];
+    assert.equal(meta.Config.User, '65532:10001');
+    assert.deepEqual(meta.Config.Entrypoint, ['/nodejs/bin/node', '/app/secrets-init.mjs']);
+    assert.deepEqual(meta.Config.Cmd, ['render']);
+    assert.deepEqual(Object.keys(meta.Config.Volumes ?? {}), ['/run/secrets']);
+    assert.ok(
+      (meta.Config.Env as string[]).includes('NODE_COMPILE_CACHE=/app/compile-cache'),
+      'NODE_COMPILE_CACHE is set',
+    );
+
+    const root = expectCode(await pm.podman(['image', 'mount', INIT_IMAGE]), 0, 'image mount').stdout.trim();
+    try {
+      const files = walk(root);
+      const names = [...files.keys()];
+      assert.deepEqual(
+        names.filter((p) => /(^|\/)(npm|npx|yarn|corepack|node_modules)(\/|$)|\.ts$|package\.json$/.test(p)),
+        [],
+        'no npm, no node_modules, no sources',
+      );
+      for (const shell of ['/bin/sh', '/bin/bash', '/bin/busybox', '/usr/bin/env']) {
+        assert.ok(!files.has(shell), `no ${shell} in the final image`);
+      }
+      assert.deepEqual(
+        names.filter((p) => p.startsWith('/app/') && !p.startsWith('/app/compile-cache/')),
+        ['/app/compile-cache', '/app/secrets-init.mjs'],
+      );
+      assert.ok(
+        names.some((p) => /^\/app\/compile-cache\/v24\.[^/]+-65532\/[0-9a-f]+$/.test(p)),
+        `a compile cache entry for uid 65532: ${names.filter((p) => p.startsWith('/app/compile-cache'))}`,
+      );
+      assert.equal(describeMode(join(root, 'run/secrets')), '0750 65532:10001', '/run/secrets in the image');
+      assert.deepEqual(readdirSync(join(root, 'run/secrets')), []);
+
+      const size = Number(meta.Size);
+      const groups = new Map<string, number>();
+      for (const [p, bytes] of files) {
+        const group = p.startsWith('/nodejs/')
+          ? 'node binary (/nodejs)'
+          : p === '/app/secrets-init.mjs'
+            ? 'bundle (/app/secrets-init.mjs)'
+            : p.startsWith('/app/compile-cache')
+              ? 'compile cache (/app/compile-cache)'
+              : /^\/(lib|lib64|usr\/lib)\//.test(p)
+                ? 'shared libraries (glibc, libstdc++)'
+                : 'other (/etc: passwd, group, CA bundle)';
+        groups.set(group, (groups.get(group) ?? 0) + bytes);
+      }
+      fact(`init image ${INIT_IMAGE}: ${mb(size)}, user ${meta.Config.User}, ${files.size} paths`);
+      for (const [g, bytes] of [...groups].sort((a, b) => b[1] - a[1])) fact(`  ${g}: ${mb(bytes)}`);
+      assert.ok(size < 200e6, `init image is ${mb(size)}: more than Node plus a bundle`);
+    } finally {
+      await pm.podman(['image', 'unmount', INIT_IMAGE]);
+    }
+  });
+
+  test('the compile cache is accepted at start and measured against a cold start', async () => {
+    const debug = expectCode(
+      await pm.podman([
+        'run',
+        '--rm',
+        '--pull=never',
+        '--read-only',
+        '--network=none',
+        '-e',
+        'NODE_DEBUG_NATIVE=COMPILE_CACHE',
+        INIT_IMAGE,
+        'render',
+        '--help',
+      ]),
+      0,
+      'render --help',
+    );
+    assert.match(debug.stderr + debug.stdout, /V8 code cache for ESM file:\/\/\/app\/secrets-init\.mjs was accepted/);
+
+    // Interleaved runs inside one container (no podman start-up in the numbers): a local render of a
+    // small dotenv file with the baked cache, and with the cache disabled.
+    const script = join(work, 'measure.cjs');
+    writeFileSync(script, MEASURE_SCRIPT);
+    const res = expectCode(
+      await pm.podman([
+        'run',
+        '--rm',
+        '--pull=never',
+        '--read-only',
+        '--network=none',
+        '--tmpfs',
+        '/tmp:mode=1777',
+        '-v',
+        `${script}:/measure.cjs:ro`,
+        '--entrypoint',
+        '/nodejs/bin/node',
+        INIT_IMAGE,
+        '/measure.cjs',
+        '15',
+      ]),
+      0,
+      'measure',
+    );
+    const m = JSON.parse(res.stdout) as { cached: number; cold: number; bare: number };
+    fact(
+      `cold start of a local render (median of 15, in the container): ${m.cached.toFixed(0)} ms with the baked ` +
+        `compile cache, ${m.cold.toFixed(0)} ms without (saves ${(m.cold - m.cached).toFixed(0)} ms, ` +
+        `${((1 - m.cached / m.cold) * 100).toFixed(0)}%); bare node -e 0: ${m.bare.toFixed(0)} ms`,
+    );
+  });
+
+  test('the app image runs as 1000:10001 with secrets-entrypoint as its ENTRYPOINT', async () => {
+    const meta = JSON.parse(expectCode(await pm.podman(['image', 'inspect', APP_IMAGE]), 0, 'inspect').stdout)[0];
+    assert.equal(meta.Config.User, '1000:10001');
+    assert.deepEqual(meta.Config.Entrypoint, ['/usr/local/bin/secrets-entrypoint']);
+    assert.deepEqual(meta.Config.Cmd, ['node', '/app/report.mjs']);
+    assert.equal(meta.Config.Volumes?.['/run/secrets'], undefined, 'the app image does not declare the volume');
+    fact(`app image ${APP_IMAGE}: ${mb(Number(meta.Size))}, user ${meta.Config.User}`);
+  });
+});
+
+describe('init then app, as ECS runs them (podman, moto on the host network)', () => {
+  test('production: init exits 0 and leaves three files; the non-root app sees exactly the secret', async () => {
+    const volume = 'prod-ok';
+    expectCode(await pm.podman(['volume', 'create', volume]), 0, 'volume create');
+    const init = expectCode(await initProduction(volume, SEED_SECRET_NAME), 0, 'init');
+    assert.match(init.stdout, /"event":"render.done"/);
+
+    const dir = await volumePath(volume);
+    assert.deepEqual(readdirSync(dir).sort(), ['app.env', 'gcp-credentials.json', 'render.json']);
+    // The volume took the image's directory (owner and mode) on first mount, as on ECS.
+    assert.equal(describeMode(dir), '0750 65532:10001', 'volume root');
+    for (const f of readdirSync(dir)) assert.equal(describeMode(join(dir, f)), '0440 65532:10001', f);
+
+    const app = expectCode(await appRun(volume), 0, 'app');
+    const report = lastReport(app.stdout);
+    assert.equal(report.user.uid, 1000);
+    assert.equal(report.user.gid, 10001);
+    assert.deepEqual(report.missing, []);
+    assert.deepEqual(report.present.sort(), [...APP_KEYS].sort());
+    assert.ok(!report.envNames.includes('GOOGLE_APPLICATION_CREDENTIALS_JSON'), 'the JSON key is a file only');
+    assert.equal(report.secretsDirWritable, false, 'the app mounts /run/secrets read-only');
+    // Digests of what the app's environment holds against the seeded values (quotes, $(), backticks).
+    const expected = Object.fromEntries(
+      APP_KEYS.filter((k) => k !== 'GOOGLE_APPLICATION_CREDENTIALS').map((k) => [k, hmac(SEED_SECRET[k]!)]),
+    );
+    const { GOOGLE_APPLICATION_CREDENTIALS: gacDigest, ...digests } = report.digests ?? {};
+    assert.deepEqual(digests, expected);
+    assert.equal(gacDigest, hmac('/run/secrets/gcp-credentials.json'));
+    assert.equal(report.gcpCredentials.path, '/run/secrets/gcp-credentials.json');
+    assert.equal(report.gcpCredentials.readable, true);
+    assert.equal(report.gcpCredentials.parses, true);
+    assert.equal(report.gcpCredentials.type, 'service_account');
+    assert.equal(report.gcpCredentials.hasPrivateKey, true);
+    assert.deepEqual(
+      JSON.parse(readFileSync(join(dir, 'gcp-credentials.json'), 'utf8')),
+      JSON.parse(SEED_SECRET.GOOGLE_APPLICATION_CREDENTIALS_JSON!),
+    );
+    assert.equal(report.gcpCredentials.digest, hmac(readFileSync(join(dir, 'gcp-credentials.json'))));
+  });
+
+  test('the entrypoint execs the app as PID 1, so SIGTERM stops it at once with status 0', async () => {
+    const volume = 'prod-signal';
+    expectCode(await pm.podman(['volume', 'create', volume]), 0, 'volume create');
+    expectCode(await initProduction(volume, SEED_SECRET_NAME), 0, 'init');
+    const name = 'app-signal';
+    expectCode(
+      await appRun(volume, ['-d', '--name', name], ['node', '/app/report.mjs', '--stay']).then((r) => ({
+        ...r,
+        stdout: '',
+      })),
+      0,
+      'app -d',
+    );
+    const report = await waitFor('the app report', async () => {
+      const logs = await pm.podman(['logs', name]);
+      return logs.stdout.includes('"app":"secrets-demo"') ? lastReport(logs.stdout) : undefined;
+    });
+    assert.equal(report.pid, 1, 'the app is PID 1: secrets-entrypoint must exec it, not run it as a child');
+    const stop = await pm.podman(['stop', '--time', '10', name]);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(await inspect(name, '{{.State.ExitCode}}'), '0');
+    assert.ok(stop.ms < 5000, `podman stop took ${stop.ms} ms: SIGTERM did not reach the app`);
+    const logs = await pm.podman(['logs', name]);
+    recordOutput(logs.stdout + logs.stderr);
+    assert.match(logs.stdout, /"stopped":"SIGTERM"/);
+    await pm.podman(['rm', name]);
+  });
+
+  test('a uid outside the shared group cannot read the secrets: the entrypoint stops with one line', async () => {
+    const volume = 'prod-other-uid';
+    expectCode(await pm.podman(['volume', 'create', volume]), 0, 'volume create');
+    expectCode(await initProduction(volume, SEED_SECRET_NAME), 0, 'init');
+    const app = expectCode(await appRun(volume, ['--user', '1234:1234']), 1, 'app as 1234:1234');
+    assert.equal(app.stdout, '', 'the app did not start');
+    assert.match(app.stderr, /secrets-entrypoint: .*\/run\/secrets.*(not readable|cannot enter)/);
+  });
+
+  test('a missing secret: init exits 3 with one line, writes nothing, and an app started anyway refuses', async () => {
+    const volume = 'prod-missing';
+    expectCode(await pm.podman(['volume', 'create', volume]), 0, 'volume create');
+    const init = expectCode(await initProduction(volume, 'short-cut/prod/does-not-exist'), 3, 'init');
+    const lines = init.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, init.stderr);
+    assert.match(lines[0]!, /short-cut\/prod\/does-not-exist/);
+    assert.deepEqual(readdirSync(await volumePath(volume)), []);
+    const app = expectCode(await appRun(volume), 1, 'app without app.env');
+    assert.equal(app.stdout, '');
+    assert.match(app.stderr, /secrets-entrypoint: \/run\/secrets\/app\.env does not exist/);
+  });
+});
+
+describe('docker-compose (v1) against the podman socket', () => {
+  const project = (name: string) => `si${name}`;
+  const composeIn = (name: string, files: string[], args: string[], env: Record<string, string>) =>
+    pm.compose(['-p', project(name), ...files.flatMap((f) => ['-f', f]), ...args], {
+      env: { REPORT_DIGEST_KEY: DIGEST_KEY, ...env },
+      timeoutMs: 180_000,
+    });
+  const down = (name: string, files: string[], env: Record<string, string>) =>
+    composeIn(name, files, ['--profile', 'watch', 'down', '--volumes', '--timeout', '5'], env);
+
+  function envDir(name: string, content: string): { DOTENV_FILE: string; DOTENV_DIR: string } {
+    const dir = mkdtempSync(join(work, `${name}-`));
+    // The watch profile mounts the folder: the init user (65532) must be able to enter it.
+    chmodSync(work, 0o755);
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, '.env'), content, { mode: 0o644 });
+    return { DOTENV_FILE: join(dir, '.env'), DOTENV_DIR: dir };
+  }
+  const exampleValues = parse(EXAMPLE_ENV);
+
+  test('config validates without a daemon', async () => {
+    const res = await pm.compose(['-f', COMPOSE_FILE, '--profile', 'watch', 'config', '--quiet']);
+    assert.equal(res.code, 0, res.stderr);
+  });
+
+  test('local mode: up runs init to completion, then the app, which sees the .env values', async () => {
+    const env = envDir('local', EXAMPLE_ENV);
+    try {
+      const up = expectCode(await composeIn('local', [COMPOSE_FILE], ['up', '-d', '--no-build'], env), 0, 'up');
+      await waitExited(`${project('local')}_app_1`);
+      assert.equal(await inspect(`${project('local')}_init_1`, '{{.State.ExitCode}}'), '0', up.stderr);
+      assert.equal(await inspect(`${project('local')}_app_1`, '{{.State.ExitCode}}'), '0');
+      const initDone = Date.parse(await inspect(`${project('local')}_init_1`, '{{.State.FinishedAt}}'));
+      const appStart = Date.parse(await inspect(`${project('local')}_app_1`, '{{.State.StartedAt}}'));
+      assert.ok(appStart >= initDone, `app started ${appStart - initDone} ms before init finished`);
+
+      const logs = await pm.podman(['logs', `${project('local')}_app_1`]);
+      recordOutput(logs.stdout + logs.stderr);
+      const report = lastReport(logs.stdout);
+      assert.deepEqual(report.missing, []);
+      assert.deepEqual(report.present.sort(), REQUIRED.split(',').sort());
+      assert.equal(report.user.uid, 1000);
+      assert.equal(report.gcpCredentials.parses, true);
+      assert.equal(report.gcpCredentials.type, 'service_account');
+      assert.equal(report.secretsDirWritable, false);
+      for (const k of REQUIRED.split(',')) assert.equal(report.digests?.[k], hmac(exampleValues[k]!), k);
+
+      // The volume is a tmpfs owned by the init user and the shared group.
+      const mounts = await pm.podman([
+        'run',
+        '--rm',
+        '--pull=never',
+        '-v',
+        `${project('local')}_secrets:/s:ro`,
+        '--entrypoint',
+        '/nodejs/bin/node',
+        INIT_IMAGE,
+        '-e',
+        "const l = require('fs').readFileSync('/proc/self/mounts', 'utf8').split('\\n').find((x) => x.includes(' /s ')); console.log(l)",
+      ]);
+      assert.match(mounts.stdout, /^tmpfs \/s tmpfs .*mode=750,uid=65532,gid=10001/);
+    } finally {
+      await down('local', [COMPOSE_FILE], env);
+    }
+  });
+
+  test('local mode: a required key missing from .env makes init exit 4 and the app is never created', async () => {
+    const env = envDir('badlocal', EXAMPLE_ENV.replace(/^OPENAI_API_KEY=.*$/m, ''));
+    try {
+      const up = await composeIn('badlocal', [COMPOSE_FILE], ['up', '-d', '--no-build'], env);
+      recordOutput(up.stdout + up.stderr);
+      assert.notEqual(up.code, 0, 'up fails');
+      assert.equal(await inspect(`${project('badlocal')}_init_1`, '{{.State.ExitCode}}'), '4');
+      const ps = await pm.podman(['ps', '--all', '--format', '{{.Names}}']);
+      assert.ok(!ps.stdout.includes(`${project('badlocal')}_app_1`), `the app container exists:\n${ps.stdout}`);
+    } finally {
+      await down('badlocal', [COMPOSE_FILE], env);
+    }
+  });
+
+  test('production mode against moto: a missing secret makes init exit 3 and the app never starts', async () => {
+    const env = {
+      ...envDir('badprod', ''),
+      MOTO_ENDPOINT: moto.endpoint,
+      SECRET_NAME: 'short-cut/prod/does-not-exist',
+    };
+    try {
+      const up = await composeIn('badprod', [COMPOSE_FILE, COMPOSE_MOTO], ['up', '-d', '--no-build'], env);
+      recordOutput(up.stdout + up.stderr);
+      assert.notEqual(up.code, 0, 'up fails');
+      assert.equal(await inspect(`${project('badprod')}_init_1`, '{{.State.ExitCode}}'), '3');
+      const ps = await pm.podman(['ps', '--all', '--format', '{{.Names}}']);
+      assert.ok(!ps.stdout.includes(`${project('badprod')}_app_1`), `the app container exists:\n${ps.stdout}`);
+    } finally {
+      await down('badprod', [COMPOSE_FILE, COMPOSE_MOTO], env);
+    }
+  });
+
+  test('production mode against moto: the app started after init sees the secret', async () => {
+    const env = { ...envDir('prod', ''), MOTO_ENDPOINT: moto.endpoint, SECRET_NAME: SEED_SECRET_NAME };
+    try {
+      expectCode(await composeIn('prod', [COMPOSE_FILE, COMPOSE_MOTO], ['up', '-d', '--no-build'], env), 0, 'up');
+      await waitExited(`${project('prod')}_app_1`);
+      const logs = await pm.podman(['logs', `${project('prod')}_app_1`]);
+      recordOutput(logs.stdout + logs.stderr);
+      const report = lastReport(logs.stdout);
+      for (const k of REQUIRED.split(',')) assert.equal(report.digests?.[k], hmac(SEED_SECRET[k]!), k);
+      assert.equal(report.gcpCredentials.parses, true);
+    } finally {
+      await down('prod', [COMPOSE_FILE, COMPOSE_MOTO], env);
+    }
+  });
+
+  test('watch profile: an edit of .env is rendered within a second and a newly started app sees it', async () => {
+    const env = envDir('watch', EXAMPLE_ENV);
+    const p = project('watch');
+    const watchLogs = async () => (await pm.podman(['logs', `${p}_init-watch_1`])).stdout;
+    const events = async () =>
+      (await watchLogs())
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { event: string; time: string; changed?: boolean });
+    const appReport = async () => {
+      // `start`, not `up`/`run`: see docs/containers.md on podman and compose v1's volume check.
+      await waitExited(`${p}_app_1`);
+      const before = (await pm.podman(['logs', `${p}_app_1`])).stdout.split('\n').length;
+      expectCode(await composeIn('watch', [COMPOSE_FILE], ['start', 'app'], env), 0, 'start app');
+      await waitFor('the restarted app to report', async () => {
+        const out = (await pm.podman(['logs', `${p}_app_1`])).stdout;
+        return out.split('\n').length > before ? true : undefined;
+      });
+      await waitExited(`${p}_app_1`);
+      const logs = await pm.podman(['logs', `${p}_app_1`]);
+      recordOutput(logs.stdout + logs.stderr);
+      return lastReport(logs.stdout);
+    };
+    try {
+      expectCode(
+        await composeIn('watch', [COMPOSE_FILE], ['--profile', 'watch', 'up', '-d', '--no-build'], env),
+        0,
+        'up',
+      );
+      await waitFor('watch.ready', async () => {
+        if ((await inspect(`${p}_init-watch_1`, '{{.State.Status}}')) === 'exited') {
+          throw new Error(`init-watch exited:\n${await watchLogs()}`);
+        }
+        return (await events()).some((e) => e.event === 'watch.ready') ? true : undefined;
+      });
+      assert.equal((await appReport()).digests?.MILVUS_PORT, hmac('19530'));
+
+      // An edit (written in place, as most editors do for a bind-mounted folder too).
+      const renders = (await events()).filter((e) => e.event === 'render.done').length;
+      const edited = Date.now();
+      writeFileSync(env.DOTENV_FILE, EXAMPLE_ENV.replace('MILVUS_PORT=19530', 'MILVUS_PORT=19531'));
+      const done = await waitFor('the edit to be rendered', async () => {
+        const list = (await events()).filter((e) => e.event === 'render.done');
+        return list.length > renders ? list.at(-1) : undefined;
+      });
+      const latency = Date.parse(done.time) - edited;
+      fact(`render --watch in a container: edit rendered ${latency} ms after the write`);
+      assert.ok(latency < 1000, `rendered ${latency} ms after the edit`);
+      assert.equal((await appReport()).digests?.MILVUS_PORT, hmac('19531'));
+
+      // A broken edit: logged, and the last good files stay.
+      writeFileSync(env.DOTENV_FILE, EXAMPLE_ENV.replace(/^OPENAI_API_KEY=.*$/m, 'OPENAI_API_KEY='));
+      await waitFor('render.failed', async () =>
+        (await events()).some((e) => e.event === 'render.failed') ? true : undefined,
+      );
+      const kept = await appReport();
+      assert.deepEqual(kept.missing, []);
+      assert.equal(kept.digests?.OPENAI_API_KEY, hmac(exampleValues.OPENAI_API_KEY!));
+      assert.equal(kept.digests?.MILVUS_PORT, hmac('19531'));
+
+      // SIGTERM (compose stop) ends the watcher with status 0.
+      expectCode(
+        await composeIn('watch', [COMPOSE_FILE], ['--profile', 'watch', 'stop', 'init-watch'], env),
+        0,
+        'stop',
+      );
+      assert.equal(await inspect(`${p}_init-watch_1`, '{{.State.ExitCode}}'), '0');
+      recordOutput(await watchLogs());
+    } finally {
+      await down('watch', [COMPOSE_FILE], env);
+    }
+  });
+});
+
+/** Every path under root (no symlink following) with its size in bytes (0 for directories and links). */
+function walk(root: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const visit = (rel: string) => {
+    for (const name of readdirSync(join(root, rel)).sort()) {
+      const p = `${rel}/${name}`;
+      const s = lstatSync(join(root, p));
+      out.set(p, s.isFile() ? s.size : 0);
+      if (s.isDirectory()) visit(p);
+    }
+  };
+  visit('');
+  return out;
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** Runs inside the init image: medians of interleaved cached/cold local renders and of bare node. */
+const MEASURE_SCRIPT = `
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+fs.writeFileSync('/tmp/.env', 'A=1\\nB=2\\n');
+fs.mkdirSync('/tmp/out');
+const runs = Number(process.argv[2]);
+const env = { ...process.env, APP_ENV: 'local', DOTENV_PATH: '/tmp/.env', SECRETS_DIR: '/tmp/out', LOG_LEVEL: 'warn' };
+const time = (args, extra) => {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('/nodejs/bin/node', args, { env: { ...env, ...extra } });
+  if (r.status !== 0) throw new Error(String(r.stderr));
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
+const cached = [], cold = [], bare = [];
+for (let i = 0; i < runs; i++) {
+  cached.push(time(['/app/secrets-init.mjs', 'render'], {}));
+  cold.push(time(['/app/secrets-init.mjs', 'render'], { NODE_DISABLE_COMPILE_CACHE: '1' }));
+  bare.push(time(['-e', '0'], {}));
+}
+const median = (x) => x.sort((a, b) => a - b)[x.length >> 1];
+process.stdout.write(JSON.stringify({ cached: median(cached), cold: median(cold), bare: median(bare) }));
+`;
