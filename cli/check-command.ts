@@ -1,7 +1,127 @@
-import { UsageError } from '../shared/errors.ts';
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../shared/config-file.ts';
+import { ExitCode, errorLine, exitCodeOf, UsageError } from '../shared/errors.ts';
 import type { Command } from './io.ts';
 
-// Placeholder until the check issue lands: reports itself as not available.
-export const checkCommand: Command = async () => {
-  throw new UsageError('"check" is not available in this build');
+export const CHECK_USAGE = `Usage: secrets-init check [--config FILE] [--remote]
+
+Validates a config (every problem with its path; exit 2). With --remote it also reads every source from
+Secrets Manager exactly as render would and reports, per secret, whether it exists and is readable and which
+keys it holds, then whether the merged keys pass render's validation (required keys, names, deny list, GCP key).
+It prints key names only, never a value, and writes nothing.
+
+Options:
+  --config FILE       the YAML config                        (env SECRETS_CONFIG)
+  --remote            read the secrets (needs AWS_REGION and read access, like render)
+  --secret-name IDS   check these secrets instead of spec.sources  (env SECRET_NAME)
+  --required KEYS     comma-separated keys that must be present    (env SECRETS_REQUIRED)
+  -h, --help
+
+Exit codes: 0 all good, 2 config, 3 a secret is missing or unreadable, 4 secret contents would fail render.
+`;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  remote: { type: 'boolean' },
+  'secret-name': { type: 'string' },
+  required: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `secrets-init check`: the config alone, or with --remote the secrets it names (key names only). */
+export const checkCommand: Command = async (args, io) => {
+  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+  try {
+    ({ values } = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}; see "secrets-init check --help"`);
+  }
+  if (values.help) {
+    io.stdout.write(CHECK_USAGE);
+    return 0;
+  }
+  const configPath = values.config ?? io.env.SECRETS_CONFIG;
+  const config = configPath ? await loadConfigFile(configPath) : undefined;
+  const out = (line: string) => io.stdout.write(`${line}\n`);
+  if (config) {
+    const clusters = config.watch?.clusters ?? [];
+    out(
+      `config "${configPath}": valid (${config.sources.length} sources, ${config.files.length} file mappings, ` +
+        `${config.required.length} required keys, ${clusters.length} clusters to watch)`,
+    );
+  }
+  if (!values.remote) {
+    if (!config) throw new UsageError('nothing to check: give --config FILE (and --remote to read the secrets)');
+    return 0;
+  }
+
+  const [{ resolveRenderSettings }, { fetchSecrets }, { parsePayload }, { mergeLayers }, { planOutputs }] =
+    await Promise.all([
+      import('../init/render-settings.ts'),
+      import('../init/secrets-manager-source.ts'),
+      import('../init/payload.ts'),
+      import('../init/secret-value.ts'),
+      import('../init/plan.ts'),
+    ]);
+  const settings = resolveRenderSettings(
+    {
+      appEnv: 'production',
+      ...(values['secret-name'] !== undefined && { secretName: values['secret-name'] }),
+      ...(values.required !== undefined && { required: values.required }),
+    },
+    io.env,
+    config,
+    io.cwd,
+  );
+  const [{ createSecretsManagerClient }, { createLogger }] = await Promise.all([
+    import('../shared/aws-clients.ts'),
+    import('../shared/logger.ts'),
+  ]);
+  const client = createSecretsManagerClient({ region: settings.region!, requestTimeoutMs: 10_000 });
+  const logger = createLogger('silent', io.stdout);
+  const signal = AbortSignal.timeout(settings.timeoutMs);
+  let worst: number = ExitCode.ok;
+  let unreadable = false;
+  const layers = [];
+  try {
+    // One secret at a time so that each gets its own verdict; check is an operator's tool, not the hot path.
+    for (const spec of settings.sources) {
+      try {
+        const [fetched] = await fetchSecrets([spec], client, signal, logger);
+        const { layer, problems } = parsePayload(fetched!);
+        layers.push(layer);
+        const version = fetched!.versionId ? `version ${fetched!.versionId}` : 'no version';
+        out(
+          `secret "${spec.secretId}": readable, ${version}, keys: ${[...layer.entries.keys()].sort().join(', ') || '(none)'}`,
+        );
+        for (const p of problems) out(`  problem: ${p}`);
+        if (problems.length > 0) worst = Math.max(worst, ExitCode.validation);
+      } catch (err) {
+        out(`secret "${spec.secretId}": ${errorLine(err).replace(/^reading secrets failed: "[^"]*": /, '')}`);
+        worst = Math.max(worst, exitCodeOf(err));
+        unreadable = true;
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+  if (!unreadable) {
+    try {
+      const plan = planOutputs({
+        merged: mergeLayers(layers),
+        files: settings.files,
+        required: settings.required,
+        allowKeys: settings.allowKeys,
+        outputDir: settings.outputDir,
+        fileMode: settings.fileMode,
+      });
+      out(`render would write: ${plan.files.map((f) => f.name).join(', ')}, render.json`);
+      out(`app.env variables: ${[...plan.vars.keys()].sort().join(', ')}`);
+    } catch (err) {
+      out(errorLine(err));
+      worst = Math.max(worst, exitCodeOf(err));
+    }
+  }
+  out(worst === ExitCode.ok ? 'check passed' : `check failed (exit ${worst})`);
+  return worst;
 };
