@@ -431,6 +431,14 @@ describe('planOutputs', () => {
       `invalid secrets: key "BAD.KEY" from ${DOTENV} is not a valid variable name`,
     );
   });
+
+  it('does not echo a "key" that looks like a line of key material (a dotenv quote left open)', () => {
+    const fragment = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQ+/x=';
+    const input: PlanInput = { ...planInput(), merged: mergeLayers([layer(DOTENV, { [fragment]: text('') })]) };
+    const message = validationError(() => planOutputs(input)).message;
+    assert.equal(message.includes(fragment.slice(0, 20)), false);
+    assert.match(message, /a key of 53 characters from .* \(not shown\) is not a valid variable name/);
+  });
 });
 
 describe('isDenied', () => {
