@@ -10,3 +10,18 @@ export function parseDotenv(src: string | Buffer, path: string): Layer {
   for (const [k, v] of Object.entries(parse(src))) entries.set(k, { kind: 'text', text: v });
   return { origin: `dotenv "${path}"`, entries };
 }
+
+/**
+ * Lines where the `dotenv` package silently cuts an unquoted value at `#` (it starts a comment there even
+ * without a space before it, unlike docker compose): `PASSWORD=abc#123` becomes `abc`. Key names and line
+ * numbers only, for a warning.
+ */
+export function truncatedByComment(src: string | Buffer): { key: string; line: number }[] {
+  const out: { key: string; line: number }[] = [];
+  const lines = src.toString().split(/\r?\n/);
+  lines.forEach((text, i) => {
+    const m = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]\s*([^'"`\s#][^#]*?)#/.exec(text);
+    if (m && !/\s$/.test(m[2]!)) out.push({ key: m[1]!, line: i + 1 });
+  });
+  return out;
+}

@@ -1,6 +1,6 @@
 import { SourceError, ValidationError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { parseDotenv } from './dotenv-source.ts';
+import { parseDotenv, truncatedByComment } from './dotenv-source.ts';
 import { renderMetadata, type SourceRecord } from './metadata.ts';
 import { type WriterFs, writeOutputs } from './output-writer.ts';
 import { parsePayload } from './payload.ts';
@@ -62,6 +62,12 @@ async function prepare(settings: RenderSettings, deps: RenderDeps, signal: Abort
   const dotenv = await readDotenv(settings, deps);
   if (dotenv) {
     layers.push(parseDotenv(dotenv, settings.dotenvPath));
+    for (const { key, line } of truncatedByComment(dotenv)) {
+      logger.warn(
+        { event: 'dotenv.comment', path: settings.dotenvPath, line, key },
+        `the unquoted value of ${key} contains "#": the dotenv parser cuts it there; quote the value`,
+      );
+    }
     records.push({ type: 'dotenv', path: settings.dotenvPath });
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDotenv } from '../../init/dotenv-source.ts';
+import { parseDotenv, truncatedByComment } from '../../init/dotenv-source.ts';
 
 const parsed = (src: string | Buffer): Record<string, string> => {
   const out: Record<string, string> = {};
@@ -114,4 +114,20 @@ describe('parseDotenv (the dotenv package, as secrets-init reads .env)', () => {
   it('reads an empty file as no keys', () => {
     assert.deepEqual(parsed(''), {});
   });
+});
+
+describe('truncatedByComment', () => {
+  const cases: [string, string, { key: string; line: number }[]][] = [
+    ['a password with # in an unquoted value', 'A=1\nPASSWORD=abc#123\n', [{ key: 'PASSWORD', line: 2 }]],
+    ['a URL fragment', 'export URL=https://x/#frag', [{ key: 'URL', line: 1 }]],
+    ['a real comment after a space', 'A=value # comment\n', []],
+    ['a quoted value', 'A="abc#123"\nB=\'x#y\'\n', []],
+    ['a comment line', '# A=b#c\n', []],
+    ['an empty value with a comment', 'A=#comment\n', []],
+  ];
+  for (const [name, src, expected] of cases) {
+    it(`finds ${name}: ${JSON.stringify(expected)}`, () => {
+      assert.deepEqual(truncatedByComment(src), expected);
+    });
+  }
 });
