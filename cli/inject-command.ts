@@ -22,11 +22,12 @@ Options:
   --region REGION      AWS_REGION of the init container                            (env AWS_REGION)
   --required KEYS      keys that must be present, comma-separated or repeated;
                        set as SECRETS_REQUIRED on the init and the app containers   (env SECRETS_REQUIRED)
-  --container NAME     app container to wire (repeatable; default: those already wired, else the only
-                       essential container)
+  --container NAMES    app containers to wire, comma-separated or repeated (default: those already
+                       wired, else the only essential container)
   --init-user UID:GID  user of the init container (default ${INIT_USER}; the app needs its group)
   --file-mode MODE     mode of the rendered files (default 0440)
-  --allow-env NAME     accept a plain environment variable whose name looks like a secret (repeatable)
+  --allow-env NAMES    accept plain environment variables whose names look like secrets (comma-separated
+                       or repeated)
   -h, --help           this text
 
 Notes (never values) go to stderr; the task definition JSON to stdout.
@@ -59,10 +60,10 @@ export const injectCommand: Command = async (args, io) => {
     ...(secretNames && { secretNames }),
     ...(region !== undefined && { region }),
     ...(required && { required }),
-    ...(values.container && { containers: values.container }),
+    ...(values.container && { containers: listFlag(values.container) }),
     ...(values['init-user'] !== undefined && { initUser: values['init-user'] }),
     ...(values['file-mode'] !== undefined && { fileMode: values['file-mode'] }),
-    ...(values['allow-env'] && { allowEnv: values['allow-env'] }),
+    ...(values['allow-env'] && { allowEnv: listFlag(values['allow-env']) }),
   };
   const result = injectInitContainer(taskDefinition, options);
   for (const note of result.notes) io.stderr.write(`secrets-init inject: note: ${note}\n`);

@@ -10,6 +10,8 @@ export const ENTRYPOINT = '/usr/local/bin/secrets-entrypoint';
 export const INIT_USER = '65532:10001';
 export const FILE_MODE = '0440';
 export const INIT_COMMAND = Object.freeze(['render']);
+/** Memory limit of the init container in task definitions without task-level memory (EC2). */
+export const INIT_MEMORY_MIB = 256;
 
 /** Environment variables of the tool itself: their names mention secrets, their values are not secrets. */
 export const TOOL_VARIABLES = Object.freeze([

@@ -4,6 +4,7 @@ import {
   FILE_MODE,
   INIT_COMMAND,
   INIT_CONTAINER,
+  INIT_MEMORY_MIB,
   INIT_USER,
   SECRETS_DIR,
   SECRETS_VOLUME,
@@ -271,9 +272,10 @@ function buildInit(init: Obj, td: Obj, apps: Obj[], options: InjectOptions): voi
     const logged = apps.find((a) => isObj(a.logConfiguration));
     if (logged) init.logConfiguration = structuredClone(logged.logConfiguration);
   }
-  // EC2 task definitions without task-level memory need a reservation on every container.
+  // EC2 task definitions without task-level memory need a memory setting on every container; a hard limit
+  // (rather than only a reservation) is what every validator accepts, and render needs well under it.
   if (td.memory === undefined && init.memory === undefined && init.memoryReservation === undefined) {
-    init.memoryReservation = 128;
+    init.memory = INIT_MEMORY_MIB;
   }
   if (objects(init.dependsOn).some((d) => apps.some((a) => a.name === d.containerName))) {
     throw new UsageError(`${at}: depends on an app container that waits for it (a cycle)`);

@@ -226,10 +226,10 @@ describe('inject', () => {
     assert.equal(init.secrets, undefined);
   });
 
-  it('reserves memory for the init container when the task has no task-level memory', () => {
+  it('limits the memory of the init container when the task has no task-level memory', () => {
     const out = inject(rich(), { ...OPTS, containers: ['worker'] }).taskDefinition;
-    assert.equal(container(out, 'secrets-init').memoryReservation, 128);
-    assert.equal(container(inject(plain()).taskDefinition, 'secrets-init').memoryReservation, undefined);
+    assert.equal(container(out, 'secrets-init').memory, 256);
+    assert.equal(container(inject(plain()).taskDefinition, 'secrets-init').memory, undefined);
   });
 
   it('notes what the operator should check, naming no value', () => {
