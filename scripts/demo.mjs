@@ -19,7 +19,9 @@ const res = spawnSync(process.execPath, ['dist/secrets-init.mjs', 'render'], { e
 if (res.status !== 0) process.exit(res.status ?? 1);
 
 const meta = JSON.parse(readFileSync(join(out, 'render.json'), 'utf8'));
-console.log(`\nrendered into ${out} at ${meta.renderedAt} (sources: ${meta.sources.map((s) => s.path ?? s.secretId).join(', ')})`);
+console.log(
+  `\nrendered into ${out} at ${meta.renderedAt} (sources: ${meta.sources.map((s) => s.path ?? s.secretId).join(', ')})`,
+);
 for (const name of [...Object.keys(meta.files), 'render.json']) {
   const st = statSync(join(out, name));
   console.log(`  ${(st.mode & 0o777).toString(8).padStart(4, '0')}  ${String(st.size).padStart(6)} B  ${name}`);

@@ -73,7 +73,9 @@ test('render --watch: a broken edit logs the problem and keeps the last good fil
   const failedBefore = events().filter((e) => e.event === 'render.failed').length;
   writeFileSync(join(work, '.env'), 'GREETING=broken\nLD_PRELOAD=/tmp/evil.so\n');
   await waitFor('render.failed', () => events().filter((e) => e.event === 'render.failed').length > failedBefore);
-  const failed = events().filter((e) => e.event === 'render.failed').at(-1)!;
+  const failed = events()
+    .filter((e) => e.event === 'render.failed')
+    .at(-1)!;
   assert.equal(failed.exitCode, 4);
   assert.deepEqual(snapshotDir(join(work, 'out')), good);
   assert.equal(child.exitCode, null, 'still watching');
