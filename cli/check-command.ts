@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../shared/config-file.ts';
 import { ExitCode, errorLine, exitCodeOf, UsageError } from '../shared/errors.ts';
@@ -41,7 +42,7 @@ export const checkCommand: Command = async (args, io) => {
     return 0;
   }
   const configPath = values.config ?? io.env.SECRETS_CONFIG;
-  const config = configPath ? await loadConfigFile(configPath) : undefined;
+  const config = configPath ? await loadConfigFile(resolve(io.cwd, configPath)) : undefined;
   const out = (line: string) => io.stdout.write(`${line}\n`);
   if (config) {
     const clusters = config.watch?.clusters ?? [];

@@ -1,11 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse } from 'yaml';
 import { buildPolicies } from '../ops/policy.ts';
 import { formatJson, policyFiles } from '../ops/policy-files.ts';
 import { policyInput } from '../ops/policy-input.ts';
-import { type ConfigFile, validateConfig } from '../shared/config.ts';
+import { loadConfigFile } from '../shared/config-file.ts';
 import { OutputError, UsageError } from '../shared/errors.ts';
 import type { Command } from './io.ts';
 
@@ -53,7 +52,7 @@ export const policyCommand: Command = async (args, io) => {
   const region = values.region ?? nonEmpty(io.env.AWS_REGION);
   if (!region) throw new UsageError('--region REGION is required (or AWS_REGION)');
 
-  const config = await readConfig(configPath, io.cwd);
+  const config = await loadConfigFile(resolve(io.cwd, configPath));
   const set = buildPolicies(
     policyInput(config, {
       location: { account, region },
@@ -108,27 +107,4 @@ function parseFlags(args: readonly string[]) {
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
-}
-
-/** Reads and validates the YAML config; every problem is a UsageError naming the file and the paths. */
-async function readConfig(path: string, cwd: string): Promise<ConfigFile> {
-  let text: string;
-  try {
-    text = await readFile(isAbsolute(path) ? path : resolve(cwd, path), 'utf8');
-  } catch (err) {
-    throw new UsageError(`reading config "${path}": ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, {
-      cause: err,
-    });
-  }
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    // yaml's messages quote the offending line; keep the position only.
-    const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw new UsageError(`config "${path}" is not valid YAML${pos ? ` (line ${pos.line}, column ${pos.col})` : ''}`);
-  }
-  const result = validateConfig(doc);
-  if ('problems' in result) throw new UsageError(`config "${path}":\n  ${result.problems.join('\n  ')}`);
-  return result.config;
 }

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RenderDeps, render } from '../init/render.ts';
 import { type RenderFlags, type RenderSettings, resolveRenderSettings } from '../init/render-settings.ts';
@@ -58,7 +59,7 @@ export const renderCommand: Command = async (args, io) => {
     return 0;
   }
   const configPath = values.config ?? io.env.SECRETS_CONFIG;
-  const config = configPath ? await loadConfigFile(configPath) : undefined;
+  const config = configPath ? await loadConfigFile(resolve(io.cwd, configPath)) : undefined;
   const flags: RenderFlags = {
     ...(values['app-env'] !== undefined && { appEnv: values['app-env'] }),
     ...(values['secret-name'] !== undefined && { secretName: values['secret-name'] }),
