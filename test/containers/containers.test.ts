@@ -127,10 +127,11 @@ const initProduction = (volume: string, secretName: string, extra: string[] = []
     INIT_IMAGE,
   ]);
 
+/** Runs the app image (removed afterwards unless detached: a detached run is inspected, then removed). */
 const appRun = (volume: string, extra: string[] = [], cmd: string[] = []) =>
   pm.podman([
     'run',
-    '--rm',
+    ...(extra.includes('-d') ? [] : ['--rm']),
     '--pull=never',
     '--network=none',
     '-v',
