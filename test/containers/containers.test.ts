@@ -115,6 +115,9 @@ const initProduction = (volume: string, secretName: string, extra: string[] = []
     '--rm',
     '--pull=never',
     '--network=host',
+    // As an ECS task definition should run it: read-only root file system, no capabilities.
+    '--read-only',
+    '--cap-drop=ALL',
     '-v',
     `${volume}:/run/secrets`,
     ...Object.entries({
@@ -288,6 +291,15 @@ describe('images', () => {
         `compile cache, ${m.cold.toFixed(0)} ms without (saves ${(m.cold - m.cached).toFixed(0)} ms, ` +
         `${((1 - m.cached / m.cold) * 100).toFixed(0)}%); bare node -e 0: ${m.bare.toFixed(0)} ms`,
     );
+  });
+
+  test('the same image runs the watcher: `watch --help` exits 0', async () => {
+    const res = expectCode(
+      await pm.podman(['run', '--rm', '--pull=never', '--network=none', INIT_IMAGE, 'watch', '--help']),
+      0,
+      'watch --help',
+    );
+    assert.match(res.stdout, /secrets-init watch/);
   });
 
   test('the app image runs as 1000:10001 with secrets-entrypoint as its ENTRYPOINT', async () => {
