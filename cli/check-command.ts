@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import type { Layer } from '../init/secret-value.ts';
+import { parseCommandArgs } from '../shared/args.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
 import { ExitCode, errorLine, exitCodeOf, UsageError } from '../shared/errors.ts';
 import type { Command } from './io.ts';
@@ -31,12 +32,7 @@ const OPTIONS = {
 
 /** `secrets-init check`: the config alone, or with --remote the secrets it names (key names only). */
 export const checkCommand: Command = async (args, io) => {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-  try {
-    ({ values } = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}; see "secrets-init check --help"`);
-  }
+  const { values } = parseCommandArgs('check', args, OPTIONS);
   if (values.help) {
     io.stdout.write(CHECK_USAGE);
     return 0;
@@ -56,14 +52,12 @@ export const checkCommand: Command = async (args, io) => {
     return 0;
   }
 
-  const [{ resolveRenderSettings }, { fetchSecrets }, { parsePayload }, { mergeLayers }, { planOutputs }] =
-    await Promise.all([
-      import('../init/render-settings.ts'),
-      import('../init/secrets-manager-source.ts'),
-      import('../init/payload.ts'),
-      import('../init/secret-value.ts'),
-      import('../init/plan.ts'),
-    ]);
+  const [{ resolveRenderSettings }, { fetchSecrets }, { parsePayload }, { planLayers }] = await Promise.all([
+    import('../init/render-settings.ts'),
+    import('../init/secrets-manager-source.ts'),
+    import('../init/payload.ts'),
+    import('../init/render.ts'),
+  ]);
   const settings = resolveRenderSettings(
     {
       appEnv: 'production',
@@ -83,7 +77,7 @@ export const checkCommand: Command = async (args, io) => {
   const signal = AbortSignal.timeout(settings.timeoutMs);
   let worst: number = ExitCode.ok;
   let unreadable = false;
-  const layers = [];
+  const layers: Layer[] = [];
   try {
     // One secret at a time so that each gets its own verdict; check is an operator's tool, not the hot path.
     for (const spec of settings.sources) {
@@ -108,14 +102,7 @@ export const checkCommand: Command = async (args, io) => {
   }
   if (!unreadable) {
     try {
-      const plan = planOutputs({
-        merged: mergeLayers(layers),
-        files: settings.files,
-        required: settings.required,
-        allowKeys: settings.allowKeys,
-        outputDir: settings.outputDir,
-        fileMode: settings.fileMode,
-      });
+      const plan = planLayers(settings, layers);
       out(`render would write: ${plan.files.map((f) => f.name).join(', ')}, render.json`);
       out(`app.env variables: ${[...plan.vars.keys()].sort().join(', ')}`);
     } catch (err) {

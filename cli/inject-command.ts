@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type InjectOptions, injectInitContainer } from '../ops/inject.ts';
 import { INIT_USER } from '../ops/inject-contract.ts';
 import { parseTaskDefinitionInput } from '../ops/inject-input.ts';
+import { parseCommandArgs } from '../shared/args.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { Command } from './io.ts';
 
@@ -35,13 +35,7 @@ Notes (never values) go to stderr; the task definition JSON to stdout.
 
 /** `secrets-init inject`: task definition JSON in, the same with the init container wired in out. */
 export const injectCommand: Command = async (args, io) => {
-  let parsed: ReturnType<typeof parseFlags>;
-  try {
-    parsed = parseFlags(args);
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${INJECT_USAGE}`, { cause: err });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(args);
   if (values.help) {
     io.stdout.write(INJECT_USAGE);
     return 0;
@@ -71,23 +65,20 @@ export const injectCommand: Command = async (args, io) => {
   return 0;
 };
 
+const OPTIONS = {
+  image: { type: 'string' },
+  'secret-name': { type: 'string', multiple: true },
+  region: { type: 'string' },
+  required: { type: 'string', multiple: true },
+  container: { type: 'string', multiple: true },
+  'init-user': { type: 'string' },
+  'file-mode': { type: 'string' },
+  'allow-env': { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseFlags(args: readonly string[]) {
-  return parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: true,
-    options: {
-      image: { type: 'string' },
-      'secret-name': { type: 'string', multiple: true },
-      region: { type: 'string' },
-      required: { type: 'string', multiple: true },
-      container: { type: 'string', multiple: true },
-      'init-user': { type: 'string' },
-      'file-mode': { type: 'string' },
-      'allow-env': { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  return parseCommandArgs('inject', args, OPTIONS, true);
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -1,9 +1,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildPolicies } from '../ops/policy.ts';
 import { formatJson, policyFiles } from '../ops/policy-files.ts';
 import { policyInput } from '../ops/policy-input.ts';
+import { parseCommandArgs } from '../shared/args.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
 import { OutputError, UsageError } from '../shared/errors.ts';
 import type { Command } from './io.ts';
@@ -35,12 +35,7 @@ scheduler-policy.json and scheduler-trust-policy.json (the role the schedule and
 
 /** `secrets-init policy`: reads the config, prints or writes the policies. */
 export const policyCommand: Command = async (args, io) => {
-  let values: ReturnType<typeof parseFlags>;
-  try {
-    values = parseFlags(args);
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${POLICY_USAGE}`, { cause: err });
-  }
+  const values = parseFlags(args);
   if (values.help) {
     io.stdout.write(POLICY_USAGE);
     return 0;
@@ -85,24 +80,21 @@ export const policyCommand: Command = async (args, io) => {
   return 0;
 };
 
+const OPTIONS = {
+  config: { type: 'string' },
+  account: { type: 'string' },
+  region: { type: 'string' },
+  prefix: { type: 'string' },
+  secret: { type: 'string', multiple: true },
+  cluster: { type: 'string', multiple: true },
+  repository: { type: 'string', multiple: true },
+  'log-group': { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseFlags(args: readonly string[]) {
-  return parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      config: { type: 'string' },
-      account: { type: 'string' },
-      region: { type: 'string' },
-      prefix: { type: 'string' },
-      secret: { type: 'string', multiple: true },
-      cluster: { type: 'string', multiple: true },
-      repository: { type: 'string', multiple: true },
-      'log-group': { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }).values;
+  return parseCommandArgs('policy', args, OPTIONS).values;
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type RenderDeps, render } from '../init/render.ts';
 import { type RenderFlags, type RenderSettings, resolveRenderSettings } from '../init/render-settings.ts';
+import { parseCommandArgs } from '../shared/args.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
-import { UsageError } from '../shared/errors.ts';
 import { createLogger } from '../shared/logger.ts';
 import type { CliIo, Command } from './io.ts';
 
@@ -48,12 +47,7 @@ const OPTIONS = {
 } as const;
 
 export const renderCommand: Command = async (args, io) => {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-  try {
-    ({ values } = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}; see "secrets-init render --help"`);
-  }
+  const { values } = parseCommandArgs('render', args, OPTIONS);
   if (values.help) {
     io.stdout.write(RENDER_USAGE);
     return 0;

@@ -4,7 +4,7 @@ import { parseDotenv, truncatedByComment } from './dotenv-source.ts';
 import { renderMetadata, type SourceRecord } from './metadata.ts';
 import { type WriterFs, writeOutputs } from './output-writer.ts';
 import { parsePayload } from './payload.ts';
-import { METADATA_FILE, type OutputFile, planOutputs } from './plan.ts';
+import { METADATA_FILE, type OutputFile, type Plan, planOutputs } from './plan.ts';
 import type { RenderSettings } from './render-settings.ts';
 import { type Layer, mergeLayers } from './secret-value.ts';
 import type { FetchedSecret } from './secrets-manager-source.ts';
@@ -93,14 +93,7 @@ async function prepare(settings: RenderSettings, deps: RenderDeps, signal: Abort
     if (problems.length > 0) throw new ValidationError(`invalid secrets: ${problems.join('; ')}`);
   }
 
-  const plan = planOutputs({
-    merged: mergeLayers(layers),
-    files: settings.files,
-    required: settings.required,
-    allowKeys: settings.allowKeys,
-    outputDir: settings.outputDir,
-    fileMode: settings.fileMode,
-  });
+  const plan = planLayers(settings, layers);
   const keys = [...plan.vars.keys()].sort();
   const metadata = {
     name: METADATA_FILE,
@@ -134,6 +127,18 @@ async function write(settings: RenderSettings, deps: RenderDeps, p: Prepared): P
     result.changed ? 'secrets rendered' : 'secrets unchanged; nothing rewritten',
   );
   return { changed: result.changed, keys, files };
+}
+
+/** Merges the layers (later wins) and plans the files under the settings' rules; throws ValidationError. */
+export function planLayers(settings: RenderSettings, layers: readonly Layer[]): Plan {
+  return planOutputs({
+    merged: mergeLayers(layers),
+    files: settings.files,
+    required: settings.required,
+    allowKeys: settings.allowKeys,
+    outputDir: settings.outputDir,
+    fileMode: settings.fileMode,
+  });
 }
 
 async function readDotenv(settings: RenderSettings, deps: RenderDeps): Promise<Buffer | undefined> {

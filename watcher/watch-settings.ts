@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../shared/args.ts';
 import type { ConfigFile } from '../shared/config.ts';
 import { parseDuration } from '../shared/duration.ts';
 import { UsageError } from '../shared/errors.ts';
@@ -67,13 +67,7 @@ export interface WatchSettings {
 }
 
 export function parseWatchFlags(args: readonly string[]): WatchFlags {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (err) {
-    // parseArgs' messages name the flag only ("Unknown option '--x'"), never a value worth hiding.
-    throw new UsageError((err as Error).message, { cause: err });
-  }
+  const parsed = parse(args);
   const v = parsed.values;
   return {
     help: v.help === true,
@@ -88,23 +82,20 @@ export function parseWatchFlags(args: readonly string[]): WatchFlags {
   };
 }
 
+const OPTIONS = {
+  config: { type: 'string' },
+  cluster: { type: 'string', multiple: true },
+  once: { type: 'boolean' },
+  interval: { type: 'string' },
+  'max-redeploys': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'pass-timeout': { type: 'string' },
+  concurrency: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parse(args: readonly string[]) {
-  return parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      config: { type: 'string' },
-      cluster: { type: 'string', multiple: true },
-      once: { type: 'boolean' },
-      interval: { type: 'string' },
-      'max-redeploys': { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      'pass-timeout': { type: 'string' },
-      concurrency: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  return parseCommandArgs('watch', args, OPTIONS);
 }
 
 /** The config file to read, if any: `--config` over `SECRETS_CONFIG`. */
