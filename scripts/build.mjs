@@ -9,11 +9,14 @@ import { builtinModules } from 'node:module';
 import { build } from 'esbuild';
 
 const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+// `import('node:http')` (the SDK's HTTP handler does this) would build an ESM facade of the module, which reads
+// every export, and node:http's lazy getters then load undici (~20 ms); a require() reads nothing it is not asked for.
+const LAZY_KINDS = new Set(['import-statement', 'dynamic-import']);
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
     b.onResolve({ filter: /^[a-z:_/]+$/ }, (args) => {
-      if (!builtins.has(args.path) || args.kind !== 'import-statement') return undefined;
+      if (!builtins.has(args.path) || !LAZY_KINDS.has(args.kind)) return undefined;
       if (args.importer.includes('/cli/bin.ts')) return undefined;
       return { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' };
     });

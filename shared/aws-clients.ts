@@ -1,35 +1,10 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type ClientSettings, clientConfig } from './secrets-manager-client.ts';
 
-/**
- * Clients built on the SDK's default chain (task-role credentials, AWS_REGION, AWS_ENDPOINT_URL[_SERVICE]).
- * Retries are the SDK's standard mode (throttling and 5xx with backoff); every request has its own timeout
- * that really throws (throwOnRequestTimeout), and callers pass an AbortSignal for the overall deadline.
- */
-export interface ClientSettings {
-  readonly region: string;
-  /** Per HTTP request; the overall deadline is the caller's AbortSignal. */
-  readonly requestTimeoutMs?: number;
-  readonly maxAttempts?: number;
-}
-
-function common(s: ClientSettings) {
-  return {
-    region: s.region,
-    maxAttempts: s.maxAttempts ?? 4,
-    retryMode: 'standard' as const,
-    requestHandler: {
-      connectionTimeout: Math.min(3000, s.requestTimeoutMs ?? 3000),
-      requestTimeout: s.requestTimeoutMs ?? 10_000,
-      throwOnRequestTimeout: true,
-    },
-  };
-}
-
-export function createSecretsManagerClient(s: ClientSettings): SecretsManagerClient {
-  return new SecretsManagerClient(common(s));
-}
+// Both clients for the watcher. `render` needs only Secrets Manager: importing `./secrets-manager-client.ts`
+// instead of this module keeps the ECS client out of its start-up.
+export { type ClientSettings, createSecretsManagerClient } from './secrets-manager-client.ts';
 
 export function createEcsClient(s: ClientSettings): ECSClient {
-  return new ECSClient(common(s));
+  return new ECSClient(clientConfig(s));
 }

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { type ConfigFile, validateConfig } from './config.ts';
 import { UsageError } from './errors.ts';
 
@@ -11,6 +10,9 @@ export async function loadConfigFile(path: string): Promise<ConfigFile> {
   } catch (err) {
     throw new UsageError(`config "${path}": ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`, { cause: err });
   }
+  // Loaded here, not at the top: `render` without a config file (the common init container) never pays for the
+  // YAML parser's ~70 modules.
+  const { parse } = await import('yaml');
   let doc: unknown;
   try {
     doc = parse(text, { prettyErrors: false, uniqueKeys: true });

@@ -1,0 +1,33 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+/**
+ * Clients built on the SDK's default chain (task-role credentials, AWS_REGION, AWS_ENDPOINT_URL[_SERVICE]).
+ * Retries are the SDK's standard mode (throttling and 5xx with backoff); every request has its own timeout
+ * that really throws (throwOnRequestTimeout), and callers pass an AbortSignal for the overall deadline.
+ * The Secrets Manager client has a module of its own so that `render` loads it without the ECS client
+ * (whose module set costs ~10 ms of start-up); `aws-clients.ts` offers both to the watcher.
+ */
+export interface ClientSettings {
+  readonly region: string;
+  /** Per HTTP request; the overall deadline is the caller's AbortSignal. */
+  readonly requestTimeoutMs?: number;
+  readonly maxAttempts?: number;
+}
+
+/** The configuration every client of this project shares. */
+export function clientConfig(s: ClientSettings) {
+  return {
+    region: s.region,
+    maxAttempts: s.maxAttempts ?? 4,
+    retryMode: 'standard' as const,
+    requestHandler: {
+      connectionTimeout: Math.min(3000, s.requestTimeoutMs ?? 3000),
+      requestTimeout: s.requestTimeoutMs ?? 10_000,
+      throwOnRequestTimeout: true,
+    },
+  };
+}
+
+export function createSecretsManagerClient(s: ClientSettings): SecretsManagerClient {
+  return new SecretsManagerClient(clientConfig(s));
+}
