@@ -7,14 +7,14 @@ import type { AddressInfo, Socket } from 'node:net';
  */
 
 export type FaultKind =
-  | 'throttle' // 400 ThrottlingException, JSON shape of the real service
-  | 'tooManyRequests' // 400 TooManyRequestsException
-  | 'accessDenied' // 400 AccessDeniedException
-  | 'http500'
-  | 'http503'
-  | 'reset' // destroy the connection without answering
-  | 'stall' // never answer
-  | 'truncate'; // forward, then cut the body short
+  | 'throttle' // 400 ThrottlingException "Rate exceeded", as Secrets Manager and ECS send it (SDK: throttling, retried)
+  | 'tooManyRequests' // 400 TooManyRequestsException (SDK: throttling, retried)
+  | 'accessDenied' // 400 AccessDeniedException "User: ... is not authorized" (not retried)
+  | 'http500' // 500 with the service's own modelled error: InternalServiceError (Secrets Manager), ServerException (ECS)
+  | 'http503' // 503 ServiceUnavailableException (SDK: transient, retried)
+  | 'reset' // destroy the connection without answering (SDK: ECONNRESET, retried)
+  | 'stall' // never answer (the SDK's request timeout fires: TimeoutError, retried)
+  | 'truncate'; // forward moto's answer, then cut the body short and close (retried)
 
 export interface FaultRule {
   /** Action name (`UpdateService`) or '*' for every call. */
@@ -33,6 +33,8 @@ export interface AwsProxy {
   count(action: string): number;
   /** Request bodies seen per action (JSON protocol bodies hold ids, never secret values we seeded, except PutSecretValue). */
   bodies(action: string): string[];
+  /** The most requests the proxy held open at once since the last resetCounts() (calls in flight on the wire). */
+  maxInFlight(): number;
   resetCounts(): void;
   addFault(rule: FaultRule): void;
   clearFaults(): void;
@@ -41,12 +43,18 @@ export interface AwsProxy {
 
 const errorShape = (type: string, message: string) => JSON.stringify({ __type: type, message });
 
+/** The 5xx error each service models (ECS: ServerException; Secrets Manager: InternalServiceError). */
+const serverErrorOf = (target: string | undefined) =>
+  target?.startsWith('AmazonEC2ContainerService') ? 'ServerException' : 'InternalServiceError';
+
 export async function startAwsProxy(target: string): Promise<AwsProxy> {
   const upstream = new URL(target);
   const counts = new Map<string, number>();
   const bodies = new Map<string, string[]>();
   let rules: { rule: FaultRule; used: number }[] = [];
   const sockets = new Set<Socket>();
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const actionOf = (req: IncomingMessage): string => {
     const t = req.headers['x-amz-target'];
@@ -55,6 +63,14 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    maxInFlight = Math.max(maxInFlight, ++inFlight);
+    let done = false;
+    const settle = () => {
+      if (!done) inFlight--;
+      done = true;
+    };
+    res.on('close', settle);
+    req.socket.on('close', settle);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -92,8 +108,9 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
           if (truncate) {
             outHeaders['content-length'] = String(payload.length);
             res.writeHead(upRes.statusCode ?? 502, outHeaders);
-            res.write(payload.subarray(0, Math.max(1, Math.floor(payload.length / 2))));
-            res.socket?.destroy();
+            // Half the body, flushed, then a clean close (FIN): the client gets the head and some bytes and then
+            // a premature end. Destroying at once would reset the connection before anything arrived.
+            res.write(payload.subarray(0, Math.max(1, Math.floor(payload.length / 2))), () => res.socket?.end());
             return;
           }
           outHeaders['content-length'] = String(payload.length);
@@ -125,7 +142,10 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
           errorShape('AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/x is not authorized'),
         );
       case 'http500':
-        return json(500, errorShape('InternalServiceError', 'internal error'));
+        return json(
+          500,
+          errorShape(serverErrorOf(req.headers['x-amz-target'] as string | undefined), 'internal error'),
+        );
       case 'http503':
         return json(503, errorShape('ServiceUnavailableException', 'unavailable'));
       case 'reset':
@@ -150,9 +170,11 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
     counts: () => Object.fromEntries(counts),
     count: (action) => counts.get(action) ?? 0,
     bodies: (action) => [...(bodies.get(action) ?? [])],
+    maxInFlight: () => maxInFlight,
     resetCounts: () => {
       counts.clear();
       bodies.clear();
+      maxInFlight = inFlight;
     },
     addFault: (rule) => {
       rules.push({ rule, used: 0 });
