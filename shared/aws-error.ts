@@ -10,8 +10,10 @@ export function describeAwsError(err: unknown): string {
   if (!name && isErrorName(e.code)) name = e.code;
   name ??= 'Error';
   if (name === 'AbortError') return 'deadline exceeded';
+  // The SDK renames ECONNRESET and EPIPE errors "TimeoutError" (to retry them): the code tells what happened.
+  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && e.code !== 'ETIMEDOUT')
+    return `network error ${e.code}`;
   if (name === 'TimeoutError' || e.code === 'ETIMEDOUT') return 'request timed out';
-  if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return `network error ${e.code}`;
   const status = e.$metadata?.httpStatusCode;
   // moto (and some proxies) answer auth failures with XML the JSON protocol cannot parse.
   if (status === 403 && !/Denied|Forbidden|Unrecognized|Signature|Token/i.test(name)) {
