@@ -1,0 +1,296 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+} from '@aws-sdk/client-ecs';
+import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createLogger } from '../../shared/logger.ts';
+import { clientConfig } from '../../shared/secrets-manager-client.ts';
+import { runLoop } from '../../watcher/loop.ts';
+import { type PassOptions, type PassResult, passExitCode, runPass } from '../../watcher/run-pass.ts';
+import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
+import { clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
+
+// The watcher's pass (in process, real SDK clients with the product's retry settings) against moto behind the fault
+// proxy. Seeding goes to moto directly, so the proxy counts exactly the watcher's calls, retries included.
+
+let moto: Moto;
+let proxy: AwsProxy;
+let seedEcs: ECSClient;
+let seedSm: SecretsManagerClient;
+let ecs: ECSClient;
+let sm: SecretsManagerClient;
+const rawLog: string[] = [];
+const seeded = new Set<string>();
+const FP = 'secrets-init/fingerprint';
+
+before(async () => {
+  moto = await startMoto();
+  proxy = await startAwsProxy(moto.endpoint);
+  seedEcs = new ECSClient(clientOptions(moto.endpoint));
+  seedSm = new SecretsManagerClient(clientOptions(moto.endpoint));
+  // As the watch command builds them: standard retry, 4 attempts, a request timeout that throws.
+  const config = {
+    ...clientConfig({ region: 'us-east-1', requestTimeoutMs: 5000 }),
+    endpoint: proxy.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  };
+  ecs = new ECSClient(config);
+  sm = new SecretsManagerClient(config);
+});
+after(async () => {
+  for (const c of [seedEcs, seedSm, ecs, sm]) c?.destroy();
+  await proxy?.close();
+  await moto?.stop();
+});
+beforeEach(async () => {
+  await moto.reset();
+  proxy.resetCounts();
+  proxy.clearFaults();
+});
+afterEach(() => {
+  assert.equal(proxy.count('GetSecretValue') + proxy.count('BatchGetSecretValue'), 0, 'the watcher never reads values');
+  const all = rawLog.join('\n');
+  for (const v of seeded) assert.ok(!all.includes(v), 'a seeded secret value reached a log line');
+});
+
+const log = createLogger('debug', { write: (s: string) => void rawLog.push(s) });
+
+function pass(o: Partial<PassOptions> = {}): Promise<PassResult> {
+  return runPass(
+    { ecs, secrets: sm, log, now: Date.now },
+    {
+      source: { kind: 'discover', clusters: ['prod'] },
+      maxRedeploys: 10,
+      dryRun: false,
+      concurrency: 10,
+      timeoutMs: 30_000,
+      ...o,
+    },
+  );
+}
+
+function value(): string {
+  const v = `seeded-${randomBytes(12).toString('hex')}`;
+  seeded.add(v);
+  return v;
+}
+
+async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
+}
+
+/** Cluster prod; `bindings` maps service name -> its secrets-init/secrets tag; every named secret is created. */
+async function fleet(bindings: Record<string, string>): Promise<void> {
+  await seedEcs.send(new CreateClusterCommand({ clusterName: 'prod' }));
+  await seedEcs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'app',
+      containerDefinitions: [{ name: 'app', image: 'public.ecr.aws/docker/library/busybox:latest', memory: 64 }],
+    }),
+  );
+  const secrets = [...new Set(Object.values(bindings).flatMap((s) => s.split(',')))];
+  await pool(secrets, 8, (Name) => seedSm.send(new CreateSecretCommand({ Name, SecretString: value() })));
+  await pool(Object.entries(bindings), 8, ([serviceName, value]) =>
+    seedEcs.send(
+      new CreateServiceCommand({
+        cluster: 'prod',
+        serviceName,
+        taskDefinition: 'app',
+        desiredCount: 0,
+        tags: [{ key: 'secrets-init/secrets', value }],
+      }),
+    ),
+  );
+}
+
+const rotate = (SecretId: string) => seedSm.send(new PutSecretValueCommand({ SecretId, SecretString: value() }));
+
+async function state(name: string): Promise<{ fingerprint?: string; primary?: string; deployments: number }> {
+  const res = await seedEcs.send(new DescribeServicesCommand({ cluster: 'prod', services: [name], include: ['TAGS'] }));
+  const s = res.services?.[0];
+  return {
+    fingerprint: s?.tags?.find((t) => t.key === FP)?.value,
+    primary: s?.deployments?.find((d) => d.status === 'PRIMARY')?.id,
+    deployments: s?.deployments?.length ?? 0,
+  };
+}
+
+/** UpdateService calls on the wire for one service (SDK retries included). */
+const updatesOf = (service: string) =>
+  proxy.bodies('UpdateService').filter((b) => (JSON.parse(b) as { service: string }).service === service).length;
+
+describe('watch pass under faults', () => {
+  it('UpdateService failing for one service leaves it due for the next pass; the others are redeployed and tagged', async () => {
+    await fleet({ a: 'db', b: 'db', c: 'db' });
+    await pass();
+    await rotate('db');
+    const old = await state('b');
+    proxy.resetCounts();
+    proxy.addFault({ action: 'UpdateService', kind: 'http500', bodyIncludes: '"service":"b"' });
+
+    const second = await pass();
+    assert.equal(passExitCode(second), 3);
+    assert.deepEqual(
+      second.failures.map((f) => [f.service, f.stage, f.error]),
+      [['b', 'redeploy', 'ServerException (HTTP 500)']],
+    );
+    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [1, 4, 1], 'b: the SDK tried 4 times');
+    assert.equal(proxy.count('TagResource'), 2, 'b is not tagged: it stays due');
+    assert.equal((await state('b')).fingerprint, old.fingerprint);
+    assert.notEqual((await state('a')).fingerprint, old.fingerprint);
+
+    proxy.clearFaults();
+    proxy.resetCounts();
+    const third = await pass();
+    assert.equal(passExitCode(third), 0);
+    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [0, 1, 0], 'only b, once');
+    assert.equal(proxy.count('TagResource'), 1);
+    assert.equal((await state('b')).fingerprint, (await state('a')).fingerprint);
+
+    proxy.resetCounts();
+    await pass();
+    assert.equal(proxy.count('UpdateService') + proxy.count('TagResource'), 0, 'converged');
+  });
+
+  it('TagResource failing after a successful UpdateService: one extra deploy on the next pass, then it converges', async () => {
+    await fleet({ a: 'db', b: 'db' });
+    await pass();
+    await rotate('db');
+    const before = await state('b');
+    proxy.resetCounts();
+    proxy.addFault({ action: 'TagResource', kind: 'http500', bodyIncludes: 'service/prod/b"' });
+
+    const second = await pass();
+    assert.deepEqual(
+      second.failures.map((f) => [f.service, f.stage]),
+      [['b', 'tag']],
+    );
+    assert.deepEqual([updatesOf('a'), updatesOf('b')], [1, 1]);
+    const afterFirst = await state('b');
+    assert.notEqual(afterFirst.primary, before.primary, 'the redeploy happened');
+    assert.equal(afterFirst.fingerprint, before.fingerprint, 'but the tag still holds the old fingerprint');
+
+    proxy.clearFaults();
+    proxy.resetCounts();
+    const third = await pass();
+    assert.equal(passExitCode(third), 0);
+    assert.deepEqual([updatesOf('a'), updatesOf('b')], [0, 1], 'b: the one extra deploy');
+    assert.equal(proxy.count('TagResource'), 1);
+    const afterSecond = await state('b');
+    assert.notEqual(afterSecond.primary, afterFirst.primary);
+    assert.equal(afterSecond.fingerprint, (await state('a')).fingerprint);
+
+    proxy.resetCounts();
+    await pass();
+    assert.equal(proxy.count('UpdateService') + proxy.count('TagResource'), 0, 'no further deploy: converged');
+  });
+
+  it('TagResource failing on every pass: at most one deploy per pass (never a storm), every pass exits 3, it stops as soon as tagging works', async () => {
+    await fleet({ a: 'db', b: 'db' });
+    await pass();
+    await rotate('db');
+    proxy.addFault({ action: 'TagResource', kind: 'accessDenied', bodyIncludes: 'service/prod/b"' });
+    for (let n = 0; n < 3; n++) {
+      proxy.resetCounts();
+      const result = await pass();
+      assert.equal(passExitCode(result), 3, 'the failure is reported on every pass');
+      assert.deepEqual(
+        result.failures.map((f) => [f.service, f.stage, f.error]),
+        [['b', 'tag', 'AccessDeniedException']],
+      );
+      assert.equal(updatesOf('b'), 1, `pass ${n + 2}: one UpdateService for b, not more`);
+    }
+    proxy.clearFaults();
+    proxy.resetCounts();
+    await pass();
+    assert.equal(updatesOf('b'), 1, 'the pass that can tag deploys once more and records');
+    proxy.resetCounts();
+    await pass();
+    assert.equal(proxy.count('UpdateService'), 0, 'converged once TagResource works');
+  });
+
+  it('throttling across 200 services: passes complete with the SDK retries, at most `concurrency` calls in flight, and never overlap', async () => {
+    const bindings: Record<string, string> = {};
+    for (let i = 0; i < 200; i++) bindings[`svc${String(i).padStart(3, '0')}`] = `big/s${i % 100}`;
+    await fleet(bindings);
+    const throttle = (n: number) => {
+      proxy.clearFaults();
+      // Every kind of call the pass makes is hit, each logical call at most once (never more faults than calls
+      // of that kind in flight), so none runs out of its 4 attempts. Pass 1 tags 200; pass 2 redeploys and tags 2.
+      const writes = n === 1 ? { TagResource: 10 } : { UpdateService: 2, TagResource: 2 };
+      const faults = { ListServices: 1, DescribeServices: 10, DescribeSecret: 10, ...writes };
+      for (const [action, times] of Object.entries(faults)) proxy.addFault({ action, kind: 'throttle', times });
+    };
+
+    const passes: {
+      n: number;
+      start: number;
+      end: number;
+      result: PassResult;
+      maxInFlight: number;
+      wire: Record<string, number>;
+    }[] = [];
+    const stop = new AbortController();
+    await runLoop(
+      {
+        runPass: async (n) => {
+          proxy.resetCounts();
+          if (n === 2) await rotate('big/s7');
+          throttle(n);
+          const start = Date.now();
+          const result = await pass({ pass: n });
+          passes.push({ n, start, end: Date.now(), result, maxInFlight: proxy.maxInFlight(), wire: proxy.counts() });
+          if (n === 2) stop.abort();
+          return result;
+        },
+        sleep: (ms, signal) =>
+          new Promise((resolve) => {
+            const t = setTimeout(resolve, ms);
+            signal.addEventListener(
+              'abort',
+              () => {
+                clearTimeout(t);
+                resolve();
+              },
+              { once: true },
+            );
+          }),
+        now: Date.now,
+        random: () => 0.5,
+        shutdown: stop.signal,
+      },
+      // An interval far shorter than a pass: the next pass is due before this one ends, and must still wait.
+      { intervalMs: 10, jitter: 0 },
+    );
+
+    assert.equal(passes.length, 2);
+    assert.ok(passes[1]!.start >= passes[0]!.end, 'pass 2 started only after pass 1 ended');
+    const [first, second] = passes.map((p) => p.result);
+    assert.equal(first!.failures.length, 0, JSON.stringify(first!.failures.slice(0, 3)));
+    assert.equal(first!.decisions.filter((d) => d.decision === 'record').length, 200);
+    assert.equal(second!.failures.length, 0, JSON.stringify(second!.failures.slice(0, 3)));
+    assert.deepEqual(
+      second!.decisions
+        .filter((d) => d.decision === 'redeploy')
+        .map((d) => d.service)
+        .sort(),
+      ['svc007', 'svc107'],
+    );
+    // Logical calls per pass stay S DescribeSecret + ceil(V/10) DescribeServices + discovery; retries are extra
+    // requests on the wire, inside the same concurrency slot.
+    assert.deepEqual(first!.apiCalls, { ListServices: 1, DescribeServices: 20, DescribeSecret: 100, TagResource: 200 });
+    assert.deepEqual(passes[0]!.wire, { ListServices: 2, DescribeServices: 30, DescribeSecret: 110, TagResource: 210 });
+    for (const p of passes) assert.ok(p.maxInFlight <= 10, `pass ${p.n}: ${p.maxInFlight} requests in flight`);
+  });
+});
