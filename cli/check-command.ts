@@ -68,11 +68,14 @@ export const checkCommand: Command = async (args, io) => {
     config,
     io.cwd,
   );
-  const [{ createSecretsManagerClient }, { createLogger }] = await Promise.all([
-    import('../shared/aws-clients.ts'),
+  const [{ createSecretsManagerClient, requestTimeoutFor }, { createLogger }] = await Promise.all([
+    import('../shared/secrets-manager-client.ts'),
     import('../shared/logger.ts'),
   ]);
-  const client = createSecretsManagerClient({ region: settings.region!, requestTimeoutMs: 10_000 });
+  const client = createSecretsManagerClient({
+    region: settings.region!,
+    requestTimeoutMs: requestTimeoutFor(settings.timeoutMs),
+  });
   const logger = createLogger('silent', io.stdout);
   const signal = AbortSignal.timeout(settings.timeoutMs);
   let worst: number = ExitCode.ok;

@@ -85,13 +85,13 @@ export function renderDeps(settings: RenderSettings, io: CliIo): RenderDeps {
     now: () => new Date(),
     readFile: (path) => readFile(path),
     fetchSecrets: async (s, signal) => {
-      const [{ createSecretsManagerClient }, { fetchSecrets }] = await Promise.all([
-        import('../shared/aws-clients.ts'),
+      const [{ createSecretsManagerClient, requestTimeoutFor }, { fetchSecrets }] = await Promise.all([
+        import('../shared/secrets-manager-client.ts'),
         import('../init/secrets-manager-source.ts'),
       ]);
       const client = createSecretsManagerClient({
         region: s.region!,
-        requestTimeoutMs: Math.min(10_000, s.timeoutMs),
+        requestTimeoutMs: requestTimeoutFor(s.timeoutMs),
       });
       try {
         return await fetchSecrets(s.sources, client, signal, logger);

@@ -3,6 +3,7 @@ import type { DestinationStream } from 'pino';
 import { createEcsClient, createSecretsManagerClient } from '../shared/aws-clients.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
 import { createLogger } from '../shared/logger.ts';
+import { requestTimeoutFor } from '../shared/secrets-manager-client.ts';
 import { runLoop } from '../watcher/loop.ts';
 import type { EcsPort, SecretsPort } from '../watcher/ports.ts';
 import { passExitCode, runPass } from '../watcher/run-pass.ts';
@@ -42,7 +43,7 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
 
     const log = createLogger(settings.logLevel, io.stdout as unknown as DestinationStream).child({ cmd: 'watch' });
     // A single slow request must not eat the whole pass: a third of the deadline, between 1 s and 10 s.
-    const requestTimeoutMs = Math.min(10_000, Math.max(1000, Math.round(settings.passTimeoutMs / 3)));
+    const requestTimeoutMs = requestTimeoutFor(settings.passTimeoutMs);
     const { ecs, secrets } = deps.createClients(settings.region, requestTimeoutMs);
     const passOptions = {
       source: settings.source,

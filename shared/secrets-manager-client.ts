@@ -14,6 +14,14 @@ export interface ClientSettings {
   readonly maxAttempts?: number;
 }
 
+/**
+ * Per-request timeout for an overall deadline: a third of it (1-10 s), so that one stalled connection is
+ * abandoned and retried while the deadline still leaves room for the retry.
+ */
+export function requestTimeoutFor(deadlineMs: number): number {
+  return Math.min(10_000, Math.max(1000, Math.round(deadlineMs / 3)));
+}
+
 /** The configuration every client of this project shares. */
 export function clientConfig(s: ClientSettings) {
   return {
