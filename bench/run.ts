@@ -550,7 +550,7 @@ function writeResults(r: {
   const text = `# Benchmark results
 
 Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Do not edit by hand;
-see docs/performance.md for what the figures mean and how to reproduce them.
+see README.md ("Performance") for what the figures mean and how to reproduce them.
 
 - Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${release()}
 - Node ${process.version} (the one in node_modules/.bin); ${(awsVersion.stdout || awsVersion.stderr).trim().split(' ')[0]}; ${readJq()}; moto on loopback
@@ -574,7 +574,7 @@ ${main.join('\n')}
 Where \`render\`'s ${ms(r1.wall)} ms go (1 secret, medians): ${ms(floor.wall)} ms is Node starting (the floor);
 ${ms(sdk.wall - floor.wall)} ms more is the AWS SDK v3 reading one secret (the reference row, a bundled program that does
 nothing else, is already ${ratio(sdk.wall / floor.wall)} the floor); the remaining ${ms(r1.wall - sdk.wall)} ms is secrets-init's own work
-(command and settings, logging, validation, writing two files with fsync). ${sdk.wall / floor.wall > 2.5 ? 'The 2.5× target is below what the SDK alone costs on this machine' : 'The SDK alone stays within 2.5× the floor here'}; see docs/performance.md.
+(command and settings, logging, validation, writing two files with fsync). ${sdk.wall / floor.wall > 2.5 ? 'The 2.5× target is below what the SDK alone costs on this machine' : 'The SDK alone stays within 2.5× the floor here'}; see README.md ("Performance").
 
 ## Start-up optimisations, each on (shipped) and off — \`render\`, 1 secret
 
