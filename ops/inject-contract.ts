@@ -22,6 +22,8 @@ export const TOOL_VARIABLES = Object.freeze([
   'SECRETS_FILE_MODE',
   'SECRETS_FILE_OWNER',
   'SECRETS_OPTIONAL',
+  // a path to the key file that render writes, not a secret
+  'GOOGLE_APPLICATION_CREDENTIALS',
 ]);
 
 /** Names that say "I hold a secret" when they end a variable name (`OPENAI_API_KEY`, `DB_PASSWORD`, `X_TOKEN`). */

@@ -230,7 +230,12 @@ function wireApp(app: Obj, options: InjectOptions, notes: string[]): void {
     notes.push(`${at}: still takes ${valueFrom} value(s) from ECS "secrets"; the init container can replace them`);
   }
   const initGid = (options.initUser ?? INIT_USER).split(':')[1];
-  if (initGid !== undefined && typeof app.user === 'string' && app.user.split(':')[1] !== initGid) {
+  if (initGid !== undefined && typeof app.user !== 'string') {
+    notes.push(
+      `${at}: no "user" set; the image's user must be in group ${initGid} (set "user": "<uid>:${initGid}"), ` +
+        'the rendered files are readable by that group only',
+    );
+  } else if (initGid !== undefined && typeof app.user === 'string' && app.user.split(':')[1] !== initGid) {
     notes.push(
       `${at}: user "${app.user}" is not in group ${initGid}; the rendered files are readable by that group only`,
     );

@@ -119,6 +119,7 @@ describe('looksSecret', () => {
     'MILVUS_HOST',
     'APP_ENV',
     'PASSWORD_MIN_LENGTH',
+    'GOOGLE_APPLICATION_CREDENTIALS',
   ];
   for (const name of yes) it(`flags ${name}`, () => assert.equal(looksSecret(name), true));
   for (const name of no) it(`lets ${name} through`, () => assert.equal(looksSecret(name), false));

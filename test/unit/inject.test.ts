@@ -239,6 +239,14 @@ describe('inject', () => {
     assert.ok(!r.notes.join('\n').includes('parameter/db-url'));
   });
 
+  it('notes an app container without a user: the image user must be in the files group', () => {
+    const td = plain();
+    const app = (td.containerDefinitions as Record<string, unknown>[]).find((c) => c.name === 'api')!;
+    delete app.user;
+    const r = inject(td);
+    assert.ok(r.notes.some((n) => n.includes('"api"') && n.includes('no "user" set') && n.includes('10001')));
+  });
+
   it('fixes a dependsOn on the init container to SUCCESS and its mount to read-only', () => {
     const td = inject(plain()).taskDefinition;
     const api = container(td, 'api');
