@@ -1,14 +1,22 @@
 import type { ClusterBinding } from '../shared/config.ts';
+import { clusterName, serviceName } from './ecs-names.ts';
 import type { Binding, ServiceState } from './model.ts';
 import { parseSecretsTag, SECRETS_TAG } from './tags.ts';
 
-/** Bindings from `spec.watch.clusters`; a service named twice in one cluster gets the union of its secrets. */
+/**
+ * Bindings from `spec.watch.clusters`, one per (cluster, service): a cluster or a service written twice, by name or
+ * by ARN, is one binding with the union of the secrets, spelled as it was first written. Two bindings of one
+ * service would each hold a fingerprint of part of its secrets and overwrite each other's tag on every pass.
+ */
 export function bindingsFromConfig(clusters: readonly ClusterBinding[]): Binding[] {
+  const spelling = new Map<string, string>();
   const merged = new Map<string, { cluster: string; service: string; secretIds: Set<string> }>();
   for (const c of clusters) {
+    const cluster = spelling.get(clusterName(c.name)) ?? c.name;
+    spelling.set(clusterName(c.name), cluster);
     for (const s of c.services) {
-      const key = `${c.name}\u0000${s.name}`;
-      const entry = merged.get(key) ?? { cluster: c.name, service: s.name, secretIds: new Set<string>() };
+      const key = `${clusterName(c.name)}\u0000${serviceName(s.name)}`;
+      const entry = merged.get(key) ?? { cluster, service: s.name, secretIds: new Set<string>() };
       for (const id of s.secrets) entry.secretIds.add(id);
       merged.set(key, entry);
     }

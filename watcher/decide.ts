@@ -32,8 +32,7 @@ export function decide(input: DecideInput): DecideOutput {
   const failures: Failure[] = [];
   const due: Omit<Decision, 'decision' | 'reason'>[] = [];
   const found: Decision[] = [];
-  const targets = [...input.targets].sort((a, b) => byService(a.binding, b.binding));
-  for (const { binding, service } of targets) {
+  for (const { binding, service } of mergeByService(input.targets)) {
     const { cluster } = binding;
     if (!service.ok) {
       failures.push({ cluster, service: binding.service, secretId: null, stage: 'service', error: service.error });
@@ -74,6 +73,24 @@ export function decide(input: DecideInput): DecideOutput {
       : { ...d, decision: 'skip', reason: 'cap' },
   );
   return { decisions: [...found, ...capped].sort(byService), failures };
+}
+
+/**
+ * Sorted targets, one per described service: bindings that resolved to the same service ARN (a name and an ARN,
+ * a cluster by name and by ARN) become one, with the union of their secrets and the first binding's spelling.
+ * One service, one fingerprint, one decision: two would overwrite each other's tag and redeploy on every pass.
+ */
+function mergeByService(targets: readonly Target[]): Target[] {
+  const merged = new Map<string, Target>();
+  [...targets]
+    .sort((a, b) => byService(a.binding, b.binding))
+    .forEach((t, i) => {
+      const key = t.service.ok ? t.service.value.arn : `unresolved\u0000${i}`;
+      const seen = merged.get(key);
+      const secretIds = [...(seen?.binding.secretIds ?? []), ...t.binding.secretIds];
+      merged.set(key, seen ? { ...seen, binding: { ...seen.binding, secretIds } } : t);
+    });
+  return [...merged.values()];
 }
 
 function byService(a: { cluster: string; service: string }, b: { cluster: string; service: string }): number {

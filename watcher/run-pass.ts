@@ -6,6 +6,7 @@ import { bindingFromTags, bindingsFromConfig } from './bindings.ts';
 import { type CallContext, createCallContext } from './call-context.ts';
 import { decide, type Target } from './decide.ts';
 import { describeServices } from './describe-services.ts';
+import { distinctClusters } from './ecs-names.ts';
 import { byCodeUnit } from './fingerprint.ts';
 import { listServiceArns } from './list-services.ts';
 import type { Decision, Failure, Observation, SecretVersion } from './model.ts';
@@ -147,7 +148,7 @@ async function collectTargets(
     return { targets, failures };
   }
   await Promise.all(
-    source.clusters.map(async (cluster) => {
+    distinctClusters(source.clusters).map(async (cluster) => {
       const listed = await listServiceArns(ecs, cluster, ctx);
       if (!listed.ok) {
         failures.push({ cluster, service: null, secretId: null, stage: 'discover', error: listed.error });

@@ -3,6 +3,7 @@ import type { ConfigFile } from '../shared/config.ts';
 import { parseDuration } from '../shared/duration.ts';
 import { UsageError } from '../shared/errors.ts';
 import { LOG_LEVELS } from '../shared/logger.ts';
+import { distinctClusters } from './ecs-names.ts';
 import type { BindingSource } from './run-pass.ts';
 
 export const WATCH_USAGE = `Usage: secrets-init watch [OPTIONS]
@@ -117,7 +118,7 @@ export function resolveWatchSettings(
   const envClusters = splitList(env.WATCH_CLUSTER ?? '');
   const clusters = flags.clusters.length > 0 ? flags.clusters : envClusters;
   let source: BindingSource;
-  if (clusters.length > 0) source = { kind: 'discover', clusters: [...new Set(clusters)] };
+  if (clusters.length > 0) source = { kind: 'discover', clusters: distinctClusters(clusters) };
   else if (config?.watch && config.watch.clusters.length > 0)
     source = { kind: 'config', clusters: config.watch.clusters };
   else {

@@ -426,6 +426,34 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     assert.deepEqual(bodies.map((b) => b.cluster).sort(), ['blue', 'green']);
   });
 
+  it('a service bound by name and by ARN, in its cluster by name and by ARN, is one service: one decision, one redeploy per rotation', async () => {
+    await cluster('prod');
+    await secrets(['db', 'openai']);
+    await services('prod', { api: undefined });
+    const described = await seedEcs.send(new DescribeServicesCommand({ cluster: 'prod', services: ['api'] }));
+    const { serviceArn, clusterArn } = described.services![0]!;
+    const source: BindingSource = {
+      kind: 'config',
+      clusters: [
+        { name: 'prod', services: [{ name: 'api', secrets: ['db'] }] },
+        { name: clusterArn!, services: [{ name: serviceArn!, secrets: ['openai'] }] },
+      ],
+    };
+    const first = await pass(source);
+    assert.deepEqual(
+      first.decisions.map((d) => [d.service, d.decision, d.secretIds]),
+      [['api', 'record', ['db', 'openai']]],
+    );
+    await pass(source);
+    await pass(source);
+    assert.equal(proxy.count('UpdateService'), 0, 'no redeploy without a rotation');
+    await rotate('openai');
+    await pass(source);
+    await pass(source);
+    assert.deepEqual(updatedOnWire(), ['api'], 'one redeploy for one rotation');
+    assert.equal(proxy.count('TagResource'), 2, 'recorded once, tagged once after the redeploy');
+  });
+
   it('a pass over 200 services keeps 12 calls in flight through the real SDK (bounded, not serial) and completes', async (t) => {
     await cluster('big');
     const ids = Array.from({ length: 400 }, (_, i) => `big/s${i}`);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bindingFromTags, bindingsFromConfig } from '../../watcher/bindings.ts';
+import { clusterName, distinctClusters, serviceName } from '../../watcher/ecs-names.ts';
 import type { ServiceState } from '../../watcher/model.ts';
 
 const service = (tags: Record<string, string>, status = 'ACTIVE'): ServiceState => ({
@@ -28,6 +29,23 @@ describe('bindingsFromConfig', () => {
       { cluster: 'green', service: 'api', secretIds: ['db'] },
     ]);
   });
+
+  it('merges a cluster and a service given once by name and once by ARN into one binding (first spelling kept)', () => {
+    const bindings = bindingsFromConfig([
+      { name: 'prod', services: [{ name: 'api', secrets: ['db'] }] },
+      {
+        name: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod',
+        services: [
+          { name: 'arn:aws:ecs:us-east-1:123456789012:service/prod/api', secrets: ['openai'] },
+          { name: 'worker', secrets: ['db'] },
+        ],
+      },
+    ]);
+    assert.deepEqual(bindings, [
+      { cluster: 'prod', service: 'api', secretIds: ['db', 'openai'] },
+      { cluster: 'prod', service: 'worker', secretIds: ['db'] },
+    ]);
+  });
 });
 
 describe('bindingFromTags', () => {
@@ -49,5 +67,32 @@ describe('bindingFromTags', () => {
 
   it('keeps an empty tag as a binding with no secret, so the core reports it instead of ignoring it', () => {
     assert.deepEqual(bindingFromTags(service({ 'secrets-init/secrets': ' , ' }))?.secretIds, []);
+  });
+});
+
+describe('ECS names', () => {
+  const table: [(id: string) => string, string, string][] = [
+    [clusterName, 'prod', 'prod'],
+    [clusterName, 'arn:aws:ecs:us-east-1:123456789012:cluster/prod', 'prod'],
+    [clusterName, 'arn:aws-cn:ecs:cn-north-1:123456789012:cluster/prod', 'prod'],
+    [
+      clusterName,
+      'arn:aws:ecs:us-east-1:123456789012:service/prod/api',
+      'arn:aws:ecs:us-east-1:123456789012:service/prod/api',
+    ],
+    [serviceName, 'api', 'api'],
+    [serviceName, 'arn:aws:ecs:us-east-1:123456789012:service/prod/api', 'api'],
+    [serviceName, 'arn:aws:ecs:us-east-1:123456789012:service/api', 'api'],
+    [serviceName, 'arn:aws:ecs:us-east-1:123456789012:cluster/prod', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod'],
+  ];
+  for (const [fn, id, name] of table) {
+    it(`${fn.name}(${id}) is ${name}`, () => assert.equal(fn(id), name));
+  }
+
+  it('counts a cluster given by name and by ARN once, keeping the first spelling', () => {
+    assert.deepEqual(distinctClusters(['prod', 'arn:aws:ecs:us-east-1:1:cluster/prod', 'dev', 'prod']), [
+      'prod',
+      'dev',
+    ]);
   });
 });

@@ -88,6 +88,27 @@ describe('decide', () => {
     assert.equal(out.decisions[0]!.newFingerprint, out.decisions[1]!.newFingerprint);
   });
 
+  it('gives one decision to a service bound twice (by name and by ARN), over the union of their secrets', () => {
+    const svc = service('api', tagged(fpApi));
+    const out = decide({
+      targets: [
+        { binding: { cluster: 'prod', service: 'api', secretIds: ['db'] }, service: ok(svc) },
+        {
+          binding: {
+            cluster: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod',
+            service: svc.arn,
+            secretIds: ['openai'],
+          },
+          service: ok(svc),
+        },
+      ],
+      secrets: secrets({ db: ok(current.db), openai: ok(current.openai) }),
+      maxRedeploys: 10,
+    });
+    assert.deepEqual(summary(out), ['api:skip:unchanged']);
+    assert.deepEqual(out.decisions[0]!.secretIds, ['db', 'openai']);
+  });
+
   it('redeploys a service whose tag is not a fingerprint it wrote (hand-edited or older format)', () => {
     const out = decide(world({ targets: [target('api', ['db', 'openai'], ok(service('api', tagged('junk'))))] }));
     assert.deepEqual(summary(out), ['api:redeploy:fingerprint-changed']);

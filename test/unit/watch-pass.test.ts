@@ -75,7 +75,9 @@ class FakeAws {
 
   private handle(cmd: unknown): unknown {
     if (cmd instanceof ListServicesCommand) {
-      const all = [...this.services.values()].filter((s) => s.cluster === cmd.input.cluster && s.status !== 'INACTIVE');
+      const all = [...this.services.values()].filter(
+        (s) => s.cluster === clusterOf(cmd.input.cluster) && s.status !== 'INACTIVE',
+      );
       const start = Number(cmd.input.nextToken ?? 0);
       const end = start + (cmd.input.maxResults ?? 10);
       return {
@@ -87,7 +89,9 @@ class FakeAws {
       const ids = cmd.input.services ?? [];
       if (ids.length > 10) throw Object.assign(new Error('too many'), { name: 'InvalidParameterException' });
       const found = ids.map((id) =>
-        [...this.services.values()].find((s) => s.cluster === cmd.input.cluster && (s.arn === id || s.name === id)),
+        [...this.services.values()].find(
+          (s) => s.cluster === clusterOf(cmd.input.cluster) && (s.arn === id || s.name === id),
+        ),
       );
       return {
         services: found
@@ -116,6 +120,9 @@ class FakeAws {
     throw new Error(`the watcher must not send ${(cmd as object).constructor.name}`);
   }
 }
+
+/** ECS takes a cluster's name or its ARN. */
+const clusterOf = (id: string | undefined) => id?.replace(/^arn:aws:ecs:[^:]*:[^:]*:cluster\//, '');
 
 function abortable(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -224,6 +231,52 @@ describe('runPass', () => {
     await pass();
     await pass();
     assert.deepEqual(aws.updated(), ['api', 'api']);
+  });
+
+  it('a service bound by name and by ARN, in its cluster by name and by ARN, gets one decision a pass and converges', async () => {
+    const aws = new FakeAws();
+    aws.addSecret('db');
+    aws.addSecret('openai');
+    aws.addService('prod', 'api');
+    const clusterArn = 'arn:aws:ecs:us-east-1:123456789012:cluster/prod';
+    const source = {
+      kind: 'config' as const,
+      clusters: [
+        { name: 'prod', services: [{ name: 'api', secrets: ['db'] }] },
+        {
+          name: clusterArn,
+          services: [{ name: `${clusterArn.replace('cluster', 'service')}/api`, secrets: ['openai'] }],
+        },
+      ],
+    };
+    const { log } = logs();
+    const pass = () => runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, { ...base, source });
+    const first = await pass();
+    assert.deepEqual(
+      first.decisions.map((d) => [d.service, d.decision, d.secretIds]),
+      [['api', 'record', ['db', 'openai']]],
+    );
+    await pass();
+    await pass();
+    assert.deepEqual(aws.updated(), [], 'no redeploy without a rotation');
+    aws.rotate('openai', 'oa-v2');
+    await pass();
+    await pass();
+    assert.deepEqual(aws.updated(), ['api'], 'one redeploy for one rotation');
+  });
+
+  it('discovering a cluster named by name and by ARN decides and redeploys each service once', async () => {
+    const { aws, pass } = seeded();
+    const clusters = ['prod', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod'];
+    const first = await pass({ source: { kind: 'discover', clusters } });
+    assert.deepEqual(
+      first.decisions.map((d) => d.service),
+      ['api', 'worker'],
+    );
+    aws.rotate('db', 'db-v2');
+    await pass({ source: { kind: 'discover', clusters } });
+    assert.deepEqual(aws.updated().sort(), ['api', 'worker']);
+    assert.equal(aws.count('ListServices'), 2, 'the cluster is listed once a pass');
   });
 
   it('--dry-run decides and logs but sends no UpdateService and no TagResource', async () => {

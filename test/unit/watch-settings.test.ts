@@ -67,6 +67,18 @@ describe('watch settings', () => {
     assert.equal(fromFlags.maxRedeploys, 2);
   });
 
+  it('names each cluster once, whether given by name or by ARN (first spelling kept)', () => {
+    const arn = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod';
+    assert.deepEqual(resolve(['--cluster', 'prod', '--cluster', arn, '--cluster', 'prod']).source, {
+      kind: 'discover',
+      clusters: ['prod'],
+    });
+    assert.deepEqual(resolve([], { ...env, WATCH_CLUSTER: `${arn},prod,other` }).source, {
+      kind: 'discover',
+      clusters: [arn, 'other'],
+    });
+  });
+
   it('reads --once, --dry-run, --pass-timeout and --concurrency', () => {
     const s = resolve(['--cluster', 'p', '--once', '--dry-run', '--pass-timeout', '20s', '--concurrency', '16']);
     assert.equal(s.once, true);
