@@ -6,6 +6,7 @@ import { createLogger } from '../shared/logger.ts';
 import { requestTimeoutFor } from '../shared/secrets-manager-client.ts';
 import { runLoop } from '../watcher/loop.ts';
 import type { EcsPort, SecretsPort } from '../watcher/ports.ts';
+import { createRedeployClient } from '../watcher/redeploy-client.ts';
 import { passExitCode, runPass } from '../watcher/run-pass.ts';
 import { sleep } from '../watcher/sleep.ts';
 import { configPathOf, parseWatchFlags, resolveWatchSettings, WATCH_USAGE } from '../watcher/watch-settings.ts';
@@ -13,7 +14,11 @@ import type { Command } from './io.ts';
 
 /** The world the watch command touches besides CliIo; tests pass their own to count or fake it. */
 export interface WatchCommandDeps {
-  readonly createClients: (region: string, requestTimeoutMs: number) => { ecs: EcsPort; secrets: SecretsPort };
+  /** `deploy` sends UpdateService only, and never resends one that may have been applied (createRedeployClient). */
+  readonly createClients: (
+    region: string,
+    requestTimeoutMs: number,
+  ) => { ecs: EcsPort; deploy: EcsPort; secrets: SecretsPort };
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly now: () => number;
   readonly random: () => number;
@@ -22,6 +27,7 @@ export interface WatchCommandDeps {
 const realDeps: WatchCommandDeps = {
   createClients: (region, requestTimeoutMs) => ({
     ecs: createEcsClient({ region, requestTimeoutMs }),
+    deploy: createRedeployClient({ region, requestTimeoutMs }),
     secrets: createSecretsManagerClient({ region, requestTimeoutMs }),
   }),
   sleep,
@@ -44,7 +50,7 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
     const log = createLogger(settings.logLevel, io.stdout as unknown as DestinationStream).child({ cmd: 'watch' });
     // A single slow request must not eat the whole pass: a third of the deadline, between 1 s and 10 s.
     const requestTimeoutMs = requestTimeoutFor(settings.passTimeoutMs);
-    const { ecs, secrets } = deps.createClients(settings.region, requestTimeoutMs);
+    const { ecs, deploy, secrets } = deps.createClients(settings.region, requestTimeoutMs);
     const passOptions = {
       source: settings.source,
       maxRedeploys: settings.maxRedeploys,
@@ -52,7 +58,7 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
       concurrency: settings.concurrency,
       timeoutMs: settings.passTimeoutMs,
     };
-    const passDeps = { ecs, secrets, log, now: deps.now };
+    const passDeps = { ecs, deploy, secrets, log, now: deps.now };
     log.info(
       {
         event: 'watch.start',

@@ -6,43 +6,76 @@ import type { EcsPort } from './ports.ts';
 import { FINGERPRINT_TAG } from './tags.ts';
 
 /**
+ * How long each write of a started apply may take, whatever is left of the pass deadline: a redeploy that ECS
+ * accepted must get its tag, or the next pass deploys the service again.
+ */
+export const WRITE_TIMEOUT_MS = 10_000;
+
+/** `ecs` for TagResource; `deploy` for UpdateService only (a client that never resends one, see redeploy-client.ts). */
+export interface ApplyPorts {
+  readonly ecs: EcsPort;
+  readonly deploy: EcsPort;
+}
+
+export interface Applied {
+  /** False when the pass deadline had passed before the apply could start: nothing was sent. */
+  readonly started: boolean;
+  /** UpdateService succeeded (whether or not the tag did). */
+  readonly redeployed: boolean;
+  readonly failure?: Failure;
+}
+
+/**
  * Applies one decision. `record`: tag the fingerprint. `redeploy`: UpdateService(forceNewDeployment), then tag.
  * The order is the guarantee: the tag is written only after the redeploy succeeded, so a failed redeploy stays due,
  * and a failed tag makes the next pass redeploy once more and then tag (at least once, at most one extra).
- * `skip` does nothing. Returns the failure, if any.
+ * The pass deadline is checked once, before anything is sent: past it nothing starts (the service stays as it
+ * was, still due). Once started, both writes run to the end in the same concurrency slot, each with its own
+ * WRITE_TIMEOUT_MS, so a deadline falling between UpdateService and TagResource no longer costs a second deploy.
  */
-export async function applyDecision(ecs: EcsPort, d: Decision, ctx: CallContext): Promise<Failure | undefined> {
-  if (d.decision === 'skip') return undefined;
-  const fail = (stage: Failure['stage'], err: unknown): Failure => ({
+export async function applyDecision(ports: ApplyPorts, d: Decision, ctx: CallContext): Promise<Applied> {
+  if (d.decision === 'skip') return { started: false, redeployed: false };
+  const fail = (stage: Failure['stage'], error: string): Failure => ({
     cluster: d.cluster,
     service: d.service,
     secretId: null,
     stage,
-    error: describeAwsError(err),
+    error,
   });
-  if (d.decision === 'redeploy') {
-    try {
-      await ctx.call('UpdateService', (abortSignal) =>
-        ecs.send(new UpdateServiceCommand({ cluster: d.cluster, service: d.service, forceNewDeployment: true }), {
-          abortSignal,
-        }),
-      );
-    } catch (err) {
-      return fail('redeploy', err);
+  return ctx.withSlot(async () => {
+    if (ctx.signal.aborted) {
+      const stage = d.decision === 'redeploy' ? 'redeploy' : 'tag';
+      return { started: false, redeployed: false, failure: fail(stage, 'deadline exceeded before it started') };
     }
-  }
+    if (d.decision === 'redeploy') {
+      const update = new UpdateServiceCommand({ cluster: d.cluster, service: d.service, forceNewDeployment: true });
+      const error = await write(ctx, 'UpdateService', (abortSignal) => ports.deploy.send(update, { abortSignal }));
+      if (error !== undefined) return { started: true, redeployed: false, failure: fail('redeploy', error) };
+    }
+    const redeployed = d.decision === 'redeploy';
+    const tag = new TagResourceCommand({
+      resourceArn: d.serviceArn,
+      tags: [{ key: FINGERPRINT_TAG, value: d.newFingerprint }],
+    });
+    const error = await write(ctx, 'TagResource', (abortSignal) => ports.ecs.send(tag, { abortSignal }));
+    return error === undefined
+      ? { started: true, redeployed }
+      : { started: true, redeployed, failure: fail('tag', error) };
+  });
+}
+
+/** One write with its own timeout; the safe description of its error, if any. */
+async function write(
+  ctx: CallContext,
+  action: string,
+  send: (abortSignal: AbortSignal) => Promise<unknown>,
+): Promise<string | undefined> {
+  ctx.count(action);
+  const timeout = AbortSignal.timeout(WRITE_TIMEOUT_MS);
   try {
-    await ctx.call('TagResource', (abortSignal) =>
-      ecs.send(
-        new TagResourceCommand({
-          resourceArn: d.serviceArn,
-          tags: [{ key: FINGERPRINT_TAG, value: d.newFingerprint }],
-        }),
-        { abortSignal },
-      ),
-    );
+    await send(timeout);
+    return undefined;
   } catch (err) {
-    return fail('tag', err);
+    return timeout.aborted ? `timed out after ${WRITE_TIMEOUT_MS / 1000} s` : describeAwsError(err);
   }
-  return undefined;
 }

@@ -6,6 +6,13 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** Runs one AWS call when a slot is free, counting it under `action` (`DescribeSecret`, ...). */
   call<T>(action: string, fn: (abortSignal: AbortSignal) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one slot, for calls that must follow each other without queueing in between (a redeploy and its
+   * tag). Nothing is refused here and no signal is given: `fn` checks the deadline itself, counts its calls with
+   * `count`, and must not use `call` (that would wait for a second slot).
+   */
+  withSlot<T>(fn: () => Promise<T>): Promise<T>;
+  count(action: string): void;
   /** Calls started so far, by action (logical calls: SDK retries are not counted). */
   counts(): Record<string, number>;
 }
@@ -29,20 +36,29 @@ export function createCallContext(options: { signal: AbortSignal; concurrency: n
     if (next) next();
     else active--;
   };
+  const withSlot = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await acquire();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+  const count = (action: string): void => {
+    counts[action] = (counts[action] ?? 0) + 1;
+  };
 
   return {
     signal,
-    async call(action, fn) {
-      await acquire();
-      try {
+    call: (action, fn) =>
+      withSlot(() => {
         // A call still queued when the deadline passes fails at once instead of starting late.
         if (signal.aborted) throw deadlineExceeded();
-        counts[action] = (counts[action] ?? 0) + 1;
-        return await fn(signal);
-      } finally {
-        release();
-      }
-    },
+        count(action);
+        return fn(signal);
+      }),
+    withSlot,
+    count,
     counts: () => ({ ...counts }),
   };
 }

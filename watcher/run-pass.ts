@@ -19,7 +19,13 @@ export type BindingSource =
   | { readonly kind: 'discover'; readonly clusters: readonly string[] };
 
 export interface PassDeps {
+  /** Every ECS call but UpdateService. */
   readonly ecs: EcsPort;
+  /**
+   * UpdateService only: the watch command passes createRedeployClient(), which never resends an UpdateService that
+   * may have been applied. Defaults to `ecs` (fakes, benchmarks).
+   */
+  readonly deploy?: EcsPort;
   readonly secrets: SecretsPort;
   readonly log: Logger;
   /** Milliseconds, for durationMs only. */
@@ -32,7 +38,10 @@ export interface PassOptions {
   readonly dryRun: boolean;
   /** AWS calls in flight at once. */
   readonly concurrency: number;
-  /** The pass's deadline: every call is aborted after this, and the pass ends with failures. */
+  /**
+   * The pass's deadline: reads are aborted at it, and no write starts after it (those services stay due, as
+   * failures). A redeploy started before it still gets its tag (each write has WRITE_TIMEOUT_MS of its own).
+   */
   readonly timeoutMs: number;
   /** Pass number, for the logs. */
   readonly pass?: number;
@@ -86,8 +95,10 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
   }
 
   if (!options.dryRun) {
-    const applied = await Promise.all(decisions.map((d) => applyDecision(deps.ecs, d, ctx)));
-    for (const f of applied) {
+    const applied = await Promise.all(
+      decisions.map((d) => applyDecision({ ecs: deps.ecs, deploy: deps.deploy ?? deps.ecs }, d, ctx)),
+    );
+    for (const { failure: f } of applied) {
       if (!f) continue;
       failures.push(f);
       logFailure(log, f);

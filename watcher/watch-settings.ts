@@ -21,7 +21,8 @@ Options:
   --max-redeploys N      redeploys per pass at most; the rest wait for the next pass (default 10)
                                                                                      (env WATCH_MAX_REDEPLOYS)
   --dry-run              decide and log, change nothing                             (env WATCH_DRY_RUN=true)
-  --pass-timeout DURATION  deadline of one pass (default 60s)
+  --pass-timeout DURATION  deadline of one pass (default 60s): no call starts after it; a redeploy already
+                         started still gets its tag (each write has 10s of its own)
   --concurrency N        AWS calls in flight at once (default 10)
   -h, --help             this text
 

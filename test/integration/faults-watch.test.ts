@@ -12,6 +12,7 @@ import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from
 import { createLogger } from '../../shared/logger.ts';
 import { clientConfig } from '../../shared/secrets-manager-client.ts';
 import { runLoop } from '../../watcher/loop.ts';
+import { redeployClientConfig } from '../../watcher/redeploy-client.ts';
 import { type PassOptions, type PassResult, passExitCode, runPass } from '../../watcher/run-pass.ts';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
 import { clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
@@ -24,6 +25,7 @@ let proxy: AwsProxy;
 let seedEcs: ECSClient;
 let seedSm: SecretsManagerClient;
 let ecs: ECSClient;
+let deploy: ECSClient;
 let sm: SecretsManagerClient;
 const rawLog: string[] = [];
 const seeded = new Set<string>();
@@ -42,9 +44,16 @@ before(async () => {
   };
   ecs = new ECSClient(config);
   sm = new SecretsManagerClient(config);
+  // UpdateService's own client, as the watch command builds it (retried only when throttled), with a 2 s
+  // request timeout so that the stalled-answer case is quick.
+  deploy = new ECSClient({
+    ...redeployClientConfig({ region: 'us-east-1', requestTimeoutMs: 2000 }),
+    endpoint: proxy.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
 });
 after(async () => {
-  for (const c of [seedEcs, seedSm, ecs, sm]) c?.destroy();
+  for (const c of [seedEcs, seedSm, ecs, deploy, sm]) c?.destroy();
   await proxy?.close();
   await moto?.stop();
 });
@@ -63,7 +72,7 @@ const log = createLogger('debug', { write: (s: string) => void rawLog.push(s) })
 
 function pass(o: Partial<PassOptions> = {}): Promise<PassResult> {
   return runPass(
-    { ecs, secrets: sm, log, now: Date.now },
+    { ecs, deploy, secrets: sm, log, now: Date.now },
     {
       source: { kind: 'discover', clusters: ['prod'] },
       maxRedeploys: 10,
@@ -145,7 +154,11 @@ describe('watch pass under faults', () => {
       second.failures.map((f) => [f.service, f.stage, f.error]),
       [['b', 'redeploy', 'ServerException (HTTP 500)']],
     );
-    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [1, 4, 1], 'b: the SDK tried 4 times');
+    assert.deepEqual(
+      [updatesOf('a'), updatesOf('b'), updatesOf('c')],
+      [1, 1, 1],
+      'b: sent once (a 5xx may hide an applied update, so it is not resent)',
+    );
     assert.equal(proxy.count('TagResource'), 2, 'b is not tagged: it stays due');
     assert.equal((await state('b')).fingerprint, old.fingerprint);
     assert.notEqual((await state('a')).fingerprint, old.fingerprint);
@@ -161,6 +174,45 @@ describe('watch pass under faults', () => {
     proxy.resetCounts();
     await pass();
     assert.equal(proxy.count('UpdateService') + proxy.count('TagResource'), 0, 'converged');
+  });
+
+  it('UpdateService throttled twice is retried and succeeds in the pass: a throttled request was refused, so not deployed', async () => {
+    await fleet({ a: 'db', b: 'db' });
+    await pass();
+    await rotate('db');
+    const before = await state('b');
+    proxy.resetCounts();
+    proxy.addFault({ action: 'UpdateService', kind: 'throttle', times: 2, bodyIncludes: '"service":"b"' });
+    const second = await pass();
+    assert.equal(passExitCode(second), 0, JSON.stringify(second.failures));
+    assert.deepEqual([updatesOf('a'), updatesOf('b')], [1, 3], 'b: two throttled attempts, then the one that worked');
+    assert.deepEqual(second.apiCalls.UpdateService, 2, 'logical calls: one per service');
+    const after = await state('b');
+    assert.notEqual(after.primary, before.primary);
+    assert.equal(after.fingerprint, (await state('a')).fingerprint);
+  });
+
+  it('an UpdateService whose answer never comes is not resent: at most one per service per pass; it stays due and goes next pass', async () => {
+    await fleet({ a: 'db', b: 'db' });
+    await pass();
+    await rotate('db');
+    const before = await state('b');
+    proxy.resetCounts();
+    proxy.addFault({ action: 'UpdateService', kind: 'stall', times: 1, bodyIncludes: '"service":"b"' });
+    const second = await pass();
+    assert.equal(passExitCode(second), 3);
+    assert.deepEqual(
+      second.failures.map((f) => [f.service, f.stage, f.error]),
+      [['b', 'redeploy', 'request timed out']],
+    );
+    assert.deepEqual([updatesOf('a'), updatesOf('b')], [1, 1], 'b: sent once, not retried after the timeout');
+    assert.equal((await state('b')).fingerprint, before.fingerprint, 'not tagged: still due');
+
+    proxy.resetCounts();
+    const third = await pass();
+    assert.equal(passExitCode(third), 0);
+    assert.deepEqual([updatesOf('a'), updatesOf('b')], [0, 1]);
+    assert.equal((await state('b')).fingerprint, (await state('a')).fingerprint);
   });
 
   it('TagResource failing after a successful UpdateService: one extra deploy on the next pass, then it converges', async () => {

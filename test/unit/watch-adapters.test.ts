@@ -14,6 +14,7 @@ import { listServiceArns } from '../../watcher/list-services.ts';
 import type { Decision } from '../../watcher/model.ts';
 import type { EcsPort, SecretsPort } from '../../watcher/ports.ts';
 import { readSecretVersion } from '../../watcher/read-secret-version.ts';
+import { throttlingOnlyRetry } from '../../watcher/redeploy-client.ts';
 
 // Fakes are one `send` function each; `sent` records the command objects in order.
 type Send = (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => Promise<unknown>;
@@ -189,11 +190,31 @@ describe('applyDecision', () => {
     secretIds: ['db'],
   });
   const names = (sent: unknown[]) => sent.map((c) => (c as object).constructor.name);
+  /** One fake answering both ports, so `sent` keeps the order across them; `via` tells which port was used. */
+  function ports(send: Send = async () => ({})) {
+    const ecs = port<EcsPort>(send);
+    const deploy = port<EcsPort>(send);
+    const all: unknown[] = [];
+    const via = new Map<unknown, string>();
+    const wrap = (p: EcsPort, name: string) =>
+      ({
+        send: (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => {
+          all.push(cmd);
+          via.set(cmd, name);
+          return (p.send as Send)(cmd, opts);
+        },
+      }) as unknown as EcsPort;
+    return { ports: { ecs: wrap(ecs.port, 'ecs'), deploy: wrap(deploy.port, 'deploy') }, sent: all, via, ecs, deploy };
+  }
 
-  it('redeploys with forceNewDeployment first, then tags the new fingerprint', async () => {
-    const fake = port<EcsPort>(async () => ({}));
-    assert.equal(await applyDecision(fake.port, decision('redeploy'), ctx()), undefined);
+  it('redeploys with forceNewDeployment first (through the deploy client), then tags the new fingerprint', async () => {
+    const fake = ports();
+    assert.deepEqual(await applyDecision(fake.ports, decision('redeploy'), ctx()), { started: true, redeployed: true });
     assert.deepEqual(names(fake.sent), ['UpdateServiceCommand', 'TagResourceCommand']);
+    assert.deepEqual(
+      fake.sent.map((c) => fake.via.get(c)),
+      ['deploy', 'ecs'],
+    );
     assert.deepEqual((fake.sent[0] as UpdateServiceCommand).input, {
       cluster: 'prod',
       service: 'api',
@@ -206,36 +227,80 @@ describe('applyDecision', () => {
   });
 
   it('records with a tag only', async () => {
-    const fake = port<EcsPort>(async () => ({}));
-    await applyDecision(fake.port, decision('record'), ctx());
+    const fake = ports();
+    assert.deepEqual(await applyDecision(fake.ports, decision('record'), ctx()), { started: true, redeployed: false });
     assert.deepEqual(names(fake.sent), ['TagResourceCommand']);
   });
 
   it('does nothing for a skip', async () => {
-    const fake = port<EcsPort>(async () => ({}));
-    await applyDecision(fake.port, decision('skip'), ctx());
+    const fake = ports();
+    await applyDecision(fake.ports, decision('skip'), ctx());
     assert.deepEqual(fake.sent, []);
   });
 
   it('does not tag when the redeploy failed, so the service stays due', async () => {
-    const fake = port<EcsPort>(async () => Promise.reject(awsError('ServiceNotActiveException')));
-    const failure = await applyDecision(fake.port, decision('redeploy'), ctx());
+    const fake = ports(async () => Promise.reject(awsError('ServiceNotActiveException')));
+    const applied = await applyDecision(fake.ports, decision('redeploy'), ctx());
     assert.deepEqual(names(fake.sent), ['UpdateServiceCommand']);
-    assert.deepEqual(failure, {
-      cluster: 'prod',
-      service: 'api',
-      secretId: null,
-      stage: 'redeploy',
-      error: 'ServiceNotActiveException',
+    assert.deepEqual(applied, {
+      started: true,
+      redeployed: false,
+      failure: {
+        cluster: 'prod',
+        service: 'api',
+        secretId: null,
+        stage: 'redeploy',
+        error: 'ServiceNotActiveException',
+      },
     });
   });
 
-  it('reports a tag that failed after a redeploy that worked', async () => {
-    const fake = port<EcsPort>(async (cmd) =>
+  it('reports a tag that failed after a redeploy that worked (the redeploy still counts)', async () => {
+    const fake = ports(async (cmd) =>
       cmd instanceof TagResourceCommand ? Promise.reject(awsError('ThrottlingException')) : {},
     );
-    const failure = await applyDecision(fake.port, decision('redeploy'), ctx());
-    assert.equal(failure?.stage, 'tag');
+    const applied = await applyDecision(fake.ports, decision('redeploy'), ctx());
+    assert.equal(applied.redeployed, true);
+    assert.equal(applied.failure?.stage, 'tag');
+  });
+
+  it('starts nothing once the pass deadline has passed: the service stays due', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const c = createCallContext({ signal: ac.signal, concurrency: 1 });
+    const fake = ports();
+    const applied = await applyDecision(fake.ports, decision('redeploy'), c);
+    assert.deepEqual(fake.sent, []);
+    assert.deepEqual(applied, {
+      started: false,
+      redeployed: false,
+      failure: {
+        cluster: 'prod',
+        service: 'api',
+        secretId: null,
+        stage: 'redeploy',
+        error: 'deadline exceeded before it started',
+      },
+    });
+  });
+
+  it('tags a redeploy during which the pass deadline passed: its writes have their own timeout', async () => {
+    const ac = new AbortController();
+    const c = createCallContext({ signal: ac.signal, concurrency: 1 });
+    const fake = ports(async (cmd, opts) => {
+      if (cmd instanceof TagResourceCommand) return {};
+      ac.abort(); // the deadline passes while UpdateService is in flight; the call must not be cut
+      await new Promise((r) => setTimeout(r, 20));
+      if (opts?.abortSignal?.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' });
+      return {};
+    });
+    assert.deepEqual(await applyDecision(fake.ports, decision('redeploy'), c), { started: true, redeployed: true });
+    assert.deepEqual(names(fake.sent), ['UpdateServiceCommand', 'TagResourceCommand']);
+    for (const signal of [...fake.ecs.signals, ...fake.deploy.signals]) {
+      assert.notEqual(signal, c.signal, 'writes are not aborted by the pass deadline');
+      assert.ok(signal instanceof AbortSignal);
+    }
+    assert.deepEqual(c.counts(), { UpdateService: 1, TagResource: 1 });
   });
 });
 
@@ -272,4 +337,30 @@ describe('createCallContext', () => {
     await assert.rejects(second, { name: 'AbortError' });
     assert.equal(started, 1);
   });
+});
+
+describe('throttlingOnlyRetry (UpdateService)', () => {
+  type Info = Parameters<ReturnType<typeof throttlingOnlyRetry>['refreshRetryTokenForRetry']>[1];
+  const error = awsError('X') as Info['error'];
+  const info = (errorType: Info['errorType']): Info => ({ error, errorType });
+
+  it('retries throttling, with full-jitter backoff of 1 s, 2 s, 4 s, up to the attempt limit', async () => {
+    const retry = throttlingOnlyRetry(4, () => 0.5);
+    let token = await retry.acquireInitialRetryToken('');
+    const delays: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      token = await retry.refreshRetryTokenForRetry(token, info('THROTTLING'));
+      delays.push(token.getRetryDelay());
+    }
+    assert.deepEqual(delays, [500, 1000, 2000]);
+    await assert.rejects(retry.refreshRetryTokenForRetry(token, info('THROTTLING')), (e) => e === error);
+  });
+
+  for (const kind of ['TRANSIENT', 'SERVER_ERROR', 'CLIENT_ERROR'] as const) {
+    it(`never retries ${kind} (a timeout, a reset or a 5xx may hide an applied update)`, async () => {
+      const retry = throttlingOnlyRetry();
+      const token = await retry.acquireInitialRetryToken('');
+      await assert.rejects(retry.refreshRetryTokenForRetry(token, info(kind)), (e) => e === error);
+    });
+  }
 });

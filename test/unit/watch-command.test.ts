@@ -37,11 +37,22 @@ function io(env: Record<string, string>, shutdown = new AbortController().signal
 }
 
 /** One cluster "prod" with one tagged service "api" bound to "db"; `denied` makes DescribeSecret fail. */
-function fakeDeps(opts: { denied?: boolean; onSleep?: (n: number) => void } = {}) {
+function fakeDeps(opts: { denied?: boolean; onSleep?: (n: number) => void; fingerprint?: string } = {}) {
   const created: { region: string; requestTimeoutMs: number }[] = [];
   const tags = new Map([['secrets-init/secrets', 'db']]);
+  if (opts.fingerprint) tags.set('secrets-init/fingerprint', opts.fingerprint);
+  const sent: { via: 'ecs' | 'deploy'; action: string }[] = [];
+  const record = (via: 'ecs' | 'deploy', cmd: unknown) =>
+    sent.push({ via, action: (cmd as object).constructor.name.replace(/Command$/, '') });
+  const deploy = {
+    send: async (cmd: unknown) => {
+      record('deploy', cmd);
+      return {};
+    },
+  } as unknown as EcsPort;
   const ecs = {
     send: async (cmd: unknown) => {
+      record('ecs', cmd);
       if (cmd instanceof ListServicesCommand) return { serviceArns: ['arn:aws:ecs:r:1:service/prod/api'] };
       if (cmd instanceof DescribeServicesCommand) {
         return {
@@ -70,7 +81,7 @@ function fakeDeps(opts: { denied?: boolean; onSleep?: (n: number) => void } = {}
   const deps: WatchCommandDeps = {
     createClients: (region, requestTimeoutMs) => {
       created.push({ region, requestTimeoutMs });
-      return { ecs, secrets };
+      return { ecs, deploy, secrets };
     },
     sleep: async () => {
       opts.onSleep?.(++sleeps);
@@ -78,7 +89,7 @@ function fakeDeps(opts: { denied?: boolean; onSleep?: (n: number) => void } = {}
     now: Date.now,
     random: () => 0.5,
   };
-  return { deps, created, tags };
+  return { deps, created, tags, sent };
 }
 
 describe('secrets-init watch (in process)', () => {
@@ -136,6 +147,18 @@ describe('secrets-init watch (in process)', () => {
     const events = t.lines().map((l) => l.event);
     assert.deepEqual(events, ['watch.start', 'watch.decision', 'watch.pass']);
     assert.match(f.tags.get('secrets-init/fingerprint') ?? '', /^v1:/);
+  });
+
+  it('sends UpdateService through the deploy client (never resent), everything else through the ECS client', async () => {
+    const f = fakeDeps({ fingerprint: 'v1:old' });
+    const t = io({ AWS_REGION: 'eu-west-1', WATCH_CLUSTER: 'prod' });
+    assert.equal(await createWatchCommand(f.deps)(['--once'], t.io), 0);
+    assert.deepEqual(f.sent, [
+      { via: 'ecs', action: 'ListServices' },
+      { via: 'ecs', action: 'DescribeServices' },
+      { via: 'deploy', action: 'UpdateService' },
+      { via: 'ecs', action: 'TagResource' },
+    ]);
   });
 
   it('--once exits 3 when a binding failed', async () => {

@@ -24,6 +24,8 @@ class FakeAws {
   readonly calls: { action: string; input: Record<string, unknown> }[] = [];
   fail: (action: string, input: Record<string, unknown>) => string | undefined = () => undefined;
   latencyMs = 0;
+  /** Per-call latency; the default is `latencyMs`. The call is aborted by its abortSignal, as the SDK's would be. */
+  delay: (action: string) => number = () => this.latencyMs;
   inFlight = 0;
   maxInFlight = 0;
 
@@ -60,7 +62,8 @@ class FakeAws {
     this.calls.push({ action, input });
     this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
     try {
-      if (this.latencyMs > 0) await abortable(this.latencyMs, opts?.abortSignal);
+      const ms = this.delay(action);
+      if (ms > 0) await abortable(ms, opts?.abortSignal);
       const error = this.fail(action, input);
       if (error)
         throw Object.assign(new Error(`${error} for request 1234`), {
@@ -277,6 +280,40 @@ describe('runPass', () => {
     await pass({ source: { kind: 'discover', clusters } });
     assert.deepEqual(aws.updated().sort(), ['api', 'worker']);
     assert.equal(aws.count('ListServices'), 2, 'the cluster is listed once a pass');
+  });
+
+  it('a pass deadline that falls during a redeploy does not cost a second deploy: the redeploy is tagged in the same pass', async () => {
+    const { aws, pass } = seeded();
+    await pass();
+    aws.rotate('db', 'db-v2');
+    aws.delay = (action) => (action === 'UpdateService' ? 300 : 0);
+    const result = await pass({ timeoutMs: 150 });
+    assert.deepEqual(result.failures, []);
+    assert.deepEqual(aws.updated().sort(), ['api', 'worker']);
+    aws.delay = () => 0;
+    await pass();
+    await pass();
+    assert.deepEqual(aws.updated().sort(), ['api', 'worker'], 'no second deploy');
+  });
+
+  it('no redeploy starts after the pass deadline: the services not started stay due (exit 3) and go next pass, once', async () => {
+    const { aws, pass } = seeded();
+    await pass();
+    aws.rotate('db', 'db-v2');
+    aws.delay = (action) => (action === 'UpdateService' ? 300 : 0);
+    const result = await pass({ timeoutMs: 150, concurrency: 1 });
+    assert.deepEqual(aws.updated(), ['api']);
+    assert.equal(passExitCode(result), 3);
+    assert.deepEqual(
+      result.failures.map((f) => [f.service, f.stage, f.error]),
+      [['worker', 'redeploy', 'deadline exceeded before it started']],
+    );
+    const api = result.decisions.find((d) => d.service === 'api')!;
+    assert.equal(aws.tag('prod', 'api', 'secrets-init/fingerprint'), api.newFingerprint, 'api: redeployed and tagged');
+    aws.delay = () => 0;
+    await pass();
+    await pass();
+    assert.deepEqual(aws.updated(), ['api', 'worker']);
   });
 
   it('--dry-run decides and logs but sends no UpdateService and no TagResource', async () => {
