@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Layer } from '../init/secret-value.ts';
+import { type Layer, shownKey } from '../init/secret-value.ts';
 import { parseCommandArgs } from '../shared/args.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
 import { ExitCode, errorLine, exitCodeOf, UsageError } from '../shared/errors.ts';
@@ -90,7 +90,7 @@ export const checkCommand: Command = async (args, io) => {
         layers.push(layer);
         const version = fetched!.versionId ? `version ${fetched!.versionId}` : 'no version';
         out(
-          `secret "${spec.secretId}": readable, ${version}, keys: ${[...layer.entries.keys()].sort().join(', ') || '(none)'}`,
+          `secret "${spec.secretId}": readable, ${version}, keys: ${[...layer.entries.keys()].sort().map(shownKey).join(', ') || '(none)'}`,
         );
         for (const p of problems) out(`  problem: ${p}`);
         if (problems.length > 0) worst = Math.max(worst, ExitCode.validation);

@@ -1,5 +1,5 @@
 import type { SourceSpec } from '../shared/config.ts';
-import type { Layer, SecretValue } from './secret-value.ts';
+import { keyLabel, type Layer, type SecretValue } from './secret-value.ts';
 
 /** What a source returned for one secret (no AWS types: the adapter maps them). */
 export interface SecretPayload {
@@ -58,7 +58,7 @@ export function parsePayload(p: SecretPayload): { layer: Layer; problems: string
     if (typeof v === 'string') entries.set(name, { kind: 'text', text: v });
     else if (typeof v === 'number' || typeof v === 'boolean') entries.set(name, { kind: 'text', text: String(v) });
     else if (typeof v === 'object' && v !== null) entries.set(name, { kind: 'json', json: v });
-    else problems.push(`key "${k}" in ${origin} is null`);
+    else problems.push(`${keyLabel(k)} in ${origin} is null`);
   }
   if (p.spec.rename) {
     for (const from of Object.keys(p.spec.rename)) {

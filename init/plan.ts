@@ -3,7 +3,7 @@ import { type FileMapping, VARIABLE_NAME } from '../shared/config.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { isDenied } from './deny-list.ts';
 import { renderEnvFile } from './env-file.ts';
-import type { MergedEntry, SecretValue } from './secret-value.ts';
+import { keyLabel, type MergedEntry, type SecretValue } from './secret-value.ts';
 
 export const ENV_FILE = 'app.env';
 export const METADATA_FILE = 'render.json';
@@ -70,7 +70,7 @@ export function planOutputs(input: PlanInput): Plan {
   for (const [key, { value, origin }] of input.merged) {
     if (taken.has(key)) continue;
     const where = `key "${key}" from ${origin}`;
-    if (!VARIABLE_NAME.test(key)) problems.push(`${invalidKey(key, origin)} is not a valid variable name`);
+    if (!VARIABLE_NAME.test(key)) problems.push(`${keyLabel(key)} from ${origin} is not a valid variable name`);
     else if (isDenied(key) && !input.allowKeys.includes(key)) {
       problems.push(`${where} is on the deny list (allow it by name in spec.allowKeys)`);
     } else if (value.kind === 'binary') problems.push(`${where} is binary; map it to a file`);
@@ -121,15 +121,6 @@ function fileContent(m: FileMapping, entry: MergedEntry, problems: string[]): Bu
       }
       return Buffer.from(value.text, 'utf8');
   }
-}
-
-/**
- * Names an invalid key without echoing text that may not be a name at all: a dotenv file whose multi-line value
- * lost its closing quote turns lines of that value (a private key, say) into "keys".
- */
-function invalidKey(key: string, origin: string): string {
-  const plausible = key.length <= 64 && /^[A-Za-z0-9_.-]*$/.test(key) && !/^[A-Za-z0-9+/]{24,}={0,2}$/.test(key);
-  return plausible ? `key "${key}" from ${origin}` : `a key of ${key.length} characters from ${origin} (not shown)`;
 }
 
 function tryJson(text: string): unknown {

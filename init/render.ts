@@ -6,7 +6,7 @@ import { type WriterFs, writeOutputs } from './output-writer.ts';
 import { parsePayload } from './payload.ts';
 import { METADATA_FILE, type OutputFile, type Plan, planOutputs } from './plan.ts';
 import type { RenderSettings } from './render-settings.ts';
-import { type Layer, mergeLayers } from './secret-value.ts';
+import { type Layer, mergeLayers, shownKey } from './secret-value.ts';
 import type { FetchedSecret } from './secrets-manager-source.ts';
 
 /** The I/O render needs, passed in: tests swap any of them without patching modules. */
@@ -86,7 +86,12 @@ async function prepare(settings: RenderSettings, deps: RenderDeps, signal: Abort
         versionStages: f.versionStages,
       });
       logger.info(
-        { event: 'source.read', secretId: f.spec.secretId, versionId: f.versionId, keys: [...layer.entries.keys()] },
+        {
+          event: 'source.read',
+          secretId: f.spec.secretId,
+          versionId: f.versionId,
+          keys: [...layer.entries.keys()].map(shownKey),
+        },
         'secret read',
       );
     }

@@ -1,3 +1,5 @@
+import { VARIABLE_NAME } from '../shared/config.ts';
+
 /** A value as it came from a source, before it is placed in app.env or a file. */
 export type SecretValue =
   | { readonly kind: 'text'; readonly text: string }
@@ -16,6 +18,20 @@ export interface MergedEntry {
 }
 
 export const text = (t: string): SecretValue => ({ kind: 'text', text: t });
+
+/**
+ * A key as logs and messages may show it before it has been validated. A key that is not a variable name is not
+ * shown: keys and values swapped in the console, or a dotenv value whose quote was left open, put secret text
+ * where a key should be.
+ */
+export function shownKey(key: string): string {
+  return VARIABLE_NAME.test(key) && key.length <= 128 ? key : `(a ${key.length}-character key, not shown)`;
+}
+
+/** `key "NAME"` for messages, or `a 6-character key (not shown)`. */
+export function keyLabel(key: string): string {
+  return shownKey(key) === key ? `key "${key}"` : `a ${key.length}-character key (not shown)`;
+}
 
 /** Merges layers in order, later wins (dotenv first, then secrets in the order given). */
 export function mergeLayers(layers: readonly Layer[]): Map<string, MergedEntry> {

@@ -308,7 +308,14 @@ const failures: FailureCase[] = [
     setup: async () => void (await createSecret('badkey', { 'MY-KEY': 'SEEDED-badkey-value' })),
     env: () => env({ SECRET_NAME: 'badkey' }),
     code: 4,
-    line: /key "MY-KEY" from secret "badkey" is not a valid variable name/,
+    line: /a 6-character key \(not shown\) from secret "badkey" is not a valid variable name/,
+  },
+  {
+    name: 'key and value swapped in the console (the "key" is a secret)',
+    setup: async () => void (await createSecret('swapped', { 'sk-proj-SEEDED-swapped-key': 'OPENAI_API_KEY' })),
+    env: () => env({ SECRET_NAME: 'swapped' }),
+    code: 4,
+    line: /a 26-character key \(not shown\) from secret "swapped" is not a valid variable name/,
   },
   {
     name: 'a deny-listed key',
@@ -406,7 +413,7 @@ describe('every failure exits with its code, names the thing, and leaves the pre
       c.after?.();
       seedValues(SEED_VALUES.concat(['SEEDED-deleted-value-1', 'SEEDED-present-value-1', 'SEEDED-array-value-1']));
       seedValues(['SEEDED-plain-text-value', 'SEEDED-nested-pass', 'SEEDED-binary-value', 'SEEDED-badkey-value']);
-      seedValues(['/tmp/SEEDED-evil.so', 'SEEDED-before', 'SEEDED-broken']);
+      seedValues(['/tmp/SEEDED-evil.so', 'SEEDED-before', 'SEEDED-broken', 'sk-proj-SEEDED-swapped-key']);
       assert.deepEqual(leakedValues(), [], 'no seeded value in any output');
     });
   }

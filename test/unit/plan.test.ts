@@ -227,19 +227,19 @@ describe('planOutputs', () => {
     {
       name: 'a key with a dash',
       input: planInput({ secret: { 'MY-KEY': text('VALUE-dash') } }),
-      problem: `key "MY-KEY" from ${SECRET} is not a valid variable name`,
+      problem: `a 6-character key (not shown) from ${SECRET} is not a valid variable name`,
       values: ['VALUE-dash'],
     },
     {
       name: 'a key starting with a digit',
       input: planInput({ secret: { '1KEY': text('VALUE-digit') } }),
-      problem: `key "1KEY" from ${SECRET} is not a valid variable name`,
+      problem: `a 4-character key (not shown) from ${SECRET} is not a valid variable name`,
       values: ['VALUE-digit'],
     },
     {
       name: 'an empty key',
       input: planInput({ secret: { '': text('VALUE-empty-key') } }),
-      problem: `key "" from ${SECRET} is not a valid variable name`,
+      problem: `a 0-character key (not shown) from ${SECRET} is not a valid variable name`,
       values: ['VALUE-empty-key'],
     },
     // bad case: deny list (exact names and prefixes)
@@ -413,7 +413,7 @@ describe('planOutputs', () => {
     const expected = [
       'file "missing.txt": key "MISSING" not found in any source',
       `key "GOOGLE_APPLICATION_CREDENTIALS_JSON" from ${SECRET} is not a JSON object (a GCP service-account key is expected)`,
-      `key "MY-KEY" from ${SECRET} is not a valid variable name`,
+      `a 6-character key (not shown) from ${SECRET} is not a valid variable name`,
       `key "LD_PRELOAD" from ${SECRET} is on the deny list (allow it by name in spec.allowKeys)`,
       `key "TOKEN" from ${SECRET} contains a NUL byte`,
       `key "BLOB" from ${SECRET} is binary; map it to a file`,
@@ -428,7 +428,7 @@ describe('planOutputs', () => {
     const input: PlanInput = { ...planInput(), merged: mergeLayers([layer(DOTENV, { 'BAD.KEY': text('VALUE') })]) };
     assert.equal(
       validationError(() => planOutputs(input)).message,
-      `invalid secrets: key "BAD.KEY" from ${DOTENV} is not a valid variable name`,
+      `invalid secrets: a 7-character key (not shown) from ${DOTENV} is not a valid variable name`,
     );
   });
 
@@ -439,7 +439,7 @@ describe('planOutputs', () => {
     assert.equal(message.includes(fragment.slice(0, 20)), false);
     assert.match(
       message,
-      new RegExp(`a key of ${fragment.length} characters from .* \\(not shown\\) is not a valid variable name`),
+      new RegExp(`a ${fragment.length}-character key \\(not shown\\) from .* is not a valid variable name`),
     );
   });
 });
