@@ -11,17 +11,56 @@ export function parseDotenv(src: string | Buffer, path: string): Layer {
   return { origin: `dotenv "${path}"`, entries };
 }
 
+export interface DotenvFinding {
+  readonly key: string;
+  readonly line: number;
+}
+
 /**
- * Lines where the `dotenv` package silently cuts an unquoted value at `#` (it starts a comment there even
- * without a space before it, unlike docker compose): `PASSWORD=abc#123` becomes `abc`. Key names and line
- * numbers only, for a warning.
+ * What the `dotenv` package does silently and an operator would not expect, found by scanning the raw text the
+ * way its grammar reads it (quoted values may span lines):
+ * - `unclosed`: a value that opens a quote and never closes it. dotenv then keeps the quote as text and turns the
+ *   following lines (the rest of a PEM key, say) into variables of their own.
+ * - `cutAtHash`: an unquoted value cut at `#`, which dotenv reads as a comment even without a space before it
+ *   (`PASSWORD=abc#123` becomes `abc`), unlike docker compose.
+ * Keys and line numbers only; lines inside a quoted value are never read as keys.
  */
-export function truncatedByComment(src: string | Buffer): { key: string; line: number }[] {
-  const out: { key: string; line: number }[] = [];
-  const lines = src.toString().split(/\r?\n/);
-  lines.forEach((text, i) => {
-    const m = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]\s*([^'"`\s#][^#]*?)#/.exec(text);
-    if (m && !/\s$/.test(m[2]!)) out.push({ key: m[1]!, line: i + 1 });
-  });
-  return out;
+export function scanDotenv(src: string | Buffer): { unclosed: DotenvFinding[]; cutAtHash: DotenvFinding[] } {
+  const lines = src.toString().replace(/\r\n?/g, '\n').split('\n');
+  const unclosed: DotenvFinding[] = [];
+  const cutAtHash: DotenvFinding[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    const m = /^\s*(?:export\s+)?([\w.-]+)(?:\s*=|:\s)\s*(.*)$/.exec(lines[i]!);
+    if (!m) {
+      i++;
+      continue;
+    }
+    const key = m[1]!;
+    const value = m[2]!;
+    const quote = value[0];
+    if (quote === '"' || quote === "'" || quote === '`') {
+      let j = i;
+      let rest = value.slice(1);
+      while (closingQuote(rest, quote) < 0 && ++j < lines.length) rest = lines[j]!;
+      if (j >= lines.length) {
+        unclosed.push({ key, line: i + 1 });
+        i++;
+      } else i = j + 1;
+      continue;
+    }
+    const hash = value.indexOf('#');
+    if (hash > 0 && !/\s/.test(value[hash - 1]!)) cutAtHash.push({ key, line: i + 1 });
+    i++;
+  }
+  return { unclosed, cutAtHash };
+}
+
+/** Index of the first `quote` not escaped by a backslash, or -1. */
+function closingQuote(text: string, quote: string): number {
+  for (let k = 0; k < text.length; k++) {
+    if (text[k] === '\\') k++;
+    else if (text[k] === quote) return k;
+  }
+  return -1;
 }

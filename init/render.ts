@@ -1,12 +1,12 @@
 import { SourceError, ValidationError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { parseDotenv, truncatedByComment } from './dotenv-source.ts';
+import { parseDotenv, scanDotenv } from './dotenv-source.ts';
 import { renderMetadata, type SourceRecord } from './metadata.ts';
 import { type WriterFs, writeOutputs } from './output-writer.ts';
 import { parsePayload } from './payload.ts';
 import { METADATA_FILE, type OutputFile, type Plan, planOutputs } from './plan.ts';
 import type { RenderSettings } from './render-settings.ts';
-import { type Layer, mergeLayers, shownKey } from './secret-value.ts';
+import { keyLabel, type Layer, mergeLayers, shownKey } from './secret-value.ts';
 import type { FetchedSecret } from './secrets-manager-source.ts';
 
 /** The I/O render needs, passed in: tests swap any of them without patching modules. */
@@ -61,11 +61,16 @@ async function prepare(settings: RenderSettings, deps: RenderDeps, signal: Abort
 
   const dotenv = await readDotenv(settings, deps);
   if (dotenv) {
+    const { unclosed, cutAtHash } = scanDotenv(dotenv);
+    if (unclosed.length > 0) {
+      const where = unclosed.map((f) => `${keyLabel(f.key)} (line ${f.line})`).join(', ');
+      throw new ValidationError(`dotenv "${settings.dotenvPath}": a quote is opened and never closed: ${where}`);
+    }
     layers.push(parseDotenv(dotenv, settings.dotenvPath));
-    for (const { key, line } of truncatedByComment(dotenv)) {
+    for (const { key, line } of cutAtHash) {
       logger.warn(
-        { event: 'dotenv.comment', path: settings.dotenvPath, line, key },
-        `the unquoted value of ${key} contains "#": the dotenv parser cuts it there; quote the value`,
+        { event: 'dotenv.comment', path: settings.dotenvPath, line, key: shownKey(key) },
+        'an unquoted value contains "#": the dotenv parser cuts it there; quote the value',
       );
     }
     records.push({ type: 'dotenv', path: settings.dotenvPath });

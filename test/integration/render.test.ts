@@ -226,6 +226,15 @@ describe('render against Secrets Manager (moto, real SDK, shipped bundle)', () =
     assert.deepEqual(proxy.counts(), {});
   });
 
+  test('a dotenv value whose quote is never closed fails (exit 4) naming the key and line, not the text', async () => {
+    writeFileSync(join(work, '.env'), 'A=1\nKEY="-----BEGIN PRIVATE KEY-----\nqZSEEDEDTopSecretTail==\nB=2\n');
+    seedValues(['qZSEEDEDTopSecretTail']);
+    const res = await runCli([], { APP_ENV: 'local', SECRETS_DIR: join(work, 'out') });
+    assert.equal(res.code, 4, res.stderr);
+    assert.match(res.stderr, /a quote is opened and never closed: key "KEY" \(line 2\)/);
+    assert.deepEqual(leakedValues(), []);
+  });
+
   test('rendering the same input twice rewrites nothing', async () => {
     await createSecret(SEED_SECRET_NAME, SEED_SECRET);
     assert.equal((await runCli([], env({ SECRET_NAME: SEED_SECRET_NAME }))).code, 0);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDotenv, truncatedByComment } from '../../init/dotenv-source.ts';
+import { parseDotenv, scanDotenv } from '../../init/dotenv-source.ts';
 
 const parsed = (src: string | Buffer): Record<string, string> => {
   const out: Record<string, string> = {};
@@ -116,18 +116,28 @@ describe('parseDotenv (the dotenv package, as secrets-init reads .env)', () => {
   });
 });
 
-describe('truncatedByComment', () => {
-  const cases: [string, string, { key: string; line: number }[]][] = [
-    ['a password with # in an unquoted value', 'A=1\nPASSWORD=abc#123\n', [{ key: 'PASSWORD', line: 2 }]],
-    ['a URL fragment', 'export URL=https://x/#frag', [{ key: 'URL', line: 1 }]],
-    ['a real comment after a space', 'A=value # comment\n', []],
-    ['a quoted value', 'A="abc#123"\nB=\'x#y\'\n', []],
-    ['a comment line', '# A=b#c\n', []],
-    ['an empty value with a comment', 'A=#comment\n', []],
+describe('scanDotenv', () => {
+  const cases: [string, string, { key: string; line: number }[], { key: string; line: number }[]][] = [
+    ['a password with # in an unquoted value', 'A=1\nPASSWORD=abc#123\n', [], [{ key: 'PASSWORD', line: 2 }]],
+    ['a URL fragment', 'export URL=https://x/#frag', [], [{ key: 'URL', line: 1 }]],
+    ['a real comment after a space', 'A=value # comment\n', [], []],
+    ['quoted values with #', 'A="abc#123"\nB=\'x#y\'\n', [], []],
+    ['a comment line', '# A=b#c\n', [], []],
+    ['an empty value with a comment', 'A=#comment\n', [], []],
+    ['lines inside a multi-line quoted value are not keys', 'NOTES="first\nghp_Token123=abc#def\n"\nB=2\n', [], []],
+    ['an escaped quote does not close the value', 'A="say \\"hi\\" # x"\n', [], []],
+    [
+      'a quote opened and never closed',
+      'KEY="-----BEGIN PRIVATE KEY-----\nqZTopSecretTail==\nB=2\n',
+      [{ key: 'KEY', line: 1 }],
+      [],
+    ],
+    ['a single quote inside double quotes is text', 'A="it\'s"\n', [], []],
+    ['CRLF line ends', 'A=1\r\nP=a#b\r\n', [], [{ key: 'P', line: 2 }]],
   ];
-  for (const [name, src, expected] of cases) {
-    it(`finds ${name}: ${JSON.stringify(expected)}`, () => {
-      assert.deepEqual(truncatedByComment(src), expected);
+  for (const [name, src, unclosed, cutAtHash] of cases) {
+    it(`finds ${name}`, () => {
+      assert.deepEqual(scanDotenv(src), { unclosed, cutAtHash });
     });
   }
 });
