@@ -17,8 +17,16 @@ export interface DecideInput {
 }
 
 export interface DecideOutput {
-  /** One per service that could be fully read, sorted by cluster then service. */
+  /**
+   * One per service that could be fully read, sorted by cluster then service: the plan if every redeploy works
+   * (the first `maxRedeploys` of `due` redeploy, the rest are `skip`/`cap`).
+   */
   readonly decisions: readonly Decision[];
+  /**
+   * The same decisions of every service due for a redeploy, in the order the cap serves them: the applier walks
+   * it, giving the slot of a failed redeploy to the next one.
+   */
+  readonly due: readonly Decision[];
   /** One per unreadable service, or per (service, secret) pair that could not be read. */
   readonly failures: readonly Failure[];
 }
@@ -30,7 +38,7 @@ export interface DecideOutput {
  */
 export function decide(input: DecideInput): DecideOutput {
   const failures: Failure[] = [];
-  const due: Omit<Decision, 'decision' | 'reason'>[] = [];
+  const due: { base: Omit<Decision, 'decision' | 'reason'>; deployedAt: number | null }[] = [];
   const found: Decision[] = [];
   for (const { binding, service } of mergeByService(input.targets)) {
     const { cluster } = binding;
@@ -62,17 +70,27 @@ export function decide(input: DecideInput): DecideOutput {
     const base = { cluster, service: svc.name, serviceArn: svc.arn, oldFingerprint, newFingerprint, secretIds };
     if (oldFingerprint === null) found.push({ ...base, decision: 'record', reason: 'no-fingerprint' });
     else if (oldFingerprint === newFingerprint) found.push({ ...base, decision: 'skip', reason: 'unchanged' });
-    else due.push(base);
+    else due.push({ base, deployedAt: svc.deployedAt });
   }
-  // The cap goes to the first due services in sorted order. The others are not tagged, so they are still due next
-  // pass: a storm drains at `maxRedeploys` per pass instead of rolling the whole fleet at once.
-  due.sort(byService);
-  const capped: Decision[] = due.map((d, i) =>
+  // The cap goes to the services that have run longest as they are: oldest PRIMARY deployment first. The others
+  // are not tagged, so they stay due, and a storm drains at `maxRedeploys` per pass instead of rolling the whole
+  // fleet at once. A service redeployed now goes to the back of the queue, so one that was deferred is never
+  // stuck behind the same others pass after pass (and one deployed a moment ago already runs with fresh secrets).
+  // Unknown ages come first, so they cannot starve; ties go by cluster and service, so the order is deterministic.
+  due.sort((a, b) => byAge(a.deployedAt, b.deployedAt) || byService(a.base, b.base));
+  const queue: Decision[] = due.map(({ base }, i) =>
     i < input.maxRedeploys
-      ? { ...d, decision: 'redeploy', reason: 'fingerprint-changed' }
-      : { ...d, decision: 'skip', reason: 'cap' },
+      ? { ...base, decision: 'redeploy', reason: 'fingerprint-changed' }
+      : { ...base, decision: 'skip', reason: 'cap' },
   );
-  return { decisions: [...found, ...capped].sort(byService), failures };
+  return { decisions: [...found, ...queue].sort(byService), due: queue, failures };
+}
+
+function byAge(a: number | null, b: number | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a - b;
 }
 
 /**

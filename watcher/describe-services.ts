@@ -62,5 +62,6 @@ function lastSegment(id: string): string {
 function toState(cluster: string, s: Service): ServiceState {
   const tags: Record<string, string> = {};
   for (const t of s.tags ?? []) if (t.key !== undefined) tags[t.key] = t.value ?? '';
-  return { cluster, name: s.serviceName!, arn: s.serviceArn!, status: s.status ?? '', tags };
+  const deployedAt = s.deployments?.find((d) => d.status === 'PRIMARY')?.createdAt?.getTime() ?? null;
+  return { cluster, name: s.serviceName!, arn: s.serviceArn!, status: s.status ?? '', tags, deployedAt };
 }

@@ -20,6 +20,11 @@ export interface ServiceState {
   /** ACTIVE, DRAINING or INACTIVE. */
   readonly status: string;
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * When its PRIMARY deployment was created (ms since the epoch), null if unknown: how long the service has run
+   * as it is, which orders the services due for a redeploy under the cap.
+   */
+  readonly deployedAt: number | null;
 }
 
 /** The AWSCURRENT version of a secret, keyed by its ARN so a name and an ARN of the same secret agree. */
@@ -35,7 +40,8 @@ export type DecisionKind = 'record' | 'redeploy' | 'skip';
 
 /**
  * Why: `no-fingerprint` (first sight, record only), `fingerprint-changed` (redeploy), `unchanged`,
- * `cap` (a redeploy is due but the per-pass cap is reached; left untagged so it stays due).
+ * `cap` (a redeploy is due but the per-pass cap is reached; left untagged so it stays due). A `cap` decision
+ * becomes `redeploy` during the pass if a failed redeploy frees its slot.
  */
 export type DecisionReason = 'no-fingerprint' | 'fingerprint-changed' | 'unchanged' | 'cap';
 

@@ -1,7 +1,7 @@
 import type { ClusterBinding } from '../shared/config.ts';
 import { ExitCode } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { applyDecision } from './apply-decision.ts';
+import { applyDecisions } from './apply-decisions.ts';
 import { bindingFromTags, bindingsFromConfig } from './bindings.ts';
 import { type CallContext, createCallContext } from './call-context.ts';
 import { decide, type Target } from './decide.ts';
@@ -74,35 +74,20 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
     }),
   );
 
-  const { decisions, failures: decideFailures } = decide({ targets, secrets, maxRedeploys: options.maxRedeploys });
-  const failures: Failure[] = [...sortFailures(readFailures), ...decideFailures];
+  const plan = decide({ targets, secrets, maxRedeploys: options.maxRedeploys });
+  const failures: Failure[] = [...sortFailures(readFailures), ...plan.failures];
   for (const f of failures) logFailure(log, f);
-  for (const d of decisions) {
-    log.info(
-      {
-        event: 'watch.decision',
-        cluster: d.cluster,
-        service: d.service,
-        decision: d.decision,
-        reason: d.reason,
-        oldFingerprint: d.oldFingerprint,
-        newFingerprint: d.newFingerprint,
-        secretIds: d.secretIds,
-        dryRun: options.dryRun,
-      },
-      `${d.decision} ${d.service}: ${d.reason}`,
-    );
-  }
+  for (const d of plan.decisions) logDecision(log, d, options.dryRun);
 
+  let decisions = plan.decisions;
   if (!options.dryRun) {
-    const applied = await Promise.all(
-      decisions.map((d) => applyDecision({ ecs: deps.ecs, deploy: deps.deploy ?? deps.ecs }, d, ctx)),
-    );
-    for (const { failure: f } of applied) {
-      if (!f) continue;
-      failures.push(f);
-      logFailure(log, f);
-    }
+    const ports = { ecs: deps.ecs, deploy: deps.deploy ?? deps.ecs };
+    const applied = await applyDecisions(ports, plan, ctx, {
+      promoted: (d) => logDecision(log, d, false, true),
+      failed: (f) => logFailure(log, f),
+    });
+    decisions = applied.decisions;
+    failures.push(...applied.failures);
   }
 
   const result: PassResult = { pass, decisions, failures, apiCalls: ctx.counts(), durationMs: deps.now() - started };
@@ -202,6 +187,25 @@ export function failureMessage(f: Failure): string {
     case 'tag':
       return `tagging service ${service} in ${f.cluster} with its fingerprint: ${f.error}`;
   }
+}
+
+/** One event per decision; `promoted` marks a capped service that a failed redeploy's slot went to. */
+function logDecision(log: Logger, d: Decision, dryRun: boolean, promoted = false): void {
+  log.info(
+    {
+      event: 'watch.decision',
+      cluster: d.cluster,
+      service: d.service,
+      decision: d.decision,
+      reason: d.reason,
+      oldFingerprint: d.oldFingerprint,
+      newFingerprint: d.newFingerprint,
+      secretIds: d.secretIds,
+      dryRun,
+      ...(promoted && { promoted }),
+    },
+    `${d.decision} ${d.service}: ${d.reason}${promoted ? ' (the slot of a failed redeploy)' : ''}`,
+  );
 }
 
 function logFailure(log: Logger, f: Failure): void {

@@ -18,7 +18,8 @@ Options:
                          config's clusters                                           (env WATCH_CLUSTER, comma-separated)
   --once                 one pass, then exit (for a scheduled task)
   --interval DURATION    time between passes, with +-10% jitter (default 5m)        (env WATCH_INTERVAL)
-  --max-redeploys N      redeploys per pass at most; the rest wait for the next pass (default 10)
+  --max-redeploys N      successful redeploys per pass at most (a failed one frees its slot); the services
+                         deployed longest ago go first, the rest wait for the next pass (default 10)
                                                                                      (env WATCH_MAX_REDEPLOYS)
   --dry-run              decide and log, change nothing                             (env WATCH_DRY_RUN=true)
   --pass-timeout DURATION  deadline of one pass (default 60s): no call starts after it; a redeploy already

@@ -99,8 +99,11 @@ async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<
   );
 }
 
-/** Cluster prod; `bindings` maps service name -> its secrets-init/secrets tag; every named secret is created. */
-async function fleet(bindings: Record<string, string>): Promise<void> {
+/**
+ * Cluster prod; `bindings` maps service name -> its secrets-init/secrets tag; every named secret is created.
+ * `parallel: 1` creates the services in order, so their deployments are oldest first in that order.
+ */
+async function fleet(bindings: Record<string, string>, parallel = 8): Promise<void> {
   await seedEcs.send(new CreateClusterCommand({ clusterName: 'prod' }));
   await seedEcs.send(
     new RegisterTaskDefinitionCommand({
@@ -110,7 +113,7 @@ async function fleet(bindings: Record<string, string>): Promise<void> {
   );
   const secrets = [...new Set(Object.values(bindings).flatMap((s) => s.split(',')))];
   await pool(secrets, 8, (Name) => seedSm.send(new CreateSecretCommand({ Name, SecretString: value() })));
-  await pool(Object.entries(bindings), 8, ([serviceName, value]) =>
+  await pool(Object.entries(bindings), parallel, ([serviceName, value]) =>
     seedEcs.send(
       new CreateServiceCommand({
         cluster: 'prod',
@@ -213,6 +216,42 @@ describe('watch pass under faults', () => {
     assert.equal(passExitCode(third), 0);
     assert.deepEqual([updatesOf('a'), updatesOf('b')], [0, 1]);
     assert.equal((await state('b')).fingerprint, (await state('a')).fingerprint);
+  });
+
+  it('the cap counts only redeploys that worked: with the cap at 1 and UpdateService failing for a, b takes its slot in the same pass', async () => {
+    await fleet({ a: 'db', b: 'db', c: 'db' }, 1);
+    await pass({ maxRedeploys: 1 });
+    await rotate('db');
+    const before = await state('b');
+    proxy.resetCounts();
+    proxy.addFault({ action: 'UpdateService', kind: 'http500', bodyIncludes: '"service":"a"' });
+
+    const second = await pass({ maxRedeploys: 1 });
+    assert.equal(passExitCode(second), 3);
+    assert.deepEqual(
+      second.failures.map((f) => [f.service, f.stage]),
+      [['a', 'redeploy']],
+    );
+    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [1, 1, 0], 'a (oldest) failed, b went');
+    assert.equal(proxy.count('TagResource'), 1);
+    const after = await state('b');
+    assert.notEqual(after.primary, before.primary, 'b was redeployed');
+    assert.notEqual(after.fingerprint, before.fingerprint, 'and tagged');
+    assert.deepEqual(
+      second.decisions.map((d) => `${d.service}:${d.decision}:${d.reason}`),
+      ['a:redeploy:fingerprint-changed', 'b:redeploy:fingerprint-changed', 'c:skip:cap'],
+    );
+
+    proxy.resetCounts();
+    await pass({ maxRedeploys: 1 });
+    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [1, 0, 1], 'a fails again; c goes');
+    proxy.clearFaults();
+    proxy.resetCounts();
+    await pass({ maxRedeploys: 1 });
+    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [1, 0, 0], 'a, once it works');
+    proxy.resetCounts();
+    await pass({ maxRedeploys: 1 });
+    assert.equal(proxy.count('UpdateService'), 0, 'converged');
   });
 
   it('TagResource failing after a successful UpdateService: one extra deploy on the next pass, then it converges', async () => {

@@ -106,8 +106,13 @@ async function cluster(name: string): Promise<void> {
   );
 }
 
-async function services(clusterName: string, bindings: Record<string, string | undefined>): Promise<void> {
-  await pool(Object.entries(bindings), 8, ([serviceName, secrets]) =>
+/** `parallel: 1` creates the services in order, so their PRIMARY deployments are oldest first in that order. */
+async function services(
+  clusterName: string,
+  bindings: Record<string, string | undefined>,
+  parallel = 8,
+): Promise<void> {
+  await pool(Object.entries(bindings), parallel, ([serviceName, secrets]) =>
     seedEcs.send(
       new CreateServiceCommand({
         cluster: clusterName,
@@ -312,11 +317,11 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
       assert.ok(!JSON.stringify(e).includes('arn:aws:sts'), 'no raw SDK message');
   });
 
-  it('the cap holds: with the cap at 2 and 5 services due, 2 are redeployed and the other 3 the pass after', async () => {
+  it('the cap holds and is fair: 2 redeploys a pass, oldest deployment first, so with a rotation in between nobody waits behind the same services', async () => {
     await cluster('prod');
     await secrets(['db']);
     const names = ['s1', 's2', 's3', 's4', 's5'];
-    await services('prod', Object.fromEntries(names.map((n) => [n, 'db'])));
+    await services('prod', Object.fromEntries(names.map((n) => [n, 'db'])), 1);
     await pass(discover('prod'));
     await rotate('db');
     proxy.resetCounts();
@@ -334,9 +339,15 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
         ['s5', 'skip'],
       ],
     );
-    proxy.resetCounts();
-    await pass(discover('prod'));
-    assert.deepEqual(updatedOnWire(), ['s3', 's4', 's5']);
+    // A second rotation makes all five due again: s1 and s2, just redeployed, now queue behind the other three.
+    await rotate('db');
+    const passes: string[][] = [];
+    for (let n = 0; n < 3; n++) {
+      proxy.resetCounts();
+      await pass(discover('prod'), { maxRedeploys: 2 });
+      passes.push(updatedOnWire());
+    }
+    assert.deepEqual(passes, [['s3', 's4'], ['s1', 's5'], ['s2']]);
     proxy.resetCounts();
     await pass(discover('prod'));
     assert.equal(proxy.count('UpdateService'), 0);

@@ -4,10 +4,11 @@ import {
   type DescribeServicesCommand,
   ListServicesCommand,
   TagResourceCommand,
-  type UpdateServiceCommand,
+  UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { applyDecision } from '../../watcher/apply-decision.ts';
+import { applyDecisions } from '../../watcher/apply-decisions.ts';
 import { createCallContext } from '../../watcher/call-context.ts';
 import { describeServices } from '../../watcher/describe-services.ts';
 import { listServiceArns } from '../../watcher/list-services.ts';
@@ -84,6 +85,10 @@ describe('describeServices', () => {
     serviceArn: `arn:aws:ecs:us-east-1:123456789012:service/prod/${name}`,
     status: 'ACTIVE',
     tags: [{ key: 'secrets-init/secrets', value: 'db' }],
+    deployments: [
+      { status: 'ACTIVE', createdAt: new Date(1_000) },
+      { status: 'PRIMARY', createdAt: new Date(2_000) },
+    ],
   });
 
   it('asks for at most ten services a call, with their tags', async () => {
@@ -112,6 +117,7 @@ describe('describeServices', () => {
         arn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/s7',
         status: 'ACTIVE',
         tags: { 'secrets-init/secrets': 'db' },
+        deployedAt: 2_000,
       },
     });
     assert.deepEqual(c.counts(), { DescribeServices: 3 });
@@ -301,6 +307,95 @@ describe('applyDecision', () => {
       assert.ok(signal instanceof AbortSignal);
     }
     assert.deepEqual(c.counts(), { UpdateService: 1, TagResource: 1 });
+  });
+});
+
+describe('applyDecisions', () => {
+  const arn = (name: string) => `arn:aws:ecs:us-east-1:123456789012:service/prod/${name}`;
+  const planned = (name: string, decision: Decision['decision'], reason: Decision['reason']): Decision => ({
+    cluster: 'prod',
+    service: name,
+    serviceArn: arn(name),
+    decision,
+    reason,
+    oldFingerprint: 'v1:old',
+    newFingerprint: 'v1:new',
+    secretIds: ['db'],
+  });
+  /** Five due in this order, the cap at 2 (as decide plans it), and one record. */
+  const due = ['e', 'b', 'd', 'a', 'c'].map((n, i) =>
+    i < 2 ? planned(n, 'redeploy', 'fingerprint-changed') : planned(n, 'skip', 'cap'),
+  );
+  const plan = { decisions: [...due, planned('r', 'record', 'no-fingerprint')], due };
+  function fakeEcs(updateFails: (service: string) => boolean) {
+    const updated: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const send: Send = async (cmd) => {
+      if (!(cmd instanceof UpdateServiceCommand)) return {};
+      updated.push(cmd.input.service!);
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      if (updateFails(cmd.input.service!)) throw awsError('ServerException', 500);
+      return {};
+    };
+    const p = port<EcsPort>(send).port;
+    return { ports: { ecs: p, deploy: p }, updated, maxInFlight: () => maxInFlight };
+  }
+  const noEvents = { promoted: () => {}, failed: () => {} };
+
+  it('sends exactly the cap of UpdateService calls when they work, in the order of the due list', async () => {
+    const fake = fakeEcs(() => false);
+    const out = await applyDecisions(fake.ports, plan, ctx(), noEvents);
+    assert.deepEqual(fake.updated, ['e', 'b']);
+    assert.deepEqual(out.decisions, plan.decisions);
+    assert.deepEqual(out.failures, []);
+  });
+
+  it('gives the slot of a failed redeploy to the next due service, never more than the cap in flight', async () => {
+    const fake = fakeEcs((s) => s !== 'a');
+    const promoted: string[] = [];
+    const out = await applyDecisions(
+      fake.ports,
+      plan,
+      createCallContext({ signal: new AbortController().signal, concurrency: 10 }),
+      {
+        promoted: (d) => promoted.push(d.service),
+        failed: () => {},
+      },
+    );
+    assert.deepEqual(fake.updated, ['e', 'b', 'd', 'a', 'c']);
+    assert.equal(fake.maxInFlight(), 2);
+    assert.deepEqual(promoted, ['d', 'a', 'c']);
+    assert.deepEqual(
+      out.decisions.map((d) => `${d.service}:${d.decision}`),
+      ['e:redeploy', 'b:redeploy', 'd:redeploy', 'a:redeploy', 'c:redeploy', 'r:record'],
+    );
+    assert.deepEqual(
+      out.failures.map((f) => f.service),
+      ['b', 'c', 'd', 'e'],
+      'sorted by service, whatever order they finished in',
+    );
+  });
+
+  it('promotes no capped service once the pass deadline has passed', async () => {
+    const ac = new AbortController();
+    const fake = fakeEcs(() => {
+      ac.abort();
+      return true;
+    });
+    const out = await applyDecisions(
+      fake.ports,
+      plan,
+      createCallContext({ signal: ac.signal, concurrency: 10 }),
+      noEvents,
+    );
+    assert.deepEqual(fake.updated, ['e', 'b']);
+    assert.deepEqual(
+      out.decisions.filter((d) => d.reason === 'cap').map((d) => d.service),
+      ['d', 'a', 'c'],
+    );
   });
 });
 

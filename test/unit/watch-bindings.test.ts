@@ -10,6 +10,7 @@ const service = (tags: Record<string, string>, status = 'ACTIVE'): ServiceState 
   arn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/api',
   status,
   tags,
+  deployedAt: null,
 });
 
 describe('bindingsFromConfig', () => {

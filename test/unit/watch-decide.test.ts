@@ -11,8 +11,20 @@ const version = (name: string, v: string): SecretVersion => ({ arn: arn(name), c
 const ok = <T>(value: T): Observation<T> => ({ ok: true, value });
 const bad = (error: string): Observation<never> => ({ ok: false, error });
 
-function service(name: string, tags: Record<string, string> = {}, status = 'ACTIVE'): ServiceState {
-  return { cluster: 'prod', name, arn: `arn:aws:ecs:us-east-1:123456789012:service/prod/${name}`, status, tags };
+function service(
+  name: string,
+  tags: Record<string, string> = {},
+  status = 'ACTIVE',
+  deployedAt: number | null = null,
+): ServiceState {
+  return {
+    cluster: 'prod',
+    name,
+    arn: `arn:aws:ecs:us-east-1:123456789012:service/prod/${name}`,
+    status,
+    tags,
+    deployedAt,
+  };
 }
 function target(name: string, secretIds: string[], svc: Observation<ServiceState> = ok(service(name))): Target {
   return { binding: { cluster: 'prod', service: name, secretIds }, service: svc };
@@ -130,6 +142,28 @@ describe('decide', () => {
     ]);
     const deferred = out.decisions.find((d) => d.service === 'c')!;
     assert.equal(deferred.oldFingerprint, 'v1:old', 'a deferred service keeps its old fingerprint, so it stays due');
+  });
+
+  it('gives the cap to the services whose PRIMARY deployment is oldest, then by name: the longest waiting go first', () => {
+    const due = (name: string, deployedAt: number | null) =>
+      target(name, ['db'], ok(service(name, tagged('v1:old'), 'ACTIVE', deployedAt)));
+    const out = decide({
+      targets: [due('a', 300), due('b', 100), due('c', 200), due('d', 100), due('e', null)],
+      secrets: secrets({ db: ok(current.db) }),
+      maxRedeploys: 2,
+    });
+    assert.deepEqual(
+      out.due.map((d) => `${d.service}:${d.decision}:${d.reason}`),
+      ['e:redeploy:fingerprint-changed', 'b:redeploy:fingerprint-changed', 'd:skip:cap', 'c:skip:cap', 'a:skip:cap'],
+      'unknown age first (never starved), then oldest first, ties by name',
+    );
+    assert.deepEqual(summary(out), [
+      'a:skip:cap',
+      'b:redeploy:fingerprint-changed',
+      'c:skip:cap',
+      'd:skip:cap',
+      'e:redeploy:fingerprint-changed',
+    ]);
   });
 
   it('does not count records and skips against the cap', () => {

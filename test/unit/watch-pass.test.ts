@@ -18,8 +18,10 @@ import { failureMessage, type PassOptions, passExitCode, runPass } from '../../w
 class FakeAws {
   readonly services = new Map<
     string,
-    { cluster: string; name: string; arn: string; status: string; tags: Map<string, string> }
+    { cluster: string; name: string; arn: string; status: string; tags: Map<string, string>; deployedAt: number }
   >();
+  /** Deployment times: each service created and each UpdateService takes the next tick. */
+  private clock = 0;
   readonly secrets = new Map<string, { arn: string; current: string }>();
   readonly calls: { action: string; input: Record<string, unknown> }[] = [];
   fail: (action: string, input: Record<string, unknown>) => string | undefined = () => undefined;
@@ -31,7 +33,14 @@ class FakeAws {
 
   addService(cluster: string, name: string, tags: Record<string, string> = {}, status = 'ACTIVE'): void {
     const arn = `arn:aws:ecs:us-east-1:123456789012:service/${cluster}/${name}`;
-    this.services.set(arn, { cluster, name, arn, status, tags: new Map(Object.entries(tags)) });
+    this.services.set(arn, {
+      cluster,
+      name,
+      arn,
+      status,
+      tags: new Map(Object.entries(tags)),
+      deployedAt: ++this.clock,
+    });
   }
   addSecret(name: string, current = `${name}-v1`): void {
     this.secrets.set(name, { arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`, current });
@@ -104,11 +113,19 @@ class FakeAws {
             serviceArn: s.arn,
             status: s.status,
             tags: cmd.input.include?.includes('TAGS') ? [...s.tags].map(([key, value]) => ({ key, value })) : undefined,
+            deployments: [{ status: 'PRIMARY', createdAt: new Date(s.deployedAt) }],
           })),
         failures: ids.filter((_, i) => !found[i]).map((id) => ({ arn: id, reason: 'MISSING' })),
       };
     }
-    if (cmd instanceof UpdateServiceCommand) return { service: {} };
+    if (cmd instanceof UpdateServiceCommand) {
+      const s = [...this.services.values()].find(
+        (x) =>
+          x.cluster === clusterOf(cmd.input.cluster) && (x.arn === cmd.input.service || x.name === cmd.input.service),
+      )!;
+      s.deployedAt = ++this.clock;
+      return { service: {} };
+    }
     if (cmd instanceof TagResourceCommand) {
       const s = this.services.get(cmd.input.resourceArn!)!;
       for (const t of cmd.input.tags ?? []) s.tags.set(t.key!, t.value!);
@@ -351,6 +368,55 @@ describe('runPass', () => {
     assert.deepEqual(aws.updated().sort(), ['s1', 's2', 's3', 's4', 's5']);
     await pass();
     assert.equal(aws.updated().length, 5);
+  });
+
+  it('a failed redeploy frees its slot under the cap: with the cap at 1 and UpdateService always failing for a, b goes in the same pass', async () => {
+    const aws = new FakeAws();
+    aws.addSecret('db');
+    for (const n of ['a', 'b', 'c']) aws.addService('prod', n, { 'secrets-init/secrets': 'db' });
+    const { log, events } = logs();
+    const pass = () => runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, { ...base, maxRedeploys: 1 });
+    await pass();
+    aws.rotate('db', 'db-v2');
+    aws.fail = (action, input) =>
+      action === 'UpdateService' && input.service === 'a' ? 'InvalidParameterException' : undefined;
+    const second = await pass();
+    assert.deepEqual(aws.updated(), ['a', 'b']);
+    assert.equal(passExitCode(second), 3);
+    assert.deepEqual(
+      second.failures.map((f) => [f.service, f.stage]),
+      [['a', 'redeploy']],
+    );
+    assert.deepEqual(
+      second.decisions.map((d) => `${d.service}:${d.decision}:${d.reason}`),
+      ['a:redeploy:fingerprint-changed', 'b:redeploy:fingerprint-changed', 'c:skip:cap'],
+    );
+    assert.deepEqual(
+      events('watch.decision')
+        .filter((e) => e.promoted === true)
+        .map((e) => [e.service, e.decision]),
+      [['b', 'redeploy']],
+      'the promotion is logged as a decision of its own',
+    );
+    const summary = events('watch.pass').at(-1)!;
+    assert.deepEqual([summary.redeploy, summary.deferred, summary.failures], [2, 1, 1]);
+    await pass();
+    assert.deepEqual(aws.updated(), ['a', 'b', 'a', 'c'], 'next pass: a fails again, c takes the slot');
+  });
+
+  it('the cap is fair across passes: with the cap at 1 and a rotation every pass, each due service gets its turn', async () => {
+    const aws = new FakeAws();
+    aws.addSecret('db');
+    for (const n of ['s1', 's2', 's3']) aws.addService('prod', n, { 'secrets-init/secrets': 'db' });
+    const { log } = logs();
+    const pass = () => runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, { ...base, maxRedeploys: 1 });
+    await pass();
+    for (let n = 2; n <= 5; n++) {
+      aws.rotate('db', `db-v${n}`);
+      await pass();
+    }
+    // The oldest PRIMARY deployment goes first; a redeployed service goes to the back of the queue.
+    assert.deepEqual(aws.updated(), ['s1', 's2', 's3', 's1']);
   });
 
   it('logs one event per decision and one summary per pass, with counts and API calls', async () => {
