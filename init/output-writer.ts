@@ -6,22 +6,32 @@ import { OutputError } from '../shared/errors.ts';
 import type { OutputFile } from './plan.ts';
 
 /** The file-system calls the writer makes; tests pass a wrapper that fails the Nth call. */
-export type WriterFs = Pick<typeof fsp, 'open' | 'rename' | 'unlink' | 'readFile' | 'readdir' | 'mkdir' | 'stat'>;
+export type WriterFs = Pick<
+  typeof fsp,
+  'open' | 'rename' | 'unlink' | 'readFile' | 'readdir' | 'mkdir' | 'stat' | 'lstat' | 'link'
+>;
 
 export interface WriteResult {
   /** False when every file already had these bytes and mode: nothing was touched. */
   readonly changed: boolean;
   /** Files left over from an earlier render that this one no longer produces, now removed. */
   readonly removed: readonly string[];
+  /** Such files that could not be removed (the caller warns: they may hold old key material). */
+  readonly leftover: readonly string[];
 }
 
 const TEMP_MARK = '.tmp-';
+const BACKUP_MARK = '.bak-';
+/** Temp files older than this belong to a render that died; younger ones may be another render's, in flight. */
+const STALE_TEMP_MS = 60_000;
 
 /**
  * Writes a set of files all-or-nothing: each goes to a temp file in the same directory (exclusive create,
  * mode set, owner set, fsync), and only when every temp file is complete are they renamed over the old ones,
  * the metadata file last, then the directory is fsynced. Any error before the renames removes the temp files
- * and leaves the directory exactly as it was. A render with the same bytes and modes rewrites nothing.
+ * and leaves the directory exactly as it was; a failed rename puts the files renamed so far back (each replaced
+ * file keeps a second name until the set is complete). A render with the same bytes, modes and metadata (its
+ * time aside) rewrites nothing.
  */
 export async function writeOutputs(
   dir: string,
@@ -39,29 +49,73 @@ export async function writeOutputs(
 
   const previous = await previousOutputs(fs, dir, opts.metadata.name);
   const stale = previous.filter((n) => !files.some((f) => f.name === n) && existing.includes(n));
-  if (stale.length === 0 && (await allUnchanged(fs, dir, files, opts.owner))) {
-    return { changed: false, removed: [] };
+  if (stale.length === 0 && (await allUnchanged(fs, dir, files, opts.metadata, opts.owner))) {
+    return { changed: false, removed: [], leftover: [] };
   }
 
   const all = [...files, opts.metadata];
+  // Each target must be absent or a regular file: a directory (or anything else) in the way would fail its
+  // rename half-way through the set.
+  for (const f of all) {
+    const st = await fs.lstat(join(dir, f.name)).catch(() => undefined);
+    if (st && !st.isFile() && !st.isSymbolicLink()) fail(`"${join(dir, f.name)}"`, { code: 'EEXIST (not a file)' });
+  }
+  const suffix = () => randomBytes(6).toString('hex');
   const temps: string[] = [];
+  const backups = new Map<string, string>();
+  const cleanup = () => Promise.all([...temps, ...backups.values()].map((t) => fs.unlink(t).catch(() => undefined)));
   try {
     for (const f of all) {
-      const tmp = join(dir, `.${f.name}${TEMP_MARK}${randomBytes(6).toString('hex')}`);
+      const tmp = join(dir, `.${f.name}${TEMP_MARK}${suffix()}`);
       temps.push(tmp);
       await writeTemp(fs, tmp, f, opts.owner).catch((err) => fail(`writing "${join(dir, f.name)}"`, err));
     }
+    // A second name for every file about to be replaced, so that a failed rename can put the old set back.
+    for (const f of all) {
+      if (!existing.includes(f.name)) continue;
+      const bak = join(dir, `.${f.name}${BACKUP_MARK}${suffix()}`);
+      await fs.link(join(dir, f.name), bak).catch((err) => fail(`keeping "${join(dir, f.name)}"`, err));
+      backups.set(f.name, bak);
+    }
   } catch (err) {
-    await Promise.all(temps.map((t) => fs.unlink(t).catch(() => undefined)));
+    await cleanup();
     throw err;
   }
-  // Renames within one directory do not fail once the temp files exist; metadata last marks completion.
+  // Metadata last: a complete render.json marks a complete set.
   for (const [i, f] of all.entries()) {
-    await fs.rename(temps[i]!, join(dir, f.name)).catch((err) => fail(`renaming "${join(dir, f.name)}"`, err));
+    try {
+      await fs.rename(temps[i]!, join(dir, f.name));
+    } catch (err) {
+      await rollback(fs, dir, all.slice(0, i), backups);
+      await cleanup();
+      fail(`renaming "${join(dir, f.name)}"`, err);
+    }
   }
-  for (const n of stale) await fs.unlink(join(dir, n)).catch(() => undefined);
+  await cleanup();
+  const removed: string[] = [];
+  const leftover: string[] = [];
+  for (const n of stale) {
+    await fs.unlink(join(dir, n)).then(
+      () => removed.push(n),
+      () => leftover.push(n),
+    );
+  }
   await fsyncDir(fs, dir);
-  return { changed: true, removed: stale };
+  return { changed: true, removed, leftover };
+}
+
+/** Puts back the files renamed so far: the old version where there was one, nothing where there was none. */
+async function rollback(
+  fs: WriterFs,
+  dir: string,
+  done: readonly OutputFile[],
+  backups: ReadonlyMap<string, string>,
+): Promise<void> {
+  for (const f of done) {
+    const bak = backups.get(f.name);
+    if (bak) await fs.rename(bak, join(dir, f.name)).catch(() => undefined);
+    else await fs.unlink(join(dir, f.name)).catch(() => undefined);
+  }
 }
 
 async function ensureDir(fs: WriterFs, dir: string): Promise<void> {
@@ -88,7 +142,13 @@ async function writeTemp(fs: WriterFs, path: string, f: OutputFile, owner?: Owne
   }
 }
 
-async function allUnchanged(fs: WriterFs, dir: string, files: readonly OutputFile[], owner?: OwnerSpec) {
+async function allUnchanged(
+  fs: WriterFs,
+  dir: string,
+  files: readonly OutputFile[],
+  metadata: OutputFile,
+  owner?: OwnerSpec,
+): Promise<boolean> {
   for (const f of files) {
     const path = join(dir, f.name);
     const st = await fs.stat(path).catch(() => undefined);
@@ -97,7 +157,18 @@ async function allUnchanged(fs: WriterFs, dir: string, files: readonly OutputFil
     const old = await fs.readFile(path).catch(() => undefined);
     if (!old?.equals(f.content)) return false;
   }
-  return true;
+  // render.json must be there and say the same (sources, versions, digests), its time aside.
+  const old = await fs.readFile(join(dir, metadata.name)).catch(() => undefined);
+  return old !== undefined && sameMetadata(old, metadata.content);
+}
+
+function sameMetadata(a: Buffer, b: Buffer): boolean {
+  try {
+    const strip = (x: Buffer) => JSON.stringify({ ...JSON.parse(x.toString('utf8')), renderedAt: undefined });
+    return strip(a) === strip(b);
+  } catch {
+    return false;
+  }
 }
 
 /** Names the previous render.json listed (only plain file names: never follow a path out of the directory). */
@@ -111,10 +182,18 @@ async function previousOutputs(fs: WriterFs, dir: string, metadataName: string):
   }
 }
 
-/** Temp files of a render that was killed half-way: never visible under a real name, removed here. */
+/**
+ * Temp and backup files of a render that was killed half-way: never visible under a real name, removed here once
+ * they are old enough not to belong to another render writing into the same directory right now.
+ */
 async function removeStaleTemps(fs: WriterFs, dir: string, names: readonly string[]): Promise<void> {
-  const temps = names.filter((n) => n.startsWith('.') && /\.tmp-[0-9a-f]{12}$/.test(n));
-  await Promise.all(temps.map((n) => fs.unlink(join(dir, n)).catch(() => undefined)));
+  const ours = names.filter((n) => n.startsWith('.') && /\.(tmp|bak)-[0-9a-f]{12}$/.test(n));
+  await Promise.all(
+    ours.map(async (n) => {
+      const st = await fs.lstat(join(dir, n)).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > STALE_TEMP_MS) await fs.unlink(join(dir, n)).catch(() => undefined);
+    }),
+  );
 }
 
 async function fsyncDir(fs: WriterFs, dir: string): Promise<void> {

@@ -125,6 +125,12 @@ async function write(settings: RenderSettings, deps: RenderDeps, p: Prepared): P
     ...(deps.fs && { fs: deps.fs }),
   });
   const files = p.files.map((f) => f.name);
+  if (result.leftover.length > 0) {
+    logger.warn(
+      { event: 'render.leftover', dir: settings.outputDir, files: result.leftover },
+      'files of an earlier render could not be removed; remove them by hand',
+    );
+  }
   logger.info(
     {
       event: 'render.done',

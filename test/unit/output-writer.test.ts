@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { promises as fsp, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { promises as fsp, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { type WriterFs, writeOutputs } from '../../init/output-writer.ts';
@@ -62,7 +62,7 @@ describe('writeOutputs', () => {
     await writeOutputs(dir, [file('app.env', 'a')], { metadata: meta() });
     const before = snapshotDir(dir);
     await new Promise((r) => setTimeout(r, 15));
-    const r = await writeOutputs(dir, [file('app.env', 'a')], { metadata: meta('{"renderedAt":"later"}') });
+    const r = await writeOutputs(dir, [file('app.env', 'a')], { metadata: meta('{"files":{},"renderedAt":"later"}') });
     assert.equal(r.changed, false);
     assert.deepEqual(snapshotDir(dir), before);
   });
@@ -94,6 +94,71 @@ describe('writeOutputs', () => {
     });
   }
 
+  for (const failOn of [1, 2, 3]) {
+    test(`a rename failing on file ${failOn} of 3 puts the previous set back`, async () => {
+      await writeOutputs(dir, [file('app.env', 'old'), file('gcp-credentials.json', '{"old":1}')], {
+        metadata: meta('{"files":{"app.env":{},"gcp-credentials.json":{}}}'),
+      });
+      const before = snapshotDir(dir);
+      await assert.rejects(
+        writeOutputs(dir, [file('app.env', 'new'), file('gcp-credentials.json', '{"new":1}')], {
+          metadata: meta(),
+          fs: failingFs('rename', failOn),
+        }),
+        (err: unknown) => err instanceof OutputError && /renaming/.test(err.message),
+      );
+      const after = snapshotDir(dir);
+      assert.deepEqual(Object.keys(after), Object.keys(before), 'no temp or backup file left');
+      for (const name of Object.keys(before)) {
+        assert.equal(after[name]!.split(' ')[3], before[name]!.split(' ')[3], `${name} has its old content`);
+      }
+    });
+  }
+
+  test('a rename failing on a file that did not exist before removes it again', async () => {
+    await writeOutputs(dir, [file('app.env', 'old')], { metadata: meta('{"files":{"app.env":{}}}') });
+    const before = snapshotDir(dir);
+    await assert.rejects(
+      writeOutputs(dir, [file('app.env', 'new'), file('tls.crt', 'cert')], {
+        metadata: meta(),
+        fs: failingFs('rename', 3),
+      }),
+      OutputError,
+    );
+    assert.deepEqual(Object.keys(snapshotDir(dir)), Object.keys(before));
+    assert.equal(readFileSync(join(dir, 'app.env'), 'utf8'), 'old');
+  });
+
+  test('a directory where a file must go fails before anything is written (exit 5)', async () => {
+    await writeOutputs(dir, [file('app.env', 'old')], { metadata: meta('{"files":{"app.env":{}}}') });
+    mkdirSync(join(dir, 'tls.crt'));
+    const before = snapshotDir(dir);
+    await assert.rejects(
+      writeOutputs(dir, [file('app.env', 'new'), file('tls.crt', 'cert')], { metadata: meta() }),
+      (err: unknown) => err instanceof OutputError && err.message.includes('tls.crt'),
+    );
+    assert.deepEqual(snapshotDir(dir), before);
+  });
+
+  test('a missing or different render.json is rewritten even when the files are the same', async () => {
+    await writeOutputs(dir, [file('app.env', 'a')], { metadata: meta('{"renderedAt":"t1","v":"1"}') });
+    const same = await writeOutputs(dir, [file('app.env', 'a')], { metadata: meta('{"renderedAt":"t2","v":"1"}') });
+    assert.equal(same.changed, false, 'only the time differs');
+    const other = await writeOutputs(dir, [file('app.env', 'a')], { metadata: meta('{"renderedAt":"t3","v":"2"}') });
+    assert.equal(other.changed, true, 'a new version id is recorded');
+    rmSync(join(dir, 'render.json'));
+    const restored = await writeOutputs(dir, [file('app.env', 'a')], { metadata: meta('{"renderedAt":"t4","v":"2"}') });
+    assert.equal(restored.changed, true);
+    assert.equal(readFileSync(join(dir, 'render.json'), 'utf8'), '{"renderedAt":"t4","v":"2"}');
+  });
+
+  test('temp files younger than a minute may be another render in flight and are left alone', async () => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, '.app.env.tmp-aaaaaaaaaaaa'), 'in flight');
+    await writeOutputs(dir, [file('app.env', 'a')], { metadata: meta() });
+    assert.ok(Object.keys(snapshotDir(dir)).includes('.app.env.tmp-aaaaaaaaaaaa'));
+  });
+
   test('files an earlier render wrote and this one does not are removed; others are left alone', async () => {
     await writeOutputs(dir, [file('app.env', 'a'), file('gcp-credentials.json', '{}')], {
       metadata: meta('{"files":{"app.env":{},"gcp-credentials.json":{}}}'),
@@ -115,6 +180,8 @@ describe('writeOutputs', () => {
   test('temp files of a killed render are cleaned up', async () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, '.app.env.tmp-0123456789ab'), 'half');
+    const old = new Date(Date.now() - 5 * 60_000);
+    utimesSync(join(dir, '.app.env.tmp-0123456789ab'), old, old);
     await writeOutputs(dir, [file('app.env', 'a')], { metadata: meta() });
     assert.deepEqual(Object.keys(snapshotDir(dir)), ['app.env', 'render.json']);
   });
