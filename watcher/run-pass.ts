@@ -9,9 +9,9 @@ import { describeServices } from './describe-services.ts';
 import { distinctClusters } from './ecs-names.ts';
 import { byCodeUnit } from './fingerprint.ts';
 import { listServiceArns } from './list-services.ts';
-import type { Decision, Failure, Observation, SecretVersion } from './model.ts';
+import type { Decision, Failure } from './model.ts';
 import type { EcsPort, SecretsPort } from './ports.ts';
-import { readSecretVersion } from './read-secret-version.ts';
+import { readSecretVersions } from './read-secrets.ts';
 
 /** Where bindings come from: the config file, or the `secrets-init/secrets` tags of every service in clusters. */
 export type BindingSource =
@@ -67,12 +67,7 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
 
   const { targets, failures: readFailures } = await collectTargets(deps.ecs, options.source, ctx);
   const secretIds = [...new Set(targets.filter((t) => t.service.ok).flatMap((t) => t.binding.secretIds))];
-  const secrets = new Map<string, Observation<SecretVersion>>();
-  await Promise.all(
-    secretIds.map(async (id) => {
-      secrets.set(id, await readSecretVersion(deps.secrets, id, ctx));
-    }),
-  );
+  const secrets = await readSecretVersions(deps.secrets, secretIds, ctx);
 
   const plan = decide({ targets, secrets, maxRedeploys: options.maxRedeploys });
   const failures: Failure[] = [...sortFailures(readFailures), ...plan.failures];

@@ -429,6 +429,11 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
       ['blue/api:record', 'green/api:record'],
     );
     assert.equal(first.decisions[0]!.newFingerprint, first.decisions[1]!.newFingerprint);
+    assert.deepEqual(
+      proxy.bodies('DescribeSecret').map((b) => (JSON.parse(b) as { SecretId: string }).SecretId),
+      ['db'],
+      'read once: the ARN is the one the read by name returned',
+    );
     await rotate('db');
     proxy.resetCounts();
     await pass(source);

@@ -132,8 +132,9 @@ class FakeAws {
       return {};
     }
     if (cmd instanceof DescribeSecretCommand) {
+      const id = cmd.input.SecretId!;
       const s =
-        this.secrets.get(cmd.input.SecretId!) ?? [...this.secrets.values()].find((x) => x.arn === cmd.input.SecretId);
+        this.secrets.get(id) ?? [...this.secrets.values()].find((x) => x.arn === id || x.arn.slice(0, -7) === id);
       if (!s) throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
       return { ARN: s.arn, VersionIdsToStages: { [s.current]: ['AWSCURRENT'], pending: ['AWSPENDING'] } };
     }
@@ -500,6 +501,35 @@ describe('runPass', () => {
     assert.equal(aws.count('DescribeServices'), Math.ceil(135 / 10));
     assert.equal(aws.count('ListServices'), Math.ceil(135 / 100));
     assert.equal(result.decisions.length, 120);
+  });
+
+  it('reads a secret named by name in one binding and by its full ARN in another once', async () => {
+    const aws = new FakeAws();
+    aws.addSecret('db');
+    aws.addSecret('openai');
+    const dbArn = aws.secrets.get('db')!.arn;
+    for (const s of ['api', 'worker', 'batch']) aws.addService('prod', s);
+    const source = {
+      kind: 'config' as const,
+      clusters: [
+        {
+          name: 'prod',
+          services: [
+            { name: 'api', secrets: ['db', 'openai'] },
+            { name: 'worker', secrets: [dbArn] },
+            { name: 'batch', secrets: [`${dbArn.slice(0, -7)}`] }, // a partial ARN: read on its own
+          ],
+        },
+      ],
+    };
+    const { log } = logs();
+    const result = await runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, { ...base, source });
+    assert.deepEqual(
+      aws.calls.filter((c) => c.action === 'DescribeSecret').map((c) => c.input.SecretId),
+      ['db', 'openai', `${dbArn.slice(0, -7)}`],
+    );
+    const fp = Object.fromEntries(result.decisions.map((d) => [d.service, d.newFingerprint]));
+    assert.equal(fp.worker, fp.batch, 'the same secret, the same fingerprint');
   });
 
   it('keeps AWS calls in flight within the concurrency bound across 1000 secrets and 200 services', async () => {
