@@ -47,7 +47,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   let args = argv;
   if (first !== undefined && !first.startsWith('-')) {
     if (!(first in COMMANDS)) {
-      io.stderr.write(`secrets-init: unknown command "${first}"\n${USAGE}`);
+      io.stderr.write(`secrets-init: unknown command "${first}"; see "secrets-init --help"\n`);
       return 2;
     }
     name = first;

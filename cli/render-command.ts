@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type RenderDeps, render } from '../init/render.ts';
 import { type RenderFlags, type RenderSettings, resolveRenderSettings } from '../init/render-settings.ts';
 import { parseCommandArgs } from '../shared/args.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
 import { createLogger } from '../shared/logger.ts';
+import { readRegularFile } from '../shared/read-regular-file.ts';
 import type { CliIo, Command } from './io.ts';
 
 export const RENDER_USAGE = `Usage: secrets-init render [OPTIONS]
@@ -20,7 +20,7 @@ Options (environment variable in brackets):
   --required KEYS              [SECRETS_REQUIRED]   comma-separated keys that must be present and non-empty
   --mode MODE                  [SECRETS_FILE_MODE]  file mode, never world-accessible (default 0440)
   --owner UID:GID              [SECRETS_FILE_OWNER] chown the files (numeric ids)
-  --timeout DURATION           [SECRETS_TIMEOUT]    deadline for the whole render (default 30s)
+  --timeout DURATION           [SECRETS_TIMEOUT]    deadline for reading the sources (default 30s, at most 1h)
   --config FILE                [SECRETS_CONFIG]     YAML config (sources, pins, renames, file mappings)
   --log-level LEVEL            [LOG_LEVEL]          pino level (default info)
   --watch                                           local development: re-render when the dotenv file changes
@@ -35,7 +35,6 @@ const OPTIONS = {
   'secret-name': { type: 'string' },
   dotenv: { type: 'string' },
   'output-dir': { type: 'string' },
-  'secrets-dir': { type: 'string' },
   required: { type: 'string' },
   mode: { type: 'string' },
   owner: { type: 'string' },
@@ -58,9 +57,7 @@ export const renderCommand: Command = async (args, io) => {
     ...(values['app-env'] !== undefined && { appEnv: values['app-env'] }),
     ...(values['secret-name'] !== undefined && { secretName: values['secret-name'] }),
     ...(values.dotenv !== undefined && { dotenv: values.dotenv }),
-    ...((values['output-dir'] ?? values['secrets-dir']) !== undefined && {
-      outputDir: values['output-dir'] ?? values['secrets-dir'],
-    }),
+    ...(values['output-dir'] !== undefined && { outputDir: values['output-dir'] }),
     ...(values.required !== undefined && { required: values.required }),
     ...(values.mode !== undefined && { mode: values.mode }),
     ...(values.owner !== undefined && { owner: values.owner }),
@@ -83,7 +80,7 @@ export function renderDeps(settings: RenderSettings, io: CliIo): RenderDeps {
   return {
     logger,
     now: () => new Date(),
-    readFile: (path) => readFile(path),
+    readFile: readRegularFile,
     fetchSecrets: async (s, signal) => {
       const [{ createSecretsManagerClient, requestTimeoutFor }, { fetchSecrets }] = await Promise.all([
         import('../shared/secrets-manager-client.ts'),
