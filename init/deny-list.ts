@@ -42,11 +42,23 @@ const EXACT = new Set([
   'MALLOC_CHECK_',
   'SSL_CERT_FILE',
   'SSL_CERT_DIR',
+  // read-only or special in bash and zsh: assigning them fails or (zsh) tries to change the process's ids
+  'UID',
+  'EUID',
+  'GID',
+  'EGID',
+  'PPID',
+  // C library behaviour
+  'GLIBC_TUNABLES',
+  'LOCPATH',
+  'NLSPATH',
+  'RES_OPTIONS',
+  'LOCALDOMAIN',
   'SECRETS_DIR',
   'SECRETS_REQUIRED',
   'SECRETS_OPTIONAL',
 ]);
-const PREFIXES = ['LD_', 'DYLD_', 'BASH_FUNC_'];
+const PREFIXES = ['LD_', 'DYLD_', 'BASH_'];
 
 export function isDenied(name: string): boolean {
   return EXACT.has(name) || PREFIXES.some((p) => name.startsWith(p));

@@ -28,7 +28,7 @@ export function parsePayload(p: SecretPayload): { layer: Layer; problems: string
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(p.secretString ?? '');
+    doc = JSON.parse(p.secretString ?? '', recordNumberText);
   } catch {
     // JSON.parse messages quote the input: never pass them on.
     problems.push(`${origin} is not JSON (expected an object of key/value pairs)`);
@@ -56,7 +56,8 @@ export function parsePayload(p: SecretPayload): { layer: Layer; problems: string
     }
     renamedFrom.set(name, k);
     if (typeof v === 'string') entries.set(name, { kind: 'text', text: v });
-    else if (typeof v === 'number' || typeof v === 'boolean') entries.set(name, { kind: 'text', text: String(v) });
+    else if (typeof v === 'number') entries.set(name, { kind: 'text', text: numberText.get(obj)?.get(k) ?? String(v) });
+    else if (typeof v === 'boolean') entries.set(name, { kind: 'text', text: String(v) });
     else if (typeof v === 'object' && v !== null) entries.set(name, { kind: 'json', json: v });
     else problems.push(`${keyLabel(k)} in ${origin} is null`);
   }
@@ -66,4 +67,17 @@ export function parsePayload(p: SecretPayload): { layer: Layer; problems: string
     }
   }
   return { layer, problems };
+}
+
+/** The JSON text of each number, by the object holding it: 12345678901234567890, 1.50 and 1e3 stay as written. */
+const numberText = new WeakMap<object, Map<string, string>>();
+
+/** JSON.parse reviver (Node 22+ passes the source text as `context.source`); values are returned unchanged. */
+function recordNumberText(this: object, key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value === 'number' && typeof context?.source === 'string') {
+    const m = numberText.get(this) ?? new Map<string, string>();
+    m.set(key, context.source);
+    numberText.set(this, m);
+  }
+  return value;
 }

@@ -61,6 +61,10 @@ export function planOutputs(input: PlanInput): Plan {
     const content = fileContent(m, entry, problems);
     if (content) files.push({ name: m.path, content, mode: m.mode ?? input.fileMode });
     if (!m.envVar) continue;
+    if (isDenied(m.envVar) && !input.allowKeys.includes(m.envVar)) {
+      problems.push(`file "${m.path}": envVar "${m.envVar}" is on the deny list (allow it by name in spec.allowKeys)`);
+      continue;
+    }
     // Two files (a mapping and the default GCP one, say) must not silently fight over one path variable.
     const other = fileVars.get(m.envVar);
     if (other !== undefined) problems.push(`files "${other}" and "${m.path}" both set "${m.envVar}"`);

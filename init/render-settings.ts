@@ -16,6 +16,9 @@ export const DEFAULT_SECRETS_DIR = '/run/secrets';
 export const DEFAULT_DOTENV = '.env';
 export const DEFAULT_FILE_MODE = 0o440;
 export const DEFAULT_TIMEOUT_MS = 30_000;
+export const MAX_TIMEOUT_MS = 3_600_000;
+/** `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-7`... */
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** Flags of `render`, already parsed; each overrides its environment variable. */
 export interface RenderFlags {
@@ -82,6 +85,7 @@ export function resolveRenderSettings(
     : [...(config?.sources ?? [])];
   if (appEnv === 'production') {
     if (!region) problems.push('AWS_REGION is required when APP_ENV=production');
+    else if (!REGION.test(region)) problems.push(`AWS_REGION "${region}" is not a region name such as "us-east-1"`);
     if (sources.length === 0)
       problems.push('SECRET_NAME (or spec.sources in the config) is required when APP_ENV=production');
   }
@@ -113,11 +117,13 @@ export function resolveRenderSettings(
     if (!VARIABLE_NAME.test(r)) problems.push(`SECRETS_REQUIRED: "${r}" is not a valid variable name`);
 
   let timeoutMs = config?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (timeoutMs > MAX_TIMEOUT_MS) problems.push('spec.timeout: at most 1h');
   const timeoutText = pick(flags.timeout, 'SECRETS_TIMEOUT');
   if (timeoutText !== undefined) {
     const t = parseDuration(timeoutText);
-    if (t === undefined || t <= 0) problems.push(`SECRETS_TIMEOUT: "${timeoutText}" is not a duration such as "30s"`);
-    else timeoutMs = t;
+    if (t === undefined || t <= 0 || t > MAX_TIMEOUT_MS) {
+      problems.push(`SECRETS_TIMEOUT: "${timeoutText}" is not a duration between 1ms and 1h such as "30s"`);
+    } else timeoutMs = t;
   }
 
   const logLevel = pick(flags.logLevel, 'LOG_LEVEL') ?? 'info';

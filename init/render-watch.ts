@@ -12,7 +12,12 @@ export const DEBOUNCE_MS = 150;
  */
 export async function watchDotenv(settings: RenderSettings, deps: RenderDeps, stop: AbortSignal): Promise<number> {
   const { logger } = deps;
-  await render(settings, deps, stop);
+  try {
+    await render(settings, deps, stop);
+  } catch (err) {
+    if (stop.aborted) return 0; // stopped during the first render: a requested stop, not a failure
+    throw err;
+  }
   if (stop.aborted) return 0;
 
   const watcher = watch(settings.dotenvPath, {
@@ -52,7 +57,12 @@ export async function watchDotenv(settings: RenderSettings, deps: RenderDeps, st
     timer = setTimeout(() => void rerender(), DEBOUNCE_MS);
   };
   watcher.on('add', schedule).on('change', schedule).on('unlink', schedule);
+  watcher.on('error', (err) => {
+    logger.error({ event: 'watch.error', error: (err as NodeJS.ErrnoException).code ?? 'error' }, 'file watcher error');
+  });
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  // An edit between the first render and the watcher being ready would otherwise wait for the next one.
+  schedule();
   logger.info({ event: 'watch.ready', path: settings.dotenvPath }, 'watching the dotenv file');
 
   await new Promise<void>((resolve) => {

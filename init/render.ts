@@ -1,4 +1,4 @@
-import { SourceError, ValidationError } from '../shared/errors.ts';
+import { SecretsInitError, SourceError, ValidationError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { parseDotenv, scanDotenv } from './dotenv-source.ts';
 import { renderMetadata, type SourceRecord } from './metadata.ts';
@@ -36,7 +36,7 @@ export async function render(settings: RenderSettings, deps: RenderDeps, stop?: 
   const signal = stop ? AbortSignal.any([deadline.signal, stop]) : deadline.signal;
   let prepared: Prepared;
   try {
-    prepared = await withDeadline(prepare(settings, deps, signal), signal);
+    prepared = await withDeadline(prepare(settings, deps, signal), signal, stop);
   } finally {
     clearTimeout(timer);
   }
@@ -168,10 +168,20 @@ async function readDotenv(settings: RenderSettings, deps: RenderDeps): Promise<B
   }
 }
 
-/** Ends the run when the signal fires even if an SDK call ignores its abort signal. */
-function withDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+/**
+ * Ends the run when the signal fires even if an SDK call ignores its abort signal. A stop request (SIGTERM,
+ * SIGINT) is not a source failure: it exits 128 + the signal number, as a shell reports it.
+ */
+function withDeadline<T>(work: Promise<T>, signal: AbortSignal, stop?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new SourceError(`render stopped: ${String(signal.reason)}`));
+    const onAbort = () => {
+      if (stop?.aborted) {
+        const sig = String(stop.reason);
+        reject(
+          new SecretsInitError(`stopped by ${sig} before writing; nothing was changed`, sig === 'SIGINT' ? 130 : 143),
+        );
+      } else reject(new SourceError(`render stopped: ${String(signal.reason)}`));
+    };
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));

@@ -40,7 +40,7 @@ export function awsErrorName(err: unknown): string | undefined {
 
 /** True for errors that mean "the caller may not do this". */
 export function isAccessDenied(err: unknown): boolean {
-  const name = awsErrorName(err) ?? '';
-  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  return /AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(name) || status === 403;
+  // By name only: a bare HTTP 403 is also what expired or invalid credentials get, and those are no reason to
+  // fall back from BatchGetSecretValue to one GetSecretValue per secret.
+  return /AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(awsErrorName(err) ?? '');
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
 import {
+  BUNDLE,
   leakedValues,
   removeDir,
   runCli as runCliIn,
@@ -426,6 +427,30 @@ describe('every failure exits with its code, names the thing, and leaves the pre
       assert.deepEqual(leakedValues(), [], 'no seeded value in any output');
     });
   }
+
+  test('SIGTERM while reading exits 143 (a stop, not a source failure) and changes nothing', async () => {
+    await createSecret('previous', { PREVIOUS: 'SEEDED-previous-value' });
+    const out = join(work, 'out');
+    assert.equal((await runCli([], env({ SECRET_NAME: 'previous' }))).code, 0);
+    const before = snapshotDir(out);
+    proxy.addFault({ action: '*', kind: 'stall' });
+    const child = spawn(process.execPath, [BUNDLE], {
+      cwd: work,
+      env: { PATH: process.env.PATH, ...env({ SECRET_NAME: 'previous' }) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.stdout.resume();
+    await new Promise((r) => setTimeout(r, 800));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    assert.equal(code, 143, stderr);
+    assert.match(stderr.trim(), /^secrets-init render: stopped by SIGTERM before writing; nothing was changed$/);
+    assert.deepEqual(snapshotDir(out), before);
+  });
 
   test('BatchGet denied: falls back to GetSecretValue per secret and succeeds', async () => {
     await createSecret('one', { ONE: '1' });

@@ -105,7 +105,7 @@ describe('isAccessDenied', () => {
   const table: [string, unknown, boolean][] = [
     ['AccessDeniedException', sdkError('AccessDeniedException', 400), true],
     ['UnauthorizedOperation', sdkError('UnauthorizedOperation', 400), true],
-    ['any 403', sdkError('SyntaxError', 403), true],
+    ['a bare 403 (expired or invalid credentials)', sdkError('SyntaxError', 403), false],
     ['not found', sdkError('ResourceNotFoundException', 400), false],
     ['throttling', sdkError('ThrottlingException', 400), false],
     ['a server fault', sdkError('InternalServiceError', 500), false],

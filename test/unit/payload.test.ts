@@ -163,3 +163,19 @@ describe('parsePayload', () => {
     assert.deepEqual(entries(p), { OK: { kind: 'text', text: 'VALUE-ok' } });
   });
 });
+
+describe('parsePayload numbers', () => {
+  it('keeps the JSON text of top-level numbers and leaves nested ones as numbers', () => {
+    const { layer } = parsePayload({
+      spec: { secretId: 'n' },
+      secretString: '{"BIG":12345678901234567890,"DEC":1.50,"EXP":1e3,"NEG":-0.0,"NESTED":{"port":5432}}',
+    });
+    assert.deepEqual(Object.fromEntries(layer.entries), {
+      BIG: { kind: 'text', text: '12345678901234567890' },
+      DEC: { kind: 'text', text: '1.50' },
+      EXP: { kind: 'text', text: '1e3' },
+      NEG: { kind: 'text', text: '-0.0' },
+      NESTED: { kind: 'json', json: { port: 5432 } },
+    });
+  });
+});

@@ -444,6 +444,16 @@ describe('planOutputs', () => {
   });
 });
 
+describe('planOutputs: a file path variable', () => {
+  it('on the deny list is refused unless allowed by name', () => {
+    const files = [{ fromKey: 'OPENAI_API_KEY', path: 'lib.so', envVar: 'LD_PRELOAD' }];
+    const err = validationError(() => planOutputs(planInput({ files })));
+    assert.match(err.message, /file "lib.so": envVar "LD_PRELOAD" is on the deny list/);
+    const plan = planOutputs(planInput({ files, allowKeys: ['LD_PRELOAD'] }));
+    assert.ok(plan.vars.get('LD_PRELOAD')?.endsWith('/lib.so'));
+  });
+});
+
 describe('isDenied', () => {
   const table: [string, boolean][] = [
     ['PATH', true],
@@ -454,6 +464,10 @@ describe('isDenied', () => {
     ['NODE_OPTIONS', true],
     ['PYTHONPATH', true],
     ['SECRETS_OPTIONAL', true],
+    ['UID', true],
+    ['EUID', true],
+    ['BASH_VERSINFO', true],
+    ['GLIBC_TUNABLES', true],
     ['path', false],
     ['MY_PATH', false],
     ['OLD_LD_PRELOAD', false],

@@ -233,6 +233,17 @@ describe('resolveRenderSettings', () => {
   });
 
   const bad: { name: string; flags?: RenderFlags; env: Record<string, string | undefined>; problem: string }[] = [
+    // bad case: a region that is not a region name, a deadline past 1 h
+    {
+      name: 'AWS_REGION malformed',
+      env: { ...prodEnv(), AWS_REGION: 'us east' },
+      problem: 'AWS_REGION "us east" is not a region name such as "us-east-1"',
+    },
+    {
+      name: 'SECRETS_TIMEOUT above 1h',
+      env: { ...prodEnv(), SECRETS_TIMEOUT: '600h' },
+      problem: 'SECRETS_TIMEOUT: "600h" is not a duration between 1ms and 1h such as "30s"',
+    },
     // bad case: APP_ENV missing, blank or unknown
     { name: 'APP_ENV missing', env: { ...prodEnv(), APP_ENV: undefined }, problem: 'APP_ENV is required' },
     { name: 'APP_ENV blank', env: { ...prodEnv(), APP_ENV: ' ' }, problem: 'APP_ENV is required' },
@@ -281,12 +292,12 @@ describe('resolveRenderSettings', () => {
     {
       name: 'SECRETS_TIMEOUT not a duration',
       env: { ...prodEnv(), SECRETS_TIMEOUT: 'soon' },
-      problem: 'SECRETS_TIMEOUT: "soon" is not a duration such as "30s"',
+      problem: 'SECRETS_TIMEOUT: "soon" is not a duration between 1ms and 1h such as "30s"',
     },
     {
       name: 'SECRETS_TIMEOUT zero',
       env: { ...prodEnv(), SECRETS_TIMEOUT: '0' },
-      problem: 'SECRETS_TIMEOUT: "0" is not a duration such as "30s"',
+      problem: 'SECRETS_TIMEOUT: "0" is not a duration between 1ms and 1h such as "30s"',
     },
     {
       name: 'unknown LOG_LEVEL',
@@ -337,7 +348,7 @@ describe('resolveRenderSettings', () => {
         'SECRETS_FILE_MODE: mode 0666 gives access to others; secrets are never world-accessible',
         'SECRETS_FILE_OWNER: must be "uid:gid" with numeric ids',
         'SECRETS_REQUIRED: "1BAD" is not a valid variable name',
-        'SECRETS_TIMEOUT: "x" is not a duration such as "30s"',
+        'SECRETS_TIMEOUT: "x" is not a duration between 1ms and 1h such as "30s"',
         'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
       ].join('; '),
     );

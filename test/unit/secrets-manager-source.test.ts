@@ -274,12 +274,12 @@ describe('fetchSecrets', () => {
     assert.ok(!log.lines.join('').includes('LEAK'));
   });
 
-  it('falls back on a bare HTTP 403 too', async () => {
+  it('does not fall back on a bare HTTP 403 (expired or invalid credentials fail the same per secret)', async () => {
     const { client, calls } = fakeClient([APP], { batchThrows: sdkError('SyntaxError', 403) });
-    await fetch(specs('short-cut/prod/app'), client);
+    await assert.rejects(fetch(specs('short-cut/prod/app'), client), (err: unknown) => err instanceof SourceError);
     assert.deepEqual(
       calls.map((c) => c.command),
-      ['BatchGetSecretValueCommand', 'GetSecretValueCommand'],
+      ['BatchGetSecretValueCommand'],
     );
   });
 
