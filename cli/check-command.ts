@@ -10,7 +10,7 @@ export const CHECK_USAGE = `Usage: secrets-init check [--config FILE] [--remote]
 Validates a config (every problem with its path; exit 2). With --remote it also reads every source from
 Secrets Manager exactly as render would and reports, per secret, whether it exists and is readable and which
 keys it holds, then whether the merged keys pass render's validation (required keys, names, deny list, GCP key).
-It prints key names only, never a value, and writes nothing.
+It reads Secrets Manager only (not a dotenv file). It prints key names only, never a value, and writes nothing.
 
 Options:
   --config FILE       the YAML config                        (env SECRETS_CONFIG)
