@@ -3,7 +3,7 @@
  * a shell, the dynamic linker or a runtime behaves, so a bad or hostile secret could run code in the app.
  * SECRETS_* names used by the entrypoint are here so a secret cannot switch its checks off.
  */
-const EXACT = new Set([
+export const DENIED_NAMES: ReadonlySet<string> = new Set([
   'PATH',
   'IFS',
   'ENV',
@@ -58,8 +58,8 @@ const EXACT = new Set([
   'SECRETS_REQUIRED',
   'SECRETS_OPTIONAL',
 ]);
-const PREFIXES = ['LD_', 'DYLD_', 'BASH_'];
+export const DENIED_PREFIXES: readonly string[] = ['LD_', 'DYLD_', 'BASH_'];
 
 export function isDenied(name: string): boolean {
-  return EXACT.has(name) || PREFIXES.some((p) => name.startsWith(p));
+  return DENIED_NAMES.has(name) || DENIED_PREFIXES.some((p) => name.startsWith(p));
 }

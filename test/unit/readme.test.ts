@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { RENDER_USAGE } from '../../cli/render-command.ts';
+import { DENIED_NAMES, DENIED_PREFIXES } from '../../init/deny-list.ts';
 import { validateConfig } from '../../shared/config.ts';
 import { ExitCode } from '../../shared/errors.ts';
 import { ROOT } from '../helpers/cli.ts';
@@ -37,5 +38,14 @@ describe('README matches the CLI', () => {
     assert.ok(yaml, 'no YAML example');
     const result = validateConfig(parse(yaml));
     assert.ok('config' in result, 'problems' in result ? result.problems.join('; ') : '');
+  });
+
+  it('lists the whole deny list', () => {
+    const section = readme.slice(readme.indexOf('### Validation rules'), readme.indexOf('### dotenv semantics'));
+    for (const name of DENIED_NAMES) {
+      if (/^PS[1-4]$/.test(name)) continue; // written as `PS1`–`PS4`
+      assert.ok(section.includes(`\`${name}\``), `${name} is not in README's deny list`);
+    }
+    for (const prefix of DENIED_PREFIXES) assert.ok(section.includes(`\`${prefix}*\``), `${prefix}* is not in README`);
   });
 });
