@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import {
-  CreateClusterCommand,
-  CreateServiceCommand,
-  DescribeServicesCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
-} from '@aws-sdk/client-ecs';
-import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createLogger } from '../../shared/logger.ts';
 import { clientConfig } from '../../shared/secrets-manager-client.ts';
 import { runLoop } from '../../watcher/loop.ts';
 import { redeployClientConfig } from '../../watcher/redeploy-client.ts';
 import { type PassOptions, type PassResult, passExitCode, runPass } from '../../watcher/run-pass.ts';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
+import { FINGERPRINT_TAG as FP, fleet, rotate, seeded } from '../helpers/ecs-fleet.ts';
 import { clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 
 // The watcher's pass (in process, real SDK clients with the product's retry settings) against moto behind the fault
@@ -28,8 +22,6 @@ let ecs: ECSClient;
 let deploy: ECSClient;
 let sm: SecretsManagerClient;
 const rawLog: string[] = [];
-const seeded = new Set<string>();
-const FP = 'secrets-init/fingerprint';
 
 before(async () => {
   moto = await startMoto();
@@ -84,50 +76,6 @@ function pass(o: Partial<PassOptions> = {}): Promise<PassResult> {
   );
 }
 
-function value(): string {
-  const v = `seeded-${randomBytes(12).toString('hex')}`;
-  seeded.add(v);
-  return v;
-}
-
-async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-    }),
-  );
-}
-
-/**
- * Cluster prod; `bindings` maps service name -> its secrets-init/secrets tag; every named secret is created.
- * `parallel: 1` creates the services in order, so their deployments are oldest first in that order.
- */
-async function fleet(bindings: Record<string, string>, parallel = 8): Promise<void> {
-  await seedEcs.send(new CreateClusterCommand({ clusterName: 'prod' }));
-  await seedEcs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'app',
-      containerDefinitions: [{ name: 'app', image: 'public.ecr.aws/docker/library/busybox:latest', memory: 64 }],
-    }),
-  );
-  const secrets = [...new Set(Object.values(bindings).flatMap((s) => s.split(',')))];
-  await pool(secrets, 8, (Name) => seedSm.send(new CreateSecretCommand({ Name, SecretString: value() })));
-  await pool(Object.entries(bindings), parallel, ([serviceName, value]) =>
-    seedEcs.send(
-      new CreateServiceCommand({
-        cluster: 'prod',
-        serviceName,
-        taskDefinition: 'app',
-        desiredCount: 0,
-        tags: [{ key: 'secrets-init/secrets', value }],
-      }),
-    ),
-  );
-}
-
-const rotate = (SecretId: string) => seedSm.send(new PutSecretValueCommand({ SecretId, SecretString: value() }));
-
 async function state(name: string): Promise<{ fingerprint?: string; primary?: string; deployments: number }> {
   const res = await seedEcs.send(new DescribeServicesCommand({ cluster: 'prod', services: [name], include: ['TAGS'] }));
   const s = res.services?.[0];
@@ -144,9 +92,9 @@ const updatesOf = (service: string) =>
 
 describe('watch pass under faults', () => {
   it('UpdateService failing for one service leaves it due for the next pass; the others are redeployed and tagged', async () => {
-    await fleet({ a: 'db', b: 'db', c: 'db' });
+    await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db', c: 'db' });
     await pass();
-    await rotate('db');
+    await rotate(seedSm, 'db');
     const old = await state('b');
     proxy.resetCounts();
     proxy.addFault({ action: 'UpdateService', kind: 'http500', bodyIncludes: '"service":"b"' });
@@ -180,9 +128,9 @@ describe('watch pass under faults', () => {
   });
 
   it('UpdateService throttled twice is retried and succeeds in the pass: a throttled request was refused, so not deployed', async () => {
-    await fleet({ a: 'db', b: 'db' });
+    await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db' });
     await pass();
-    await rotate('db');
+    await rotate(seedSm, 'db');
     const before = await state('b');
     proxy.resetCounts();
     proxy.addFault({ action: 'UpdateService', kind: 'throttle', times: 2, bodyIncludes: '"service":"b"' });
@@ -196,9 +144,9 @@ describe('watch pass under faults', () => {
   });
 
   it('an UpdateService whose answer never comes is not resent: at most one per service per pass; it stays due and goes next pass', async () => {
-    await fleet({ a: 'db', b: 'db' });
+    await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db' });
     await pass();
-    await rotate('db');
+    await rotate(seedSm, 'db');
     const before = await state('b');
     proxy.resetCounts();
     proxy.addFault({ action: 'UpdateService', kind: 'stall', times: 1, bodyIncludes: '"service":"b"' });
@@ -219,9 +167,9 @@ describe('watch pass under faults', () => {
   });
 
   it('the cap counts only redeploys that worked: with the cap at 1 and UpdateService failing for a, b takes its slot in the same pass', async () => {
-    await fleet({ a: 'db', b: 'db', c: 'db' }, 1);
+    await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db', c: 'db' }, 1);
     await pass({ maxRedeploys: 1 });
-    await rotate('db');
+    await rotate(seedSm, 'db');
     const before = await state('b');
     proxy.resetCounts();
     proxy.addFault({ action: 'UpdateService', kind: 'http500', bodyIncludes: '"service":"a"' });
@@ -255,9 +203,9 @@ describe('watch pass under faults', () => {
   });
 
   it('TagResource failing after a successful UpdateService: one extra deploy on the next pass, then it converges', async () => {
-    await fleet({ a: 'db', b: 'db' });
+    await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db' });
     await pass();
-    await rotate('db');
+    await rotate(seedSm, 'db');
     const before = await state('b');
     proxy.resetCounts();
     proxy.addFault({ action: 'TagResource', kind: 'http500', bodyIncludes: 'service/prod/b"' });
@@ -288,9 +236,9 @@ describe('watch pass under faults', () => {
   });
 
   it('TagResource failing on every pass: at most one deploy per pass (never a storm), every pass exits 3, it stops as soon as tagging works', async () => {
-    await fleet({ a: 'db', b: 'db' });
+    await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db' });
     await pass();
-    await rotate('db');
+    await rotate(seedSm, 'db');
     proxy.addFault({ action: 'TagResource', kind: 'accessDenied', bodyIncludes: 'service/prod/b"' });
     for (let n = 0; n < 3; n++) {
       proxy.resetCounts();
@@ -314,7 +262,7 @@ describe('watch pass under faults', () => {
   it('throttling across 200 services: passes complete with the SDK retries, at most `concurrency` calls in flight, and never overlap', async () => {
     const bindings: Record<string, string> = {};
     for (let i = 0; i < 200; i++) bindings[`svc${String(i).padStart(3, '0')}`] = `big/s${i % 100}`;
-    await fleet(bindings);
+    await fleet(seedEcs, seedSm, 'prod', bindings);
     const throttle = (n: number) => {
       proxy.clearFaults();
       // Every kind of call the pass makes is hit, each logical call at most once (never more faults than calls
@@ -337,7 +285,7 @@ describe('watch pass under faults', () => {
       {
         runPass: async (n) => {
           proxy.resetCounts();
-          if (n === 2) await rotate('big/s7');
+          if (n === 2) await rotate(seedSm, 'big/s7');
           throttle(n);
           const start = Date.now();
           const result = await pass({ pass: n });

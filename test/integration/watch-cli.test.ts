@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import {
-  CreateClusterCommand,
-  CreateServiceCommand,
-  DescribeServicesCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
-} from '@aws-sdk/client-ecs';
-import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
+import { cluster, FINGERPRINT_TAG, rotate, secrets, seeded, services } from '../helpers/ecs-fleet.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 
 // The shipped bundle, run the way ECS runs it: `node dist/secrets-init.mjs watch ...`, talking to moto through
@@ -27,7 +21,6 @@ let proxy: AwsProxy;
 let ecs: ECSClient;
 let sm: SecretsManagerClient;
 let dir: string;
-const seeded = new Set<string>();
 const outputs: string[] = [];
 
 before(async () => {
@@ -108,46 +101,20 @@ async function until(what: string, cond: () => boolean, ms = 20_000): Promise<vo
   }
 }
 
-function value(): string {
-  const v = `seeded-${randomBytes(12).toString('hex')}`;
-  seeded.add(v);
-  return v;
-}
-
 /** Cluster "prod" with `n` services svc00.. bound to secrets, round robin over `secretCount` secrets. */
 async function fleet(n: number, secretCount: number, untagged: string[] = []): Promise<string[]> {
-  await ecs.send(new CreateClusterCommand({ clusterName: 'prod' }));
-  await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'app',
-      containerDefinitions: [{ name: 'app', image: 'busybox', memory: 64 }],
-    }),
-  );
-  for (let i = 0; i < secretCount; i++)
-    await sm.send(new CreateSecretCommand({ Name: `sec${i}`, SecretString: value() }));
+  await cluster(ecs, 'prod');
+  const ids = Array.from({ length: secretCount }, (_, i) => `sec${i}`);
+  await secrets(sm, ids);
   const names = Array.from({ length: n }, (_, i) => `svc${String(i).padStart(2, '0')}`);
-  await Promise.all(
-    names.map((serviceName, i) =>
-      ecs.send(
-        new CreateServiceCommand({
-          cluster: 'prod',
-          serviceName,
-          taskDefinition: 'app',
-          desiredCount: 0,
-          tags: [{ key: 'secrets-init/secrets', value: `sec${i % secretCount}` }],
-        }),
-      ),
-    ),
-  );
-  for (const serviceName of untagged) {
-    await ecs.send(new CreateServiceCommand({ cluster: 'prod', serviceName, taskDefinition: 'app', desiredCount: 0 }));
-  }
+  await services(ecs, 'prod', Object.fromEntries(names.map((name, i) => [name, ids[i % secretCount]])));
+  await services(ecs, 'prod', Object.fromEntries(untagged.map((name) => [name, undefined])));
   return names;
 }
 
 async function fingerprintOf(service: string): Promise<string | undefined> {
   const res = await ecs.send(new DescribeServicesCommand({ cluster: 'prod', services: [service], include: ['TAGS'] }));
-  return res.services?.[0]?.tags?.find((t) => t.key === 'secrets-init/fingerprint')?.value;
+  return res.services?.[0]?.tags?.find((t) => t.key === FINGERPRINT_TAG)?.value;
 }
 
 describe('secrets-init watch (the bundle, against moto)', () => {
@@ -175,7 +142,7 @@ describe('secrets-init watch (the bundle, against moto)', () => {
     assert.equal(await fingerprintOf('legacy'), undefined);
 
     const before = await fingerprintOf('svc01');
-    await sm.send(new PutSecretValueCommand({ SecretId: 'sec1', SecretString: value() }));
+    await rotate(sm, 'sec1');
     proxy.resetCounts();
     const second = await watch(['--once', '--cluster', 'prod']).done;
     assert.equal(second.code, 0, second.stderr);

@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import {
-  CreateClusterCommand,
-  CreateServiceCommand,
-  DescribeServicesCommand,
-  ECSClient,
-  RegisterTaskDefinitionCommand,
-} from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -17,6 +10,17 @@ import {
 import { createLogger } from '../../shared/logger.ts';
 import { type BindingSource, type PassOptions, passExitCode, runPass } from '../../watcher/run-pass.ts';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
+import {
+  cluster,
+  FINGERPRINT_TAG as FP,
+  fleet,
+  pool,
+  rotate,
+  secrets,
+  seeded,
+  services,
+  value,
+} from '../helpers/ecs-fleet.ts';
 import { clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 
 // The watcher talks to moto through the real SDK and the counting proxy; seeding goes to moto directly, so the
@@ -29,9 +33,6 @@ let watcherEcs: ECSClient;
 let watcherSm: SecretsManagerClient;
 let lines: Record<string, unknown>[] = [];
 const rawLog: string[] = [];
-const seededValues = new Set<string>();
-const FP = 'secrets-init/fingerprint';
-const BIND = 'secrets-init/secrets';
 
 before(async () => {
   moto = await startMoto();
@@ -60,7 +61,7 @@ afterEach(() => {
   assert.equal(proxy.count('GetSecretValue'), 0, 'GetSecretValue on the wire');
   assert.equal(proxy.count('BatchGetSecretValue'), 0, 'BatchGetSecretValue on the wire');
   const all = rawLog.join('\n');
-  for (const v of seededValues) assert.ok(!all.includes(v), 'a seeded secret value appeared in the logs');
+  for (const v of seeded) assert.ok(!all.includes(v), 'a seeded secret value appeared in the logs');
 });
 
 const log = createLogger('debug', {
@@ -78,60 +79,6 @@ function pass(source: BindingSource, o: Partial<PassOptions> = {}) {
   );
 }
 const discover = (...clusters: string[]): BindingSource => ({ kind: 'discover', clusters });
-
-// ---- seeding ----
-
-function value(): string {
-  const v = `seeded-${randomBytes(12).toString('hex')}`;
-  seededValues.add(v);
-  return v;
-}
-
-async function pool<T>(items: readonly T[], n: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-    }),
-  );
-}
-
-async function cluster(name: string): Promise<void> {
-  await seedEcs.send(new CreateClusterCommand({ clusterName: name }));
-  await seedEcs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'app',
-      containerDefinitions: [{ name: 'app', image: 'public.ecr.aws/docker/library/busybox:latest', memory: 64 }],
-    }),
-  );
-}
-
-/** `parallel: 1` creates the services in order, so their PRIMARY deployments are oldest first in that order. */
-async function services(
-  clusterName: string,
-  bindings: Record<string, string | undefined>,
-  parallel = 8,
-): Promise<void> {
-  await pool(Object.entries(bindings), parallel, ([serviceName, secrets]) =>
-    seedEcs.send(
-      new CreateServiceCommand({
-        cluster: clusterName,
-        serviceName,
-        taskDefinition: 'app',
-        desiredCount: 0,
-        ...(secrets !== undefined && { tags: [{ key: BIND, value: secrets }] }),
-      }),
-    ),
-  );
-}
-
-async function secrets(names: readonly string[]): Promise<void> {
-  await pool(names, 8, (Name) => seedSm.send(new CreateSecretCommand({ Name, SecretString: value() })));
-}
-
-async function rotate(...names: string[]): Promise<void> {
-  for (const SecretId of names) await seedSm.send(new PutSecretValueCommand({ SecretId, SecretString: value() }));
-}
 
 async function tagsOf(clusterName: string, names: string[]): Promise<Record<string, Record<string, string>>> {
   const out: Record<string, Record<string, string>> = {};
@@ -165,9 +112,7 @@ function updatedOnWire(): string[] {
 
 /** prod: api (db, openai, gcp), worker (db), web (pinecone), batch (openai), legacy (untagged). */
 async function shortCutFleet(): Promise<void> {
-  await cluster('prod');
-  await secrets(['db', 'openai', 'gcp', 'pinecone']);
-  await services('prod', {
+  await fleet(seedEcs, seedSm, 'prod', {
     api: 'db,openai,gcp',
     worker: 'db',
     web: 'pinecone',
@@ -206,14 +151,14 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
 
     // One secret, one service bound to it.
     proxy.resetCounts();
-    await rotate('pinecone');
+    await rotate(seedSm, 'pinecone');
     await pass(discover('prod'));
     assert.deepEqual(updatedOnWire(), ['web']);
     assert.equal(proxy.count('TagResource'), 1);
 
     // Three of api's secrets at once: api still gets one UpdateService; worker (db) and batch (openai) one each.
     proxy.resetCounts();
-    await rotate('db', 'openai', 'gcp');
+    await rotate(seedSm, 'db', 'openai', 'gcp');
     const result = await pass(discover('prod'));
     assert.deepEqual(updatedOnWire(), ['api', 'batch', 'worker']);
     assert.equal(proxy.count('TagResource'), 3);
@@ -258,7 +203,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     assert.equal((await tagsOf('prod', ['api'])).api?.[FP], undefined);
 
     await pass(discover('prod'));
-    await rotate('db');
+    await rotate(seedSm, 'db');
     const tagsBefore = await tagsOf('prod', FLEET);
     proxy.resetCounts();
     lines = [];
@@ -278,10 +223,10 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
   });
 
   it('a missing service, a deleted secret and an access error are each logged; the rest completes; exit 3', async () => {
-    await cluster('prod');
-    await secrets(['db', 'retired', 'locked']);
+    await cluster(seedEcs, 'prod');
+    await secrets(seedSm, ['db', 'retired', 'locked']);
     await seedSm.send(new DeleteSecretCommand({ SecretId: 'retired', RecoveryWindowInDays: 7 }));
-    await services('prod', { api: undefined, billing: undefined, payments: undefined });
+    await services(seedEcs, 'prod', { api: undefined, billing: undefined, payments: undefined });
     proxy.addFault({ action: 'DescribeSecret', kind: 'accessDenied', bodyIncludes: '"locked"' });
     const source: BindingSource = {
       kind: 'config',
@@ -318,12 +263,10 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
   });
 
   it('the cap holds and is fair: 2 redeploys a pass, oldest deployment first, so with a rotation in between nobody waits behind the same services', async () => {
-    await cluster('prod');
-    await secrets(['db']);
     const names = ['s1', 's2', 's3', 's4', 's5'];
-    await services('prod', Object.fromEntries(names.map((n) => [n, 'db'])), 1);
+    await fleet(seedEcs, seedSm, 'prod', Object.fromEntries(names.map((n) => [n, 'db'])), 1);
     await pass(discover('prod'));
-    await rotate('db');
+    await rotate(seedSm, 'db');
     proxy.resetCounts();
     lines = [];
     await pass(discover('prod'), { maxRedeploys: 2 });
@@ -340,7 +283,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
       ],
     );
     // A second rotation makes all five due again: s1 and s2, just redeployed, now queue behind the other three.
-    await rotate('db');
+    await rotate(seedSm, 'db');
     const passes: string[][] = [];
     for (let n = 0; n < 3; n++) {
       proxy.resetCounts();
@@ -354,16 +297,16 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
   });
 
   it('API calls per pass with 120 services and 40 secrets: S DescribeSecret + ceil(V/10) DescribeServices (+ discovery pages)', async () => {
-    await cluster('fleet');
+    await cluster(seedEcs, 'fleet');
     const ids = Array.from({ length: 40 }, (_, i) => `app/secret-${i}`);
-    await secrets(ids);
+    await secrets(seedSm, ids);
     const bindings: Record<string, string> = {};
     for (let i = 0; i < 120; i++) {
       bindings[`svc-${String(i).padStart(3, '0')}`] = [ids[i % 40], ids[(i * 7 + 3) % 40], ids[(i + 11) % 40]].join(
         ',',
       );
     }
-    await services('fleet', bindings);
+    await services(seedEcs, 'fleet', bindings);
 
     const started = Date.now();
     const first = await pass(discover('fleet'));
@@ -395,7 +338,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     assert.deepEqual(proxy.counts(), { DescribeServices: 12, DescribeSecret: 40 });
 
     // After one rotation: the same reads, plus one UpdateService and one TagResource per bound service.
-    await rotate(ids[5]!);
+    await rotate(seedSm, ids[5]!);
     proxy.resetCounts();
     const rotated = await pass(discover('fleet'), { maxRedeploys: 200 });
     const due = rotated.decisions.filter((d) => d.decision === 'redeploy').length;
@@ -410,12 +353,12 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
   });
 
   it('handles several clusters from the config, and a name and an ARN of one secret agree', async () => {
-    await cluster('blue');
-    await cluster('green');
-    await secrets(['db']);
+    await cluster(seedEcs, 'blue');
+    await cluster(seedEcs, 'green');
+    await secrets(seedSm, ['db']);
     const arn = (await seedSm.send(new PutSecretValueCommand({ SecretId: 'db', SecretString: value() }))).ARN!;
-    await services('blue', { api: undefined });
-    await services('green', { api: undefined });
+    await services(seedEcs, 'blue', { api: undefined });
+    await services(seedEcs, 'green', { api: undefined });
     const source: BindingSource = {
       kind: 'config',
       clusters: [
@@ -434,7 +377,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
       ['db'],
       'read once: the ARN is the one the read by name returned',
     );
-    await rotate('db');
+    await rotate(seedSm, 'db');
     proxy.resetCounts();
     await pass(source);
     assert.equal(proxy.count('UpdateService'), 2);
@@ -443,9 +386,9 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
   });
 
   it('a service bound by name and by ARN, in its cluster by name and by ARN, is one service: one decision, one redeploy per rotation', async () => {
-    await cluster('prod');
-    await secrets(['db', 'openai']);
-    await services('prod', { api: undefined });
+    await cluster(seedEcs, 'prod');
+    await secrets(seedSm, ['db', 'openai']);
+    await services(seedEcs, 'prod', { api: undefined });
     const described = await seedEcs.send(new DescribeServicesCommand({ cluster: 'prod', services: ['api'] }));
     const { serviceArn, clusterArn } = described.services![0]!;
     const source: BindingSource = {
@@ -463,7 +406,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     await pass(source);
     await pass(source);
     assert.equal(proxy.count('UpdateService'), 0, 'no redeploy without a rotation');
-    await rotate('openai');
+    await rotate(seedSm, 'openai');
     await pass(source);
     await pass(source);
     assert.deepEqual(updatedOnWire(), ['api'], 'one redeploy for one rotation');
@@ -471,12 +414,12 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
   });
 
   it('a pass over 200 services keeps 12 calls in flight through the real SDK (bounded, not serial) and completes', async (t) => {
-    await cluster('big');
+    await cluster(seedEcs, 'big');
     const ids = Array.from({ length: 400 }, (_, i) => `big/s${i}`);
     await pool(ids, 16, (Name) => seedSm.send(new CreateSecretCommand({ Name, SecretString: 'not-a-real-secret' })));
     const bindings: Record<string, string> = {};
     for (let i = 0; i < 200; i++) bindings[`svc${i}`] = ids.slice(i * 2, i * 2 + 2).join(',');
-    await services('big', bindings);
+    await services(seedEcs, 'big', bindings);
     // The real SDK clients, wrapped only to watch how many requests are in flight at once.
     let inFlight = 0;
     let maxInFlight = 0;
