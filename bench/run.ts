@@ -23,7 +23,7 @@ import { build as esbuild } from 'esbuild';
 import { createLogger } from '../shared/logger.ts';
 import { startAwsProxy } from '../test/helpers/aws-proxy.ts';
 import { leakedValues, recordOutput, seedValues } from '../test/helpers/cli.ts';
-import { clientOptions, startMoto } from '../test/helpers/moto.ts';
+import { awsEnv, clientOptions, startMoto } from '../test/helpers/moto.ts';
 import { runPass } from '../watcher/run-pass.ts';
 import { WATCH_DEFAULTS } from '../watcher/watch-settings.ts';
 import { fakeAws } from './fake-aws.ts';
@@ -242,12 +242,8 @@ async function measureColdStart(b: Bundles, ids: readonly string[]): Promise<Map
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: home,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_REGION: 'us-east-1',
-      AWS_DEFAULT_REGION: 'us-east-1',
-      AWS_ENDPOINT_URL: moto.endpoint,
-      AWS_EC2_METADATA_DISABLED: 'true',
+      ...awsEnv(moto.endpoint),
+      AWS_DEFAULT_REGION: 'us-east-1', // the aws CLI baseline reads this one
       APP_ENV: v.dotenv ? 'local' : 'production',
       SECRETS_DIR: out,
       ...(v.cache ? { NODE_COMPILE_CACHE: join(tmp, 'cache', v.id) } : { NODE_DISABLE_COMPILE_CACHE: '1' }),
@@ -311,10 +307,7 @@ async function measureCallsPerRender(bundle: string, ids: readonly string[]): Pr
       env: {
         PATH: process.env.PATH ?? '',
         HOME: join(tmp, 'home'),
-        AWS_ACCESS_KEY_ID: 'testing',
-        AWS_SECRET_ACCESS_KEY: 'testing',
-        AWS_REGION: 'us-east-1',
-        AWS_ENDPOINT_URL: proxy.endpoint,
+        ...awsEnv(proxy.endpoint),
         APP_ENV: 'production',
         SECRET_NAME: ids.slice(0, n).join(','),
         SECRETS_DIR: dir,
@@ -350,10 +343,7 @@ async function measureWatch(bundle: string): Promise<WatchRun[]> {
       env: {
         PATH: process.env.PATH ?? '',
         HOME: join(tmp, 'home'),
-        AWS_ACCESS_KEY_ID: 'testing',
-        AWS_SECRET_ACCESS_KEY: 'testing',
-        AWS_REGION: 'us-east-1',
-        AWS_ENDPOINT_URL: proxy.endpoint,
+        ...awsEnv(proxy.endpoint),
         NODE_COMPILE_CACHE: join(tmp, 'cache', 'watch'),
       },
       cwd: tmp,
