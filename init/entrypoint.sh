@@ -198,7 +198,7 @@ require_command() {
 # load_and_exec FILE CMD [ARGS...]: sources FILE (unless '') exporting every assignment, then execs
 # CMD. Once FILE is sourced it reads only its arguments, which the file cannot overwrite the way it
 # could overwrite a variable. The shell's messages are hidden here too (verify saw the file source
-# cleanly): bash warns about an invalid locale in LANG or LC_* quoting the value.
+# cleanly): bash warns about an invalid locale in LC_* quoting the value.
 load_and_exec() {
 	if [ -n "$1" ]; then
 		set -a
