@@ -1,26 +1,15 @@
+import { isShellOwned, SHELL_NAMES_APPS_USE } from '../shared/shell-names.ts';
+
 /**
  * Variables a secret may not set unless the config allows them by name (`spec.allowKeys`): each changes how
- * a shell, the dynamic linker or a runtime behaves, so a bad or hostile secret could run code in the app.
- * SECRETS_* names used by the entrypoint are here so a secret cannot switch its checks off.
+ * the app, the dynamic linker, the C library or a language runtime behaves, so a bad or hostile secret could
+ * run code in the app. The shell's own names are stricter: see `shared/shell-names.ts` (never allowed).
+ * SECRETS_* are the entrypoint's settings: it reads them before sourcing app.env, and they are here so that a
+ * secret cannot hand other values to a program that reads them later.
  */
 export const DENIED_NAMES: ReadonlySet<string> = new Set([
-  'PATH',
-  'IFS',
-  'ENV',
-  'BASH_ENV',
-  'SHELLOPTS',
-  'BASHOPTS',
-  'PS1',
-  'PS2',
-  'PS3',
-  'PS4',
-  'PROMPT_COMMAND',
-  'CDPATH',
-  'GLOBIGNORE',
-  'HOME',
-  'PWD',
-  'OLDPWD',
-  'SHELL',
+  // read by a shell too, but they exist for the app and every shell gives them back exactly
+  ...SHELL_NAMES_APPS_USE,
   'HOSTALIASES',
   'NODE_OPTIONS',
   'NODE_PATH',
@@ -42,12 +31,6 @@ export const DENIED_NAMES: ReadonlySet<string> = new Set([
   'MALLOC_CHECK_',
   'SSL_CERT_FILE',
   'SSL_CERT_DIR',
-  // read-only or special in bash and zsh: assigning them fails or (zsh) tries to change the process's ids
-  'UID',
-  'EUID',
-  'GID',
-  'EGID',
-  'PPID',
   // C library behaviour
   'GLIBC_TUNABLES',
   'LOCPATH',
@@ -58,8 +41,16 @@ export const DENIED_NAMES: ReadonlySet<string> = new Set([
   'SECRETS_REQUIRED',
   'SECRETS_OPTIONAL',
 ]);
-export const DENIED_PREFIXES: readonly string[] = ['LD_', 'DYLD_', 'BASH_'];
+export const DENIED_PREFIXES: readonly string[] = ['LD_', 'DYLD_', 'LC_'];
 
-export function isDenied(name: string): boolean {
-  return DENIED_NAMES.has(name) || DENIED_PREFIXES.some((p) => name.startsWith(p));
+/**
+ * What render does with a variable name: `shell` refuses it always (a supported shell owns it; no config can
+ * allow it), `denied` refuses it unless `spec.allowKeys` names it, `free` writes it.
+ */
+export type KeyRule = 'shell' | 'denied' | 'free';
+
+export function keyRule(name: string): KeyRule {
+  if (isShellOwned(name)) return 'shell';
+  if (DENIED_NAMES.has(name) || DENIED_PREFIXES.some((p) => name.startsWith(p))) return 'denied';
+  return 'free';
 }

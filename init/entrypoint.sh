@@ -14,8 +14,9 @@
 # not exist (is not executable), as a shell reports it; otherwise CMD's own status, since CMD replaces
 # this shell. Messages are one line on stderr and name variables and files, never a value.
 #
-# POSIX sh (dash, busybox ash): no `local`, so helper variables share the _se_ prefix and are unset
-# before the exec (a secret with such a name would be dropped too; the prefix makes that unlikely).
+# POSIX sh (dash, busybox ash): no `local`, so helper variables share the _se_ prefix. They are unset
+# before app.env is sourced, and nothing after the sourcing reads a variable (only function arguments),
+# so a secret may have any name, these included, and no name can change what this script does.
 set -eu
 
 # die MESSAGE [STATUS]
@@ -111,30 +112,69 @@ current_uid() {
 	id -u 2>/dev/null || printf 'unknown'
 }
 
-# try_source FILE: sources FILE in a throw-away subshell first. In the real shell a `.` that fails
-# (syntax error, bad name, an `exit`) ends the shell at once, before any message of ours; here it
-# only ends the subshell and we can fail with one clear line. The shell's own message is discarded
-# because it may quote part of a value (bash: "`1X=value': not a valid identifier").
-try_source() {
+# verify FILE NAMES: sources FILE (unless '') in a throw-away subshell, then checks that each of the
+# space-separated NAMES is set and non-empty there; sets _se_missing to the missing ones ("A, B").
+# In the real shell a `.` that fails (syntax error, bad name, an `exit`) ends the shell at once,
+# before any message of ours; here it only ends the subshell and we can fail with one clear line.
+# The shell's own message is discarded because it may quote part of a value (bash: "`1X=value': not
+# a valid identifier"). The subshell reads no variable of its own after sourcing, as a secret could
+# have set it: the names travel as arguments, and the results are echoed (a builtin everywhere, unlike
+# printf in mksh, which a PATH from app.env could hide; names never contain a backslash).
+verify() {
 	set +e
-	_se_ok=$(
+	_se_out=$(
 		exec 3>&1 >/dev/null 2>&1 </dev/null
 		set -e
-		set -a
-		# shellcheck source=/dev/null
-		. "$1"
-		printf 'ok' >&3
+		_se_rest=$2
+		set -- "$1"
+		while [ -n "$_se_rest" ]; do
+			set -- "$@" "${_se_rest%% *}"
+			case $_se_rest in
+			*' '*) _se_rest=${_se_rest#* } ;;
+			*) _se_rest= ;;
+			esac
+		done
+		if [ -n "$1" ]; then
+			set -a
+			# shellcheck source=/dev/null
+			. "$1"
+			set +a
+		fi
+		shift
+		echo ok >&3
+		while [ "$#" -gt 0 ]; do
+			# Safe: every name passed is_name in parse_required. ${NAME:-} tests without copying the value.
+			eval "[ -n \"\${$1:-}\" ]" || echo "$1" >&3
+			shift
+		done
 	)
 	_se_status=$?
 	set -e
-	if [ "$_se_ok" = ok ]; then
-		return 0
-	elif [ "$_se_status" -eq 0 ]; then
-		_se_reason='it exits before its end'
-	else
-		_se_reason="sourcing it failed with status $_se_status"
-	fi
-	die "$1 is not a valid env file: $_se_reason (shell message hidden: it may quote a value)"
+	case $_se_out in
+	ok) _se_missing= ;;
+	ok"$_se_nl"*) list_lines "${_se_out#ok"$_se_nl"}" ;;
+	*)
+		if [ "$_se_status" -eq 0 ]; then
+			_se_reason='it exits before its end'
+		else
+			_se_reason="sourcing it failed with status $_se_status"
+		fi
+		die "$1 is not a valid env file: $_se_reason (shell message hidden: it may quote a value)"
+		;;
+	esac
+}
+
+# list_lines TEXT: sets _se_missing to the lines of TEXT joined by ", ".
+list_lines() {
+	_se_rest=$1
+	_se_missing=
+	while [ -n "$_se_rest" ]; do
+		_se_missing="${_se_missing:+$_se_missing, }${_se_rest%%"$_se_nl"*}"
+		case $_se_rest in
+		*"$_se_nl"*) _se_rest=${_se_rest#*"$_se_nl"} ;;
+		*) _se_rest= ;;
+		esac
+	done
 }
 
 # require_command CMD: fails early, with our own clear line, when exec could not run CMD.
@@ -155,59 +195,43 @@ require_command() {
 	esac
 }
 
-# load_and_check FILE NAMES WHERE: sources FILE (unless '') exporting every assignment, then checks
-# that each of the space-separated NAMES is set and non-empty. Whatever it needs after sourcing comes
-# in as arguments, which the sourced file cannot overwrite the way it could overwrite a variable.
-load_and_check() {
+# load_and_exec FILE CMD [ARGS...]: sources FILE (unless '') exporting every assignment, then execs
+# CMD. Once FILE is sourced it reads only its arguments, which the file cannot overwrite the way it
+# could overwrite a variable. The shell's messages are hidden here too (verify saw the file source
+# cleanly): bash warns about an invalid locale in LC_* quoting the value.
+load_and_exec() {
 	if [ -n "$1" ]; then
 		set -a
 		# shellcheck source=/dev/null
-		. "$1"
+		. "$1" 2>/dev/null
 		set +a
 	fi
-	check_required "$2" "$3"
-}
-
-# check_required NAMES WHERE: lists every missing or empty name in one line; prints no value.
-check_required() {
-	_se_rest=$1
-	_se_missing=
-	while [ -n "$_se_rest" ]; do
-		_se_name=${_se_rest%% *}
-		case $_se_rest in
-		*' '*) _se_rest=${_se_rest#* } ;;
-		*) _se_rest= ;;
-		esac
-		# Safe: every name passed is_name in parse_required. ${NAME:+y} tests without copying the value.
-		eval "_se_set=\${$_se_name:+y}"
-		if [ -z "$_se_set" ]; then
-			_se_missing="${_se_missing:+$_se_missing, }$_se_name"
-		fi
-	done
-	if [ -n "$_se_missing" ]; then
-		die "required variables missing or empty: $_se_missing ($2)"
-	fi
+	shift
+	exec "$@"
 }
 
 main() {
 	if [ "$#" -eq 0 ]; then
 		usage
 	fi
+	_se_nl='
+'
 	_se_file=${SECRETS_DIR:-/run/secrets}/app.env
 	parse_optional "${SECRETS_OPTIONAL:-}"
 	parse_required "${SECRETS_REQUIRED:-}"
 	locate_file "$_se_file" "$_se_optional"
-	if [ -n "$_se_load" ]; then
-		try_source "$_se_load"
-		_se_where="from $_se_load"
-	else
-		_se_where="$_se_file not loaded"
-	fi
+	verify "$_se_load" "$_se_names"
 	require_command "$1"
-	load_and_check "$_se_load" "$_se_names" "$_se_where"
-	unset -v _se_bad _se_dir _se_file _se_item _se_load _se_missing _se_name _se_names _se_ok \
-		_se_optional _se_problem _se_reason _se_rest _se_set _se_status _se_where
-	exec "$@"
+	if [ -n "$_se_missing" ]; then
+		if [ -n "$_se_load" ]; then
+			die "required variables missing or empty: $_se_missing (from $_se_load)"
+		fi
+		die "required variables missing or empty: $_se_missing ($_se_file not loaded)"
+	fi
+	set -- "$_se_load" "$@"
+	unset -v _se_bad _se_dir _se_file _se_item _se_load _se_missing _se_names _se_nl _se_optional \
+		_se_out _se_problem _se_reason _se_rest _se_status
+	load_and_exec "$@"
 }
 
 main "$@"

@@ -1,7 +1,8 @@
 import { posix } from 'node:path';
 import { type FileMapping, VARIABLE_NAME } from '../shared/config.ts';
 import { ValidationError } from '../shared/errors.ts';
-import { isDenied } from './deny-list.ts';
+import { shellVariable } from '../shared/shell-names.ts';
+import { keyRule } from './deny-list.ts';
 import { renderEnvFile } from './env-file.ts';
 import { keyLabel, type MergedEntry, type SecretValue } from './secret-value.ts';
 
@@ -61,8 +62,9 @@ export function planOutputs(input: PlanInput): Plan {
     const content = fileContent(m, entry, problems);
     if (content) files.push({ name: m.path, content, mode: m.mode ?? input.fileMode });
     if (!m.envVar) continue;
-    if (isDenied(m.envVar) && !input.allowKeys.includes(m.envVar)) {
-      problems.push(`file "${m.path}": envVar "${m.envVar}" is on the deny list (allow it by name in spec.allowKeys)`);
+    const refused = refusedName(m.envVar, input.allowKeys);
+    if (refused) {
+      problems.push(`file "${m.path}": envVar "${m.envVar}" ${refused}`);
       continue;
     }
     // Two files (a mapping and the default GCP one, say) must not silently fight over one path variable.
@@ -74,10 +76,13 @@ export function planOutputs(input: PlanInput): Plan {
   for (const [key, { value, origin }] of input.merged) {
     if (taken.has(key)) continue;
     const where = `key "${key}" from ${origin}`;
-    if (!VARIABLE_NAME.test(key)) problems.push(`${keyLabel(key)} from ${origin} is not a valid variable name`);
-    else if (isDenied(key) && !input.allowKeys.includes(key)) {
-      problems.push(`${where} is on the deny list (allow it by name in spec.allowKeys)`);
-    } else if (value.kind === 'binary') problems.push(`${where} is binary; map it to a file`);
+    if (!VARIABLE_NAME.test(key)) {
+      problems.push(`${keyLabel(key)} from ${origin} is not a valid variable name`);
+      continue;
+    }
+    const refused = refusedName(key, input.allowKeys);
+    if (refused) problems.push(`${where} ${refused}`);
+    else if (value.kind === 'binary') problems.push(`${where} is binary; map it to a file`);
     else if (value.kind === 'json') problems.push(`${where} holds a nested value; map it to a file`);
     else if (value.text.includes('\0')) problems.push(`${where} contains a NUL byte`);
     else if (!value.text.isWellFormed()) problems.push(`${where} is not valid Unicode (lone surrogate)`);
@@ -97,6 +102,18 @@ export function planOutputs(input: PlanInput): Plan {
   if (problems.length > 0) throw new ValidationError(`invalid secrets: ${problems.join('; ')}`);
   files.unshift({ name: ENV_FILE, content: Buffer.from(renderEnvFile(vars), 'utf8'), mode: input.fileMode });
   return { vars, files };
+}
+
+/** Why a variable name cannot be written, or undefined when it can. */
+function refusedName(name: string, allowKeys: readonly string[]): string | undefined {
+  switch (keyRule(name)) {
+    case 'shell':
+      return `${shellVariable(name)}; rename it (spec.allowKeys cannot allow it)`;
+    case 'denied':
+      return allowKeys.includes(name) ? undefined : 'is on the deny list (allow it by name in spec.allowKeys)';
+    case 'free':
+      return undefined;
+  }
 }
 
 function fileContent(m: FileMapping, entry: MergedEntry, problems: string[]): Buffer | undefined {

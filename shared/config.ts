@@ -1,4 +1,5 @@
 import { parseDuration } from './duration.ts';
+import { isShellOwned, shellVariable } from './shell-names.ts';
 
 /**
  * The YAML config file (`--config` / `SECRETS_CONFIG`), read as `unknown` and validated once into a frozen,
@@ -115,6 +116,14 @@ function strList(p: Problems, path: string, v: unknown, pattern?: RegExp, what?:
   return out;
 }
 
+/**
+ * A name the config asks render to write (or to allow) that a supported shell owns can never work: said here,
+ * before any secret is read, rather than as a refused key later.
+ */
+function notShellOwned(p: Problems, path: string, name: string): void {
+  if (isShellOwned(name)) p.add(path, `"${name}" ${shellVariable(name)} and can never be a secret`);
+}
+
 /** Parses an octal mode (`"0440"`, `"440"` or the number 288) and refuses world access. */
 export function parseMode(v: unknown): number | string {
   if (typeof v === 'number' && Number.isInteger(v)) {
@@ -172,12 +181,16 @@ function source(p: Problems, path: string, v: unknown): SourceSpec | undefined {
       for (const [from, to] of Object.entries(v.rename)) {
         if (typeof to !== 'string' || !VARIABLE_NAME.test(to)) {
           p.add(`${path}.rename.${from}`, 'must be a valid variable name');
-        } else rename[from] = to;
+        } else {
+          notShellOwned(p, `${path}.rename.${from}`, to);
+          rename[from] = to;
+        }
       }
     }
   }
   const key = str(p, `${path}.key`, v.key, false);
   if (key !== undefined && !VARIABLE_NAME.test(key)) p.add(`${path}.key`, `"${key}" is not a valid variable name`);
+  else if (key !== undefined) notShellOwned(p, `${path}.key`, key);
   if (key !== undefined && (keys !== undefined || rename !== undefined)) {
     p.add(path, 'key takes the whole secret; keys and rename do not apply');
   }
@@ -214,7 +227,7 @@ function fileMapping(p: Problems, path: string, v: unknown): FileMapping | undef
   const envVar = str(p, `${path}.envVar`, v.envVar, false);
   if (envVar !== undefined && !VARIABLE_NAME.test(envVar)) {
     p.add(`${path}.envVar`, `"${envVar}" is not a valid variable name`);
-  }
+  } else if (envVar !== undefined) notShellOwned(p, `${path}.envVar`, envVar);
   if (!fromKey || !file) return undefined;
   return Object.freeze({ fromKey, path: file, ...(mode !== undefined && { mode }), ...(envVar && { envVar }) });
 }
@@ -321,6 +334,14 @@ export function validateConfig(doc: unknown): { config: ConfigFile } | { problem
   }
   const required = strList(p, 'spec.required', spec.required, VARIABLE_NAME, 'variable name');
   const allowKeys = strList(p, 'spec.allowKeys', spec.allowKeys, VARIABLE_NAME, 'variable name');
+  for (const field of ['required', 'allowKeys'] as const) {
+    // Over the list as written, so that an invalid earlier item cannot shift the index in the path.
+    const list: unknown = spec[field];
+    if (!Array.isArray(list)) continue;
+    list.forEach((name, i) => {
+      if (typeof name === 'string' && VARIABLE_NAME.test(name)) notShellOwned(p, `spec.${field}[${i}]`, name);
+    });
+  }
   let outputDir: string | undefined;
   let fileMode: number | undefined;
   let owner: OwnerSpec | undefined;

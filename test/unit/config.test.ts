@@ -306,6 +306,37 @@ describe('validateConfig', () => {
       doc: docWith((d) => (d.spec.allowKeys = 'PATH')),
       problems: ['spec.allowKeys: must be a list of strings'],
     },
+    // bad case: a name a shell owns, which no config can make a secret (its index is the document index)
+    {
+      name: 'allowKeys naming shell variables',
+      doc: docWith((d) => (d.spec.allowKeys = ['PATH', 'MY-KEY', 'RANDOM', 'path', 'BASH_ENV'])),
+      problems: [
+        'spec.allowKeys[1]: "MY-KEY" is not a valid variable name',
+        'spec.allowKeys[2]: "RANDOM" is a shell variable (special in bash, busybox ash, mksh, zsh) and can never be a secret',
+        'spec.allowKeys[3]: "path" is a shell variable (special in zsh) and can never be a secret',
+        'spec.allowKeys[4]: "BASH_ENV" is a shell variable (special in bash) and can never be a secret',
+      ],
+    },
+    {
+      name: 'required naming a shell variable',
+      doc: docWith((d) => (d.spec.required = ['OPENAI_API_KEY', 'SECONDS'])),
+      problems: [
+        'spec.required[1]: "SECONDS" is a shell variable (special in bash, mksh, zsh) and can never be a secret',
+      ],
+    },
+    {
+      name: 'a rename, a whole-secret key and a file path variable naming shell variables',
+      doc: docWith((d) => {
+        source1(d).rename = { DB_PASSWORD: 'OPTIND' };
+        (sources(d)[2] as Doc).key = 'KSH_VERSION';
+        file0(d).envVar = 'USERNAME';
+      }),
+      problems: [
+        'spec.sources[1].rename.DB_PASSWORD: "OPTIND" is a shell variable (special in dash, bash, busybox ash, mksh, zsh) and can never be a secret',
+        'spec.sources[2].key: "KSH_VERSION" is a shell variable (special in mksh) and can never be a secret',
+        'spec.files[0].envVar: "USERNAME" is a shell variable (special in zsh) and can never be a secret',
+      ],
+    },
     // bad case: output
     {
       name: 'output not a mapping',

@@ -337,6 +337,30 @@ for (const shell of SHELLS) {
       assertFails(r, 1, `secrets-entrypoint: required variables missing or empty: NEEDED (from ${file})`, secrets);
     });
 
+    it('reads no variable after sourcing: helper names, PATH and a bad locale in app.env change nothing', () => {
+      const helpers = [...new Set(fs.readFileSync(ENTRYPOINT, 'utf8').match(/\b_se_[a-z]+\b/g) ?? [])];
+      assert.ok(helpers.length >= 10, 'the helper variables were not found');
+      const secrets: Record<string, string> = {
+        ...Object.fromEntries(helpers.map((name) => [name, `canary-helper ${name}`])),
+        PATH: '/nonexistent-canary-path', // mksh's printf is not a builtin: a PATH from app.env hides it
+        LC_ALL: 'canary-no-such-locale', // bash warns about it, quoting the value
+        NEEDED: 'yes',
+      };
+      const dir = secretsDir(secrets);
+      const r = run(shell, ['/usr/bin/env', '-0'], {
+        env: { ...BASE_ENV, SECRETS_DIR: dir, SECRETS_REQUIRED: 'NEEDED' },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr, '');
+      const seen = parseEnv0(r.stdout);
+      for (const [name, value] of Object.entries(secrets)) assert.equal(seen.get(name), value, name);
+      const missing = run(shell, FAILING_APP, {
+        env: { ...BASE_ENV, SECRETS_DIR: dir, SECRETS_REQUIRED: 'NEEDED,_se_missing,ABSENT' },
+      });
+      const line = `secrets-entrypoint: required variables missing or empty: ABSENT (from ${path.join(dir, 'app.env')})`;
+      assertFails(missing, 1, line, secrets);
+    });
+
     it('rejects an invalid name in SECRETS_REQUIRED without evaluating it', () => {
       const dir = tempDir();
       const secrets = nastyValues(path.join(dir, 'executed-value'));

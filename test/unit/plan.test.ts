@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isDenied } from '../../init/deny-list.ts';
+import { keyRule } from '../../init/deny-list.ts';
 import { ENV_FILE, GCP_FILE, type PlanInput, planOutputs } from '../../init/plan.ts';
 import { type Layer, mergeLayers, type SecretValue, text } from '../../init/secret-value.ts';
 import type { FileMapping } from '../../shared/config.ts';
@@ -243,8 +243,30 @@ describe('planOutputs', () => {
       values: ['VALUE-empty-key'],
     },
     // bad case: deny list (exact names and prefixes)
-    ...['PATH', 'NODE_OPTIONS', 'BASH_ENV', 'ENV', 'IFS', 'PS4', 'SHELLOPTS', 'SECRETS_REQUIRED'].map(deny),
-    ...['LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'DYLD_INSERT_LIBRARIES'].map(deny),
+    ...['PATH', 'HOME', 'LANG', 'NODE_OPTIONS', 'SECRETS_REQUIRED'].map(deny),
+    ...['LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'DYLD_INSERT_LIBRARIES', 'LC_MONETARY'].map(deny),
+    // bad case: names a shell owns, refused even when spec.allowKeys names them
+    ...(
+      [
+        ['RANDOM', 'bash, busybox ash, mksh, zsh'],
+        ['OPTIND', 'dash, bash, busybox ash, mksh, zsh'],
+        ['IFS', 'dash, bash, busybox ash, mksh, zsh'],
+        ['path', 'zsh'],
+        ['USERNAME', 'zsh'],
+        ['KSH_VERSION', 'mksh'],
+        ['_', 'bash, mksh, zsh'],
+        ['BASH_ENV', 'bash'],
+        ['BASH_NOT_YET_INVENTED', 'bash'],
+        ['ZSH_NOT_YET_INVENTED', 'zsh'],
+      ] as const
+    ).map(
+      ([key, shells]): Bad => ({
+        name: `the shell variable ${key}, even when allowed`,
+        input: planInput({ secret: { [key]: text(`VALUE-shell-${key}`) }, allowKeys: [key] }),
+        problem: `key "${key}" from ${SECRET} is a shell variable (special in ${shells}); rename it (spec.allowKeys cannot allow it)`,
+        values: [`VALUE-shell-${key}`],
+      }),
+    ),
     {
       name: 'a deny-listed key allowed only under another name',
       input: planInput({ secret: { LD_PRELOAD: text('/tmp/VALUE-evil.so') }, allowKeys: ['LD_LIBRARY_PATH'] }),
@@ -454,28 +476,42 @@ describe('planOutputs: a file path variable', () => {
   });
 });
 
-describe('isDenied', () => {
-  const table: [string, boolean][] = [
-    ['PATH', true],
-    ['LD_PRELOAD', true],
-    ['LD_ANYTHING_NEW', true],
-    ['DYLD_LIBRARY_PATH', true],
-    ['BASH_FUNC_ls%%', true],
-    ['NODE_OPTIONS', true],
-    ['PYTHONPATH', true],
-    ['SECRETS_OPTIONAL', true],
-    ['UID', true],
-    ['EUID', true],
-    ['BASH_VERSINFO', true],
-    ['GLIBC_TUNABLES', true],
-    ['path', false],
-    ['MY_PATH', false],
-    ['OLD_LD_PRELOAD', false],
-    ['LD', false],
-    ['OPENAI_API_KEY', false],
-    ['SECRETS_DIR_EXTRA', false],
+describe('keyRule', () => {
+  const table: [string, ReturnType<typeof keyRule>][] = [
+    ['PATH', 'denied'],
+    ['HOME', 'denied'],
+    ['LC_ALL', 'denied'],
+    ['LC_ANYTHING_NEW', 'denied'],
+    ['LD_PRELOAD', 'denied'],
+    ['LD_ANYTHING_NEW', 'denied'],
+    ['DYLD_LIBRARY_PATH', 'denied'],
+    ['NODE_OPTIONS', 'denied'],
+    ['PYTHONPATH', 'denied'],
+    ['SECRETS_OPTIONAL', 'denied'],
+    ['GLIBC_TUNABLES', 'denied'],
+    ['BASH_FUNC_ls%%', 'shell'],
+    ['BASH_ENV', 'shell'],
+    ['BASH_VERSINFO', 'shell'],
+    ['UID', 'shell'],
+    ['EUID', 'shell'],
+    ['RANDOM', 'shell'],
+    ['SECONDS', 'shell'],
+    ['OPTIND', 'shell'],
+    ['path', 'shell'],
+    ['fpath', 'shell'],
+    ['_', 'shell'],
+    ['IFS', 'shell'],
+    ['PS4', 'shell'],
+    ['MY_PATH', 'free'],
+    ['Path', 'free'],
+    ['OLD_LD_PRELOAD', 'free'],
+    ['LD', 'free'],
+    ['OPENAI_API_KEY', 'free'],
+    ['SECRETS_DIR_EXTRA', 'free'],
+    ['_se_names', 'free'],
+    ['__', 'free'],
   ];
-  for (const [name, denied] of table) {
-    it(`${denied ? 'denies' : 'allows'} ${name}`, () => assert.equal(isDenied(name), denied));
+  for (const [name, rule] of table) {
+    it(`treats ${name} as ${rule}`, () => assert.equal(keyRule(name), rule));
   }
 });

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { RENDER_USAGE } from '../../cli/render-command.ts';
-import { DENIED_NAMES, DENIED_PREFIXES } from '../../init/deny-list.ts';
+import { DENIED_NAMES, DENIED_PREFIXES, keyRule } from '../../init/deny-list.ts';
 import { validateConfig } from '../../shared/config.ts';
 import { ExitCode } from '../../shared/errors.ts';
+import { isShellOwned, SHELL_NAMES, SHELL_PREFIXES } from '../../shared/shell-names.ts';
 import { ROOT } from '../helpers/cli.ts';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -40,12 +41,38 @@ describe('README matches the CLI', () => {
     assert.ok('config' in result, 'problems' in result ? result.problems.join('; ') : '');
   });
 
-  it('lists the whole deny list', () => {
+  describe('validation rules', () => {
     const section = readme.slice(readme.indexOf('### Validation rules'), readme.indexOf('### dotenv semantics'));
-    for (const name of DENIED_NAMES) {
-      if (/^PS[1-4]$/.test(name)) continue; // written as `PS1`–`PS4`
-      assert.ok(section.includes(`\`${name}\``), `${name} is not in README's deny list`);
-    }
-    for (const prefix of DENIED_PREFIXES) assert.ok(section.includes(`\`${prefix}*\``), `${prefix}* is not in README`);
+    const bullet = (start: string) => {
+      const from = section.indexOf(start);
+      assert.ok(from >= 0, `no bullet "${start}"`);
+      return section.slice(from, section.indexOf('\n- ', from));
+    };
+    const names = (text: string) => [...text.matchAll(/`([A-Za-z_][A-Za-z0-9_]*)`/g)].map((m) => m[1]!);
+    const owned = bullet('- a key that a supported shell owns');
+    const denied = bullet('- a key on the deny list');
+
+    it('lists the whole deny list, and nothing else there', () => {
+      for (const name of DENIED_NAMES) {
+        const prefix = DENIED_PREFIXES.find((p) => name.startsWith(p));
+        const listed = denied.includes(`\`${name}\``) || (prefix && denied.includes(`\`${prefix}*\``));
+        assert.ok(listed, `${name} is not in README`);
+      }
+      for (const prefix of DENIED_PREFIXES) assert.ok(denied.includes(`\`${prefix}*\``), `${prefix}* is not in README`);
+      for (const name of names(denied)) {
+        if (name === 'envVar') continue;
+        assert.equal(keyRule(name), 'denied', `README lists ${name} as deny-listed`);
+      }
+    });
+
+    it('gives the count of shell-owned names and their prefixes, and only shell-owned examples', () => {
+      const count = [...SHELL_NAMES].filter(isShellOwned).length;
+      assert.ok(owned.includes(`These are the ${count} names`), `README must say "These are the ${count} names"`);
+      for (const prefix of SHELL_PREFIXES) assert.ok(owned.includes(`\`${prefix}*\``), `${prefix}* is not in README`);
+      const examples = names(owned).filter((n) => !['allowKeys', 'required', 'rename', 'key', 'envVar'].includes(n));
+      assert.ok(examples.length >= 30);
+      for (const name of examples) assert.ok(isShellOwned(name), `README gives ${name} as a shell-owned name`);
+      for (const ps of ['PS1', 'PS4']) assert.ok(isShellOwned(ps)); // written `PS1`–`PS4`
+    });
   });
 });
