@@ -1,8 +1,10 @@
 import { posix } from 'node:path';
 import { type FileMapping, VARIABLE_NAME } from '../shared/config.ts';
 import { ValidationError } from '../shared/errors.ts';
+import { looksLikeCredential } from './credential-shape.ts';
 import { isDenied } from './deny-list.ts';
 import { renderEnvFile } from './env-file.ts';
+import { execLimitProblems } from './exec-limits.ts';
 import { keyLabel, type MergedEntry, type SecretValue } from './secret-value.ts';
 
 export const ENV_FILE = 'app.env';
@@ -75,7 +77,11 @@ export function planOutputs(input: PlanInput): Plan {
     if (taken.has(key)) continue;
     const where = `key "${key}" from ${origin}`;
     if (!VARIABLE_NAME.test(key)) problems.push(`${keyLabel(key)} from ${origin} is not a valid variable name`);
-    else if (isDenied(key) && !input.allowKeys.includes(key)) {
+    else if (looksLikeCredential(key) && !input.allowKeys.includes(key)) {
+      problems.push(
+        `${keyLabel(key)} from ${origin} looks like a credential, not a variable name (keys and values swapped?)`,
+      );
+    } else if (isDenied(key) && !input.allowKeys.includes(key)) {
       problems.push(`${where} is on the deny list (allow it by name in spec.allowKeys)`);
     } else if (value.kind === 'binary') problems.push(`${where} is binary; map it to a file`);
     else if (value.kind === 'json') problems.push(`${where} holds a nested value; map it to a file`);
@@ -93,6 +99,7 @@ export function planOutputs(input: PlanInput): Plan {
     return !vars.get(k);
   });
   if (missing.length > 0) problems.push(`required keys missing or empty: ${missing.join(', ')}`);
+  if (problems.length === 0) problems.push(...execLimitProblems(vars, from));
 
   if (problems.length > 0) throw new ValidationError(`invalid secrets: ${problems.join('; ')}`);
   files.unshift({ name: ENV_FILE, content: Buffer.from(renderEnvFile(vars), 'utf8'), mode: input.fileMode });
