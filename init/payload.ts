@@ -51,7 +51,7 @@ export function parsePayload(p: SecretPayload): { layer: Layer; problems: string
     const name = p.spec.rename && Object.hasOwn(p.spec.rename, k) ? p.spec.rename[k]! : k;
     const other = renamedFrom.get(name);
     if (other !== undefined) {
-      problems.push(`${origin}: keys "${other}" and "${k}" both become "${name}"`);
+      problems.push(`${origin}: ${keyLabel(other)} and ${keyLabel(k)} both become "${name}"`);
       continue;
     }
     renamedFrom.set(name, k);

@@ -2,8 +2,10 @@ import { posix } from 'node:path';
 import { type FileMapping, VARIABLE_NAME } from '../shared/config.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { shellVariable } from '../shared/shell-names.ts';
+import { looksLikeCredential } from './credential-shape.ts';
 import { keyRule } from './deny-list.ts';
 import { renderEnvFile } from './env-file.ts';
+import { execLimitProblems } from './exec-limits.ts';
 import { keyLabel, type MergedEntry, type SecretValue } from './secret-value.ts';
 
 export const ENV_FILE = 'app.env';
@@ -80,6 +82,12 @@ export function planOutputs(input: PlanInput): Plan {
       problems.push(`${keyLabel(key)} from ${origin} is not a valid variable name`);
       continue;
     }
+    if (looksLikeCredential(key) && !input.allowKeys.includes(key)) {
+      problems.push(
+        `${keyLabel(key)} from ${origin} looks like a credential, not a variable name (keys and values swapped?)`,
+      );
+      continue;
+    }
     const refused = refusedName(key, input.allowKeys);
     if (refused) problems.push(`${where} ${refused}`);
     else if (value.kind === 'binary') problems.push(`${where} is binary; map it to a file`);
@@ -98,6 +106,7 @@ export function planOutputs(input: PlanInput): Plan {
     return !vars.get(k);
   });
   if (missing.length > 0) problems.push(`required keys missing or empty: ${missing.join(', ')}`);
+  if (problems.length === 0) problems.push(...execLimitProblems(vars, from));
 
   if (problems.length > 0) throw new ValidationError(`invalid secrets: ${problems.join('; ')}`);
   files.unshift({ name: ENV_FILE, content: Buffer.from(renderEnvFile(vars), 'utf8'), mode: input.fileMode });

@@ -1,4 +1,5 @@
 import { VARIABLE_NAME } from '../shared/config.ts';
+import { looksLikeCredential } from './credential-shape.ts';
 
 /** A value as it came from a source, before it is placed in app.env or a file. */
 export type SecretValue =
@@ -20,17 +21,21 @@ export interface MergedEntry {
 export const text = (t: string): SecretValue => ({ kind: 'text', text: t });
 
 /**
- * A key as logs and messages may show it before it has been validated. A key that is not a variable name is not
- * shown: keys and values swapped in the console, or a dotenv value whose quote was left open, put secret text
- * where a key should be.
+ * A key as logs and messages may show it before it has been validated. A key that is not a variable name, or has
+ * the shape of a credential (credential-shape.ts), is not shown: keys and values swapped in the console, or a
+ * dotenv value whose quote was left open, put secret text where a key should be.
  */
 export function shownKey(key: string): string {
-  return VARIABLE_NAME.test(key) && key.length <= 128 ? key : `(a ${key.length}-character key, not shown)`;
+  return isShowable(key) ? key : `(a ${key.length}-character key, not shown)`;
+}
+
+function isShowable(key: string): boolean {
+  return VARIABLE_NAME.test(key) && key.length <= 128 && !looksLikeCredential(key);
 }
 
 /** `key "NAME"` for messages, or `a 6-character key (not shown)`. */
 export function keyLabel(key: string): string {
-  return shownKey(key) === key ? `key "${key}"` : `a ${key.length}-character key (not shown)`;
+  return isShowable(key) ? `key "${key}"` : `a ${key.length}-character key (not shown)`;
 }
 
 /** Merges layers in order, later wins (dotenv first, then secrets in the order given). */

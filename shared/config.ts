@@ -147,15 +147,21 @@ function checkMode(n: number): number | string {
   return n;
 }
 
-/** Parses `uid:gid` (numbers only: the init image has no user database to resolve names). */
+/**
+ * The largest uid or gid: ids are 32-bit, and 4294967295 (-1) is chown's "leave unchanged", which would leave the
+ * files owned by whoever renders (root) instead of failing.
+ */
+export const MAX_ID = 4_294_967_294;
+
+/** Parses `uid:gid` (numbers only: the init image has no user database to resolve names), each 0 to MAX_ID. */
 export function parseOwner(v: unknown): OwnerSpec | string {
   const s = typeof v === 'number' ? `${v}:${v}` : v;
   if (typeof s !== 'string') return 'must be "uid:gid"';
   const m = /^\s*(\d+)(?::(\d+))?\s*$/.exec(s);
   if (!m) return 'must be "uid:gid" with numeric ids';
-  const uid = Number(m[1]);
-  const gid = m[2] === undefined ? uid : Number(m[2]);
-  return { uid, gid };
+  const [uid, gid] = [m[1]!, m[2] ?? m[1]!].map((d) => (d.length > 10 ? Number.POSITIVE_INFINITY : Number(d)));
+  if (uid! > MAX_ID || gid! > MAX_ID) return `ids must be 0 to ${MAX_ID} (${MAX_ID + 1} means "unchanged" to chown)`;
+  return { uid: uid!, gid: gid! };
 }
 
 function source(p: Problems, path: string, v: unknown): SourceSpec | undefined {

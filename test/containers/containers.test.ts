@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse } from 'dotenv';
-import { leakedValues, recordOutput, seedValues } from '../helpers/cli.ts';
+import { debrisIn, leakedValues, recordOutput, seedValues, visibleNames } from '../helpers/cli.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 import { SEED_SECRET, SEED_SECRET_NAME, SEED_VALUES } from '../helpers/seed.ts';
 import { type Podman, ROOT, type RunResult, setupPodman } from './podman.ts';
@@ -320,10 +320,12 @@ describe('init then app, as ECS runs them (podman, moto on the host network)', (
     assert.match(init.stdout, /"event":"render.done"/);
 
     const dir = await volumePath(volume);
-    assert.deepEqual(readdirSync(dir).sort(), ['app.env', 'gcp-credentials.json', 'render.json']);
+    assert.deepEqual(visibleNames(dir), ['app.env', 'gcp-credentials.json', 'render.json']);
+    assert.deepEqual(debrisIn(dir), []);
     // The volume took the image's directory (owner and mode) on first mount, as on ECS.
     assert.equal(describeMode(dir), '0750 65532:10001', 'volume root');
-    for (const f of readdirSync(dir)) assert.equal(describeMode(join(dir, f)), '0440 65532:10001', f);
+    assert.equal(describeMode(join(dir, '..data')), '0750 65532:10001', 'the set directory');
+    for (const f of visibleNames(dir)) assert.equal(describeMode(join(dir, f)), '0440 65532:10001', f);
 
     const app = expectCode(await appRun(volume), 0, 'app');
     const report = lastReport(app.stdout);

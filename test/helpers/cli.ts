@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -68,19 +69,46 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Every entry of a directory (hidden ones too) with its mode and content digest, for "byte-for-byte unchanged". */
-export function snapshotDir(dir: string): Record<string, string> {
+/**
+ * Every entry under a directory (hidden ones too, set directories included, links as their targets) with its mode,
+ * owner and content digest, for "byte-for-byte unchanged".
+ */
+export function snapshotDir(dir: string, prefix = ''): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(dir).sort()) {
-    const st = lstatSync(join(dir, name));
-    const digest = st.isFile()
-      ? createHash('sha256')
-          .update(readFileSync(join(dir, name)))
-          .digest('hex')
-      : 'dir';
-    out[name] = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.size} ${digest} ${st.mtimeMs}`;
+    const path = join(dir, name);
+    const st = lstatSync(path);
+    const meta = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}`;
+    if (st.isSymbolicLink()) out[prefix + name] = `-> ${readlinkSync(path)}`;
+    else if (st.isDirectory()) {
+      out[prefix + name] = `dir ${meta} ${st.mtimeMs}`;
+      Object.assign(out, snapshotDir(path, `${prefix}${name}/`));
+    } else {
+      const digest = st.isFile() ? createHash('sha256').update(readFileSync(path)).digest('hex') : 'special';
+      out[prefix + name] = `${meta} ${st.size} ${digest} ${st.mtimeMs}`;
+    }
   }
   return out;
+}
+
+/** The names a reader of the directory sees (hidden entries are the writer's own), sorted. */
+export function visibleNames(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((n) => !n.startsWith('.'))
+    .sort();
+}
+
+/** Hidden entries other than the live set and its `..data` link: what a writer that died or failed left behind. */
+export function debrisIn(dir: string): string[] {
+  let live: string | undefined;
+  try {
+    live = readlinkSync(join(dir, '..data'));
+  } catch {
+    live = undefined;
+  }
+  return readdirSync(dir)
+    .filter((n) => n.startsWith('.') && n !== '..data' && n !== live)
+    .sort();
 }
 
 export const SHELLS: readonly { name: string; argv: readonly string[] }[] = [

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AwsProxy, type FaultKind, type FaultRule, startAwsProxy } from '../helpers/aws-proxy.ts';
-import { leakedValues, removeDir, runCli, seedValues, snapshotDir, tempDir } from '../helpers/cli.ts';
+import {
+  debrisIn,
+  leakedValues,
+  removeDir,
+  runCli,
+  seedValues,
+  snapshotDir,
+  tempDir,
+  visibleNames,
+} from '../helpers/cli.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 
 // `render` (the shipped bundle) against moto behind the fault proxy. What must hold under a misbehaving API:
@@ -105,7 +114,8 @@ describe('transient faults on the first 2 calls are retried by the SDK and the r
       assert.equal(proxy.count('BatchGetSecretValue'), 3);
       assert.equal(proxy.count('GetSecretValue'), 0, 'a retryable fault is not mistaken for "BatchGet denied"');
       assert.equal(readFileSync(join(out(), 'app.env'), 'utf8'), `export TOKEN='${v2}'\n`);
-      assert.deepEqual(Object.keys(snapshotDir(out())), ['app.env', 'render.json'], 'only complete files');
+      assert.deepEqual(visibleNames(out()), ['app.env', 'render.json'], 'only complete files');
+      assert.deepEqual(debrisIn(out()), [], 'nothing left behind');
       // Throttling backs off (up to 1 s, then 2 s, with jitter): quick, but not instant.
       assert.ok(res.ms < 8000, `took ${res.ms} ms`);
     });

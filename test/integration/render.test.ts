@@ -13,6 +13,7 @@ import {
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
 import {
   BUNDLE,
+  debrisIn,
   leakedValues,
   removeDir,
   runCli as runCliIn,
@@ -21,6 +22,7 @@ import {
   snapshotDir,
   sourceInShell,
   tempDir,
+  visibleNames,
 } from '../helpers/cli.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 import { SEED_SECRET, SEED_SECRET_NAME, SEED_VALUES } from '../helpers/seed.ts';
@@ -78,7 +80,8 @@ describe('render against Secrets Manager (moto, real SDK, shipped bundle)', () =
     );
     assert.equal(res.code, 0, res.stderr);
     const out = join(work, 'out');
-    assert.deepEqual(Object.keys(snapshotDir(out)), ['app.env', 'gcp-credentials.json', 'render.json']);
+    assert.deepEqual(visibleNames(out), ['app.env', 'gcp-credentials.json', 'render.json']);
+    assert.deepEqual(debrisIn(out), []);
 
     const names = Object.keys(SEED_SECRET).filter((k) => k !== 'GOOGLE_APPLICATION_CREDENTIALS_JSON');
     const values = sourceInShell(SHELLS[0]!, join(out, 'app.env'), [
@@ -364,7 +367,7 @@ const failures: FailureCase[] = [
     env: () => env({ SECRET_NAME: SEED_SECRET_NAME }),
     uid: 65534,
     code: 5,
-    line: /writing "[^"]+\/out\/app.env": EACCES/,
+    line: /writing into "[^"]+\/out": EACCES/,
   },
   {
     name: 'an endpoint that never answers',
@@ -393,6 +396,15 @@ const failures: FailureCase[] = [
     line: /AWS_REGION is required when APP_ENV=production/,
     after: () => assert.deepEqual(proxy.counts(), {}, 'failed before any network call'),
   },
+  ...['4294967295:10001', '65532:4294967295', '4294967296', '99999999999999999999:1'].map(
+    (owner): FailureCase => ({
+      name: `owner ${owner} (chown's "unchanged" or out of range)`,
+      env: () => env({ SECRET_NAME: SEED_SECRET_NAME, SECRETS_FILE_OWNER: owner }),
+      code: 2,
+      line: /SECRETS_FILE_OWNER: ids must be 0 to 4294967294/,
+      after: () => assert.deepEqual(proxy.counts(), {}, 'failed before any network call'),
+    }),
+  ),
 ];
 
 describe('every failure exits with its code, names the thing, and leaves the previous render untouched', () => {

@@ -140,13 +140,13 @@ describe('parsePayload', () => {
     {
       name: 'a rename onto another key of the same secret',
       p: payload({ rename: { OPENAI_API_KEY: 'MILVUS_PORT' } }),
-      problems: ['secret "short-cut/prod/app": keys "OPENAI_API_KEY" and "MILVUS_PORT" both become "MILVUS_PORT"'],
+      problems: ['secret "short-cut/prod/app": key "OPENAI_API_KEY" and key "MILVUS_PORT" both become "MILVUS_PORT"'],
       values: ['sk-VALUE-openai', '19530'],
     },
     {
       name: 'two keys renamed onto one name',
       p: payload({ rename: { OPENAI_API_KEY: 'X', DEBUG: 'X' } }),
-      problems: ['secret "short-cut/prod/app": keys "OPENAI_API_KEY" and "DEBUG" both become "X"'],
+      problems: ['secret "short-cut/prod/app": key "OPENAI_API_KEY" and key "DEBUG" both become "X"'],
       values: ['sk-VALUE-openai'],
     },
   ];
