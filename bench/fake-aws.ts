@@ -25,7 +25,7 @@ export function fakeAws(options: {
   const serviceArn = (name: string) => `arn:aws:ecs:${region}:${account}:service/${options.cluster}/${name}`;
   const tags = new Map<string, Map<string, string>>();
   for (const [name, secrets] of options.bindings) {
-    tags.set(serviceArn(name), new Map([['secrets-init/secrets', secrets.join(',')]]));
+    tags.set(serviceArn(name), new Map([['secrets-init/secrets', secrets.join(' ')]]));
   }
   const names = [...options.bindings.keys()];
   const counts: Record<string, number> = {};

@@ -164,7 +164,7 @@ async function seedWatchFleet(): Promise<void> {
           serviceName: `svc${String(i).padStart(3, '0')}`,
           taskDefinition: 'app',
           desiredCount: 0,
-          tags: [{ key: 'secrets-init/secrets', value: secretIds.slice(i * per, (i + 1) * per).join(',') }],
+          tags: [{ key: 'secrets-init/secrets', value: secretIds.slice(i * per, (i + 1) * per).join(' ') }],
         }),
       ),
     ),

@@ -5,21 +5,26 @@ import { loadConfigFile } from '../shared/config-file.ts';
 import { ExitCode, errorLine, exitCodeOf, UsageError } from '../shared/errors.ts';
 import type { Command } from './io.ts';
 
-export const CHECK_USAGE = `Usage: secrets-init check [--config FILE] [--remote]
+export const CHECK_USAGE = `Usage: secrets-init check [--config FILE] [--remote] [--cluster NAME]...
 
 Validates a config (every problem with its path; exit 2). With --remote it also reads every source from
 Secrets Manager exactly as render would and reports, per secret, whether it exists and is readable and which
 keys it holds, then whether the merged keys pass render's validation (required keys, names, deny list, GCP key).
 It reads Secrets Manager only (not a dotenv file). It prints key names only, never a value, and writes nothing.
+With --cluster it reads the cluster's services as watch discovers them and prints each binding (the secret ids of
+the secrets-init/secrets tags) and what is wrong with it (a comma, more than 256 characters, ...).
 
 Options:
   --config FILE       the YAML config                        (env SECRETS_CONFIG)
   --remote            read the secrets (needs AWS_REGION and read access, like render)
   --secret-name IDS   check these secrets instead of spec.sources  (env SECRET_NAME)
   --required KEYS     comma-separated keys that must be present    (env SECRETS_REQUIRED)
+  --cluster NAME      print the tag bindings of the cluster's services; repeatable (needs AWS_REGION and
+                      ecs:ListServices, ecs:DescribeServices, like watch)
   -h, --help
 
-Exit codes: 0 all good, 2 config, 3 a secret is missing or unreadable, 4 secret contents would fail render.
+Exit codes: 0 all good, 2 config or a binding watch would skip, 3 a secret or a cluster is missing or unreadable,
+4 secret contents would fail render.
 `;
 
 const OPTIONS = {
@@ -27,8 +32,11 @@ const OPTIONS = {
   remote: { type: 'boolean' },
   'secret-name': { type: 'string' },
   required: { type: 'string' },
+  cluster: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+const CLUSTER_CHECK = { timeoutMs: 30_000, concurrency: 10 };
 
 /** `secrets-init check`: the config alone, or with --remote the secrets it names (key names only). */
 export const checkCommand: Command = async (args, io) => {
@@ -47,9 +55,15 @@ export const checkCommand: Command = async (args, io) => {
         `${config.required.length} required keys, ${clusters.length} clusters to watch)`,
     );
   }
+  const clusters = values.cluster ?? [];
+  let worst: number = ExitCode.ok;
+  if (clusters.length > 0) worst = await clusterBindings(clusters, io.env, out);
   if (!values.remote) {
-    if (!config) throw new UsageError('nothing to check: give --config FILE (and --remote to read the secrets)');
-    return 0;
+    if (!config && clusters.length === 0) {
+      throw new UsageError('nothing to check: give --config FILE (and --remote to read the secrets) or --cluster NAME');
+    }
+    if (clusters.length > 0) out(worst === ExitCode.ok ? 'check passed' : `check failed (exit ${worst})`);
+    return worst;
   }
 
   const [{ resolveRenderSettings }, { fetchSecrets }, { parsePayload }, { planLayers }] = await Promise.all([
@@ -78,7 +92,6 @@ export const checkCommand: Command = async (args, io) => {
   });
   const logger = createLogger('silent', io.stdout);
   const signal = AbortSignal.timeout(settings.timeoutMs);
-  let worst: number = ExitCode.ok;
   let unreadable = false;
   const layers: Layer[] = [];
   try {
@@ -116,3 +129,24 @@ export const checkCommand: Command = async (args, io) => {
   out(worst === ExitCode.ok ? 'check passed' : `check failed (exit ${worst})`);
   return worst;
 };
+
+/** The tag bindings of the clusters' services (check-cluster.ts), with a client of its own. */
+async function clusterBindings(
+  clusters: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  out: (line: string) => void,
+): Promise<number> {
+  const region = env.AWS_REGION?.trim();
+  if (!region) throw new UsageError('check --cluster needs AWS_REGION');
+  const [{ createEcsClient }, { requestTimeoutFor }, { checkClusters }] = await Promise.all([
+    import('../shared/aws-clients.ts'),
+    import('../shared/secrets-manager-client.ts'),
+    import('./check-cluster.ts'),
+  ]);
+  const ecs = createEcsClient({ region, requestTimeoutMs: requestTimeoutFor(CLUSTER_CHECK.timeoutMs) });
+  try {
+    return await checkClusters(ecs, clusters, out, CLUSTER_CHECK);
+  } finally {
+    ecs.destroy();
+  }
+}

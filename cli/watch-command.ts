@@ -4,11 +4,11 @@ import { createEcsClient, createSecretsManagerClient } from '../shared/aws-clien
 import { loadConfigFile } from '../shared/config-file.ts';
 import { createLogger } from '../shared/logger.ts';
 import { requestTimeoutFor } from '../shared/secrets-manager-client.ts';
+import { sleep } from '../shared/sleep.ts';
 import { runLoop } from '../watcher/loop.ts';
 import type { EcsPort, SecretsPort } from '../watcher/ports.ts';
 import { createRedeployClient } from '../watcher/redeploy-client.ts';
 import { passExitCode, runPass } from '../watcher/run-pass.ts';
-import { sleep } from '../watcher/sleep.ts';
 import { configPathOf, parseWatchFlags, resolveWatchSettings, WATCH_USAGE } from '../watcher/watch-settings.ts';
 import type { Command } from './io.ts';
 

@@ -4,11 +4,12 @@ import {
   type SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
-import { awsErrorName, describeAwsError, isAccessDenied } from '../shared/aws-error.ts';
+import { awsErrorName, describeAwsError, isAccessDenied, isThrottling } from '../shared/aws-error.ts';
 import type { SourceSpec } from '../shared/config.ts';
 import { SourceError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { runBounded } from '../shared/run-bounded.ts';
+import { retryThrottled } from '../shared/throttle-retry.ts';
 import type { SecretPayload } from './payload.ts';
 
 /** The only SDK surface render uses. */
@@ -33,8 +34,11 @@ interface Ctx {
 
 /**
  * Reads every source: unpinned ones with BatchGetSecretValue in chunks of 20 (its per-secret Errors[] are
- * failures), pinned ones (versionStage/versionId) with GetSecretValue. If BatchGet is denied the same ids are
- * read one by one with GetSecretValue. Every failure is collected and reported together (exit 3).
+ * failures), pinned ones (versionStage/versionId) with GetSecretValue. If BatchGet is denied, or stays throttled
+ * after the SDK's retries (its quota is 100 requests/s per account and cannot be raised, so a large scale-out
+ * exhausts it), the same ids are read one by one with GetSecretValue (10,000/s), and so are the remaining chunks.
+ * A GetSecretValue that stays throttled is tried again with jittered back-off (retryThrottled) until the
+ * deadline. Every failure is collected and reported together (exit 3).
  */
 export async function fetchSecrets(
   specs: readonly SourceSpec[],
@@ -51,17 +55,16 @@ export async function fetchSecrets(
   const chunks: string[][] = [];
   for (let i = 0; i < unpinned.length; i += BATCH_LIMIT) chunks.push(unpinned.slice(i, i + BATCH_LIMIT));
 
-  let batchDenied = false;
+  /** Set once BatchGet is denied or throttled past retries: every later chunk goes straight to GetSecretValue. */
+  let batchUnavailable = false;
   const single = async (id: string, stage?: string, versionId?: string) => {
+    const command = new GetSecretValueCommand({
+      SecretId: id,
+      // Name the stage even for AWSCURRENT: a bare call may return a stale version on some emulators.
+      ...(versionId ? { VersionId: versionId } : { VersionStage: stage ?? 'AWSCURRENT' }),
+    });
     try {
-      const out = await ctx.client.send(
-        new GetSecretValueCommand({
-          SecretId: id,
-          // Name the stage even for AWSCURRENT: a bare call may return a stale version on some emulators.
-          ...(versionId ? { VersionId: versionId } : { VersionStage: stage ?? 'AWSCURRENT' }),
-        }),
-        { abortSignal: ctx.signal },
-      );
+      const out = await retryThrottled(() => ctx.client.send(command, { abortSignal: ctx.signal }), ctx.signal);
       return out as SecretValueEntry;
     } catch (err) {
       if (ctx.signal.aborted) throw err;
@@ -71,7 +74,7 @@ export async function fetchSecrets(
   };
 
   const batch = async (ids: string[]) => {
-    if (!batchDenied) {
+    if (!batchUnavailable) {
       try {
         let nextToken: string | undefined;
         const got: SecretValueEntry[] = [];
@@ -97,16 +100,17 @@ export async function fetchSecrets(
         }
         return;
       } catch (err) {
-        if (ctx.signal.aborted || !isAccessDenied(err)) {
-          if (ctx.signal.aborted) throw err;
+        if (ctx.signal.aborted) throw err;
+        const denied = isAccessDenied(err);
+        if (!denied && !isThrottling(err)) {
           for (const id of ids) failures.set(id, describeSecretError(err));
           return;
         }
-        if (!batchDenied) {
-          batchDenied = true;
+        if (!batchUnavailable) {
+          batchUnavailable = true;
           ctx.logger.warn(
-            { event: 'batch.denied', error: describeAwsError(err) },
-            'BatchGetSecretValue denied; falling back to GetSecretValue per secret',
+            { event: denied ? 'batch.denied' : 'batch.throttled', error: describeAwsError(err) },
+            `BatchGetSecretValue ${denied ? 'denied' : 'throttled past retries'}; falling back to GetSecretValue per secret`,
           );
         }
       }

@@ -44,3 +44,30 @@ export function isAccessDenied(err: unknown): boolean {
   // fall back from BatchGetSecretValue to one GetSecretValue per secret.
   return /AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(awsErrorName(err) ?? '');
 }
+
+/**
+ * Error names AWS uses for "slow down" (the SDK's own list, less `LimitExceededException`, which ECS uses for
+ * resource limits): the request was refused before anything was done, so sending it again is always safe.
+ */
+const THROTTLING_NAMES = new Set([
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+]);
+
+/** True for a throttling answer (by name, or HTTP 429): the account's request-rate quota, not a fault. */
+export function isThrottling(err: unknown): boolean {
+  if (THROTTLING_NAMES.has(awsErrorName(err) ?? '')) return true;
+  const status = (err as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
+  return status === 429;
+}

@@ -1,5 +1,6 @@
 import { TagResourceCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { describeAwsError } from '../shared/aws-error.ts';
+import { retryThrottled } from '../shared/throttle-retry.ts';
 import type { CallContext } from './call-context.ts';
 import type { Decision, Failure } from './model.ts';
 import type { EcsPort } from './ports.ts';
@@ -64,7 +65,12 @@ export async function applyDecision(ports: ApplyPorts, d: Decision, ctx: CallCon
   });
 }
 
-/** One write with its own timeout; the safe description of its error, if any. */
+/**
+ * One write with its own timeout; the safe description of its error, if any. A write that stays throttled after
+ * the SDK's retries is sent again with jittered back-off inside that timeout (a throttled request was refused
+ * before anything happened, so this never deploys twice): the first pass over a large fleet tags every service
+ * at once, more than ECS's per-account rate allows.
+ */
 async function write(
   ctx: CallContext,
   action: string,
@@ -73,7 +79,7 @@ async function write(
   ctx.count(action);
   const timeout = AbortSignal.timeout(WRITE_TIMEOUT_MS);
   try {
-    await send(timeout);
+    await retryThrottled(() => send(timeout), timeout);
     return undefined;
   } catch (err) {
     return timeout.aborted ? `timed out after ${WRITE_TIMEOUT_MS / 1000} s` : describeAwsError(err);

@@ -1,7 +1,7 @@
 import type { ClusterBinding } from '../shared/config.ts';
 import { clusterName, serviceName } from './ecs-names.ts';
 import type { Binding, ServiceState } from './model.ts';
-import { parseSecretsTag, SECRETS_TAG } from './tags.ts';
+import { readBindingTags } from './tags.ts';
 
 /**
  * Bindings from `spec.watch.clusters`, one per (cluster, service): a cluster or a service written twice, by name or
@@ -24,12 +24,21 @@ export function bindingsFromConfig(clusters: readonly ClusterBinding[]): Binding
   return [...merged.values()].map((b) => ({ cluster: b.cluster, service: b.service, secretIds: [...b.secretIds] }));
 }
 
+/** A discovered service's binding, or the problems that keep its tags from being one. */
+export type TagBinding =
+  | { readonly ok: true; readonly binding: Binding }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
 /**
- * The binding a discovered service declares with its `secrets-init/secrets` tag, like Reloader's annotations;
- * undefined for services without the tag (not ours) and for services on their way out (DRAINING, INACTIVE).
+ * The binding a discovered service declares with its `secrets-init/secrets` tags (space-separated ids, continued
+ * in `secrets-init/secrets-2`, ...), like Reloader's annotations; undefined for services without the tags (not
+ * ours) and for services on their way out (DRAINING, INACTIVE). Tags ECS would refuse (a comma, more than 256
+ * characters) or ids that are not ids make the binding unusable: guessing would watch the wrong secrets.
  */
-export function bindingFromTags(service: ServiceState): Binding | undefined {
-  const value = service.tags[SECRETS_TAG];
-  if (value === undefined || service.status !== 'ACTIVE') return undefined;
-  return { cluster: service.cluster, service: service.name, secretIds: parseSecretsTag(value) };
+export function bindingFromTags(service: ServiceState): TagBinding | undefined {
+  if (service.status !== 'ACTIVE') return undefined;
+  const read = readBindingTags(service.tags);
+  if (!read.present) return undefined;
+  if (read.problems.length > 0) return { ok: false, problems: read.problems };
+  return { ok: true, binding: { cluster: service.cluster, service: service.name, secretIds: read.secretIds } };
 }

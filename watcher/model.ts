@@ -3,7 +3,7 @@
  * Plain readonly data so the core can be table-tested and every decision can be logged as it is.
  */
 
-/** One service and the secrets it uses (from the config file or from the service's `secrets-init/secrets` tag). */
+/** One service and the secrets it uses (from the config file or from the service's `secrets-init/secrets` tags). */
 export interface Binding {
   readonly cluster: string;
   /** Service name (config) or ARN (discovery); what DescribeServices was asked for. */
@@ -57,8 +57,11 @@ export interface Decision {
   readonly secretIds: readonly string[];
 }
 
-/** Where a failure happened: listing a cluster, reading a service or a secret, or applying a decision. */
-export type FailureStage = 'discover' | 'service' | 'secret' | 'redeploy' | 'tag';
+/**
+ * Where a failure happened: listing a cluster, reading a service, its binding tags or a secret, or applying a
+ * decision.
+ */
+export type FailureStage = 'discover' | 'service' | 'binding' | 'secret' | 'redeploy' | 'tag';
 
 /** One failed binding (or cluster): logged as one event; the pass carries on and exits 3 at the end. */
 export interface Failure {

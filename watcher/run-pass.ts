@@ -153,8 +153,12 @@ async function collectTargets(
           failures.push({ cluster, service: name, secretId: null, stage: 'service', error: service.error });
           continue;
         }
-        const binding = bindingFromTags(service.value);
-        if (binding) targets.push({ binding, service });
+        const bound = bindingFromTags(service.value);
+        if (bound?.ok) targets.push({ binding: bound.binding, service });
+        else if (bound) {
+          const error = bound.problems.join('; ');
+          failures.push({ cluster, service: service.value.name, secretId: null, stage: 'binding', error });
+        }
       }
     }),
   );
@@ -175,6 +179,8 @@ export function failureMessage(f: Failure): string {
       return `listing services of cluster ${f.cluster}: ${f.error}`;
     case 'service':
       return `describing service ${service} in ${f.cluster}: ${f.error}`;
+    case 'binding':
+      return `reading the binding tags of service ${service} in ${f.cluster}: ${f.error}`;
     case 'secret':
       return `reading secret "${f.secretId}" for service ${service}: ${f.error}`;
     case 'redeploy':

@@ -10,7 +10,9 @@ export const WATCH_USAGE = `Usage: secrets-init watch [OPTIONS]
 
 Redeploys ECS services whose secrets rotated (a new AWSCURRENT version): one UpdateService(forceNewDeployment)
 per service however many of its secrets changed. The fingerprint of the versions is kept as the service tag
-secrets-init/fingerprint; the first sight of a service only records it.
+secrets-init/fingerprint; the first sight of a service only records it. A discovered service is bound by its tag
+secrets-init/secrets: secret ids separated by spaces (ECS tag values allow no comma), continued in
+secrets-init/secrets-2, -3, ... when they need more than 256 characters.
 
 Options:
   --config FILE          YAML config with spec.watch.clusters[].services[].secrets   (env SECRETS_CONFIG)

@@ -1,9 +1,22 @@
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import {
+  AWS_QUOTAS,
+  type QuotaKey,
+  RateLimiter,
+  type RateQuota,
+  type Refusal,
+  requestRefusal,
+  serviceOf,
+  throttled,
+} from './aws-limits.ts';
 
 /**
  * A loopback HTTP proxy in front of moto that counts AWS calls on the wire (by `X-Amz-Target`, e.g.
  * `BatchGetSecretValue`) and can inject faults per call kind. Tests point `AWS_ENDPOINT_URL` at it.
+ * With `limits`, it also refuses what AWS refuses and moto accepts (aws-limits.ts): counts per call, tag grammar,
+ * tags per resource, and the account's request-rate quotas. `startMoto()` puts one with limits in front of every
+ * moto, so every test's traffic meets them.
  */
 
 export type FaultKind =
@@ -35,7 +48,13 @@ export interface AwsProxy {
   bodies(action: string): string[];
   /** The most requests the proxy held open at once since the last resetCounts() (calls in flight on the wire). */
   maxInFlight(): number;
+  /** Calls refused for a limit (a quota or a request AWS would refuse) per action; they are in counts() too. */
+  refusals(): Record<string, number>;
   resetCounts(): void;
+  /** With limits: changes one quota (`ecs:TagResource`, `secretsmanager:BatchGetSecretValue`); undefined removes it. */
+  setQuota(key: QuotaKey, quota: RateQuota | undefined): void;
+  /** With limits: every token bucket full again (as a fresh account). */
+  refillQuotas(): void;
   addFault(rule: FaultRule): void;
   clearFaults(): void;
   close(): Promise<void>;
@@ -43,12 +62,30 @@ export interface AwsProxy {
 
 const errorShape = (type: string, message: string) => JSON.stringify({ __type: type, message });
 
+/** An error answer as AWS's JSON protocol sends one. */
+function answer(res: ServerResponse, status: number, payload: string): void {
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'proxy-fault' });
+  res.end(payload);
+}
+
+const targetOf = (req: IncomingMessage) => {
+  const t = req.headers['x-amz-target'];
+  return typeof t === 'string' ? t : undefined;
+};
+
 /** The 5xx error each service models (ECS: ServerException; Secrets Manager: InternalServiceError). */
 const serverErrorOf = (target: string | undefined) =>
   target?.startsWith('AmazonEC2ContainerService') ? 'ServerException' : 'InternalServiceError';
 
-export async function startAwsProxy(target: string): Promise<AwsProxy> {
+export interface AwsProxyOptions {
+  /** Refuse what AWS refuses (aws-limits.ts) with AWS's answers. Default off: startMoto() puts one with limits first. */
+  readonly limits?: boolean;
+}
+
+export async function startAwsProxy(target: string, options: AwsProxyOptions = {}): Promise<AwsProxy> {
   const upstream = new URL(target);
+  const limiter = options.limits ? new RateLimiter(AWS_QUOTAS) : undefined;
+  const refused = new Map<string, number>();
   const counts = new Map<string, number>();
   const bodies = new Map<string, string[]>();
   let rules: { rule: FaultRule; used: number }[] = [];
@@ -90,9 +127,61 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
         hit.used++;
         return fault(hit.rule.kind, req, res, body);
       }
-      forward(req, res, body, false);
+      if (!limiter) return forward(req, res, body, false);
+      limitRefusal(req, action, body).then(
+        (refusal) => {
+          if (!refusal) return forward(req, res, body, false);
+          refused.set(action, (refused.get(action) ?? 0) + 1);
+          answer(res, refusal.status, errorShape(refusal.type, refusal.message));
+        },
+        () => answer(res, 500, errorShape(serverErrorOf(targetOf(req)), 'proxy: checking limits failed')),
+      );
     });
   };
+
+  /** Quota first (AWS throttles before it reads the request), then the request's contents. */
+  const limitRefusal = async (req: IncomingMessage, action: string, body: Buffer): Promise<Refusal | undefined> => {
+    const service = serviceOf(targetOf(req));
+    if (!service || !limiter) return undefined;
+    if (!limiter.take(`${service}:${action}`)) return throttled;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8') || '{}');
+    } catch {
+      return undefined; // not ours to judge: moto answers a malformed body as AWS would
+    }
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    return requestRefusal(service, action, parsed as Record<string, unknown>, (arn) => tagKeysOf(req, arn));
+  };
+
+  /** The tag keys a resource has now, asked of moto with the caller's own headers (for tags per resource). */
+  const tagKeysOf = (req: IncomingMessage, resourceArn: string): Promise<string[]> =>
+    new Promise((resolve, reject) => {
+      const payload = Buffer.from(JSON.stringify({ resourceArn }));
+      const headers = {
+        ...req.headers,
+        host: upstream.host,
+        'x-amz-target': 'AmazonEC2ContainerServiceV20141113.ListTagsForResource',
+        'content-length': String(payload.length),
+      };
+      const up = request(
+        { host: upstream.hostname, port: upstream.port, method: 'POST', path: '/', headers },
+        (upRes) => {
+          const parts: Buffer[] = [];
+          upRes.on('data', (c: Buffer) => parts.push(c));
+          upRes.on('end', () => {
+            try {
+              const out = JSON.parse(Buffer.concat(parts).toString('utf8')) as { tags?: { key: string }[] };
+              resolve((out.tags ?? []).map((t) => t.key));
+            } catch (err) {
+              reject(err);
+            }
+          });
+        },
+      );
+      up.on('error', reject);
+      up.end(payload);
+    });
 
   const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, truncate: boolean) => {
     const headers = { ...req.headers, host: upstream.host };
@@ -127,10 +216,7 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
   };
 
   const fault = (kind: FaultKind, req: IncomingMessage, res: ServerResponse, body: Buffer) => {
-    const json = (status: number, payload: string) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'proxy-fault' });
-      res.end(payload);
-    };
+    const json = (status: number, payload: string) => answer(res, status, payload);
     switch (kind) {
       case 'throttle':
         return json(400, errorShape('ThrottlingException', 'Rate exceeded'));
@@ -142,10 +228,7 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
           errorShape('AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/x is not authorized'),
         );
       case 'http500':
-        return json(
-          500,
-          errorShape(serverErrorOf(req.headers['x-amz-target'] as string | undefined), 'internal error'),
-        );
+        return json(500, errorShape(serverErrorOf(targetOf(req)), 'internal error'));
       case 'http503':
         return json(503, errorShape('ServiceUnavailableException', 'unavailable'));
       case 'reset':
@@ -171,11 +254,18 @@ export async function startAwsProxy(target: string): Promise<AwsProxy> {
     count: (action) => counts.get(action) ?? 0,
     bodies: (action) => [...(bodies.get(action) ?? [])],
     maxInFlight: () => maxInFlight,
+    refusals: () => Object.fromEntries(refused),
     resetCounts: () => {
       counts.clear();
       bodies.clear();
+      refused.clear();
       maxInFlight = inFlight;
     },
+    setQuota: (key, quota) => {
+      if (!limiter) throw new Error('setQuota: this proxy was started without limits');
+      limiter.set(key, quota);
+    },
+    refillQuotas: () => limiter?.refill(),
     addFault: (rule) => {
       rules.push({ rule, used: 0 });
     },

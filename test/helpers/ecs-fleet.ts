@@ -9,7 +9,7 @@ import { CreateSecretCommand, PutSecretValueCommand, type SecretsManagerClient }
 
 // Seeding a moto fleet for the watcher's tests: clusters, tagged services and secrets with values the leak scan knows.
 
-/** The service tag that binds a service to its secrets (comma-separated ids). */
+/** The service tag that binds a service to its secrets (space-separated ids: ECS tag values allow no comma). */
 export const BINDING_TAG = 'secrets-init/secrets';
 
 /** The service tag where the watcher records the fingerprint it last deployed. */
@@ -80,7 +80,7 @@ export async function fleet(
   parallel = 8,
 ): Promise<void> {
   await cluster(ecs, clusterName);
-  const ids = Object.values(bindings).flatMap((s) => s?.split(',') ?? []);
+  const ids = Object.values(bindings).flatMap((s) => s?.split(' ').filter((id) => id !== '') ?? []);
   await secrets(sm, [...new Set(ids)]);
   await services(ecs, clusterName, bindings, parallel);
 }

@@ -1,12 +1,25 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { type AwsProxy, startAwsProxy } from './aws-proxy.ts';
 
-/** A moto server (real AWS API emulator) on a free loopback port, owned by one test file. */
+/**
+ * A moto server (real AWS API emulator) on a free loopback port, owned by one test file, behind a proxy that
+ * refuses what AWS refuses and moto accepts (aws-limits.ts: counts per call, tag grammar, tags per resource, the
+ * account's rate quotas). Every test talks to `endpoint`, so the limits hold for the whole suite.
+ */
 export interface Moto {
+  /** The limits proxy in front of moto: what every client, CLI and counting proxy of a test points at. */
   readonly endpoint: string;
+  /**
+   * moto itself, past the limits: only for seeding state AWS cannot be in (a tag value AWS would refuse), to show
+   * what the product does when it meets it anyway. Name the reason where you use it.
+   */
+  readonly serverEndpoint: string;
+  /** The limits proxy: `setQuota`, `refusals()`. */
+  readonly limits: AwsProxy;
   readonly port: number;
   readonly pid: number;
-  /** Wipes all emulated state (POST /moto-api/reset). */
+  /** Wipes all emulated state (POST /moto-api/reset) and refills the quotas, as a fresh account. */
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -79,15 +92,23 @@ export async function startMoto(): Promise<Moto> {
         if (res.ok) {
           await res.arrayBuffer();
           const pid = child.pid ?? 0;
+          const limits = await startAwsProxy(endpoint, { limits: true });
           return {
-            endpoint,
+            endpoint: limits.endpoint,
+            serverEndpoint: endpoint,
+            limits,
             port,
             pid,
             async reset() {
               const r = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
               await r.arrayBuffer();
+              limits.refillQuotas();
+              limits.resetCounts();
             },
-            stop: () => stopProcess(child),
+            async stop() {
+              await limits.close();
+              await stopProcess(child);
+            },
           };
         }
       } catch {

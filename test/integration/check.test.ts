@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { CreateServiceCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
 import { leakedValues, removeDir, runCli, seedValues, tempDir } from '../helpers/cli.ts';
+import { cluster, services } from '../helpers/ecs-fleet.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 import { SEED_SECRET, SEED_SECRET_NAME, SEED_VALUES } from '../helpers/seed.ts';
 
@@ -99,5 +101,62 @@ describe('secrets-init check', () => {
     assert.equal(res2.code, 4, res2.stdout + res2.stderr);
     assert.match(res2.stdout, /required keys missing or empty: STRIPE_KEY/);
     assert.deepEqual(leakedValues(), [], 'no value printed');
+  });
+});
+
+describe('secrets-init check --cluster', () => {
+  test('prints each tag binding with its ids and the problems of the ones watch would skip (exit 2)', async () => {
+    const ecs = new ECSClient(clientOptions(moto.endpoint));
+    // Through the limits proxy, as on AWS: ECS accepts these tags (a Unicode letter is a valid tag character,
+    // but no secret id).
+    await cluster(ecs, 'prod');
+    await services(ecs, 'prod', {
+      api: 'short-cut/prod/app short-cut/prod/db',
+      search: 'short-cut/prod/café',
+      web: undefined,
+    });
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: 'prod',
+        serviceName: 'billing',
+        taskDefinition: 'app',
+        desiredCount: 0,
+        tags: [
+          { key: 'secrets-init/secrets', value: 'short-cut/prod/app' },
+          { key: 'secrets-init/secrets-2', value: 'short-cut/prod/stripe' },
+        ],
+      }),
+    );
+    // A comma is what AWS refuses, so only moto itself (past the limits) can hold one: LocalStack or an older
+    // emulator might, and check must say so rather than guess.
+    const raw = new ECSClient(clientOptions(moto.serverEndpoint));
+    await services(raw, 'prod', { legacy: 'short-cut/prod/app,short-cut/prod/db' });
+    raw.destroy();
+    ecs.destroy();
+
+    const res = await runCli(['check', '--cluster', 'prod'], awsEnv(proxy.endpoint), { cwd: work });
+    assert.equal(res.code, 2, res.stdout + res.stderr);
+    assert.deepEqual(res.stdout.trimEnd().split('\n'), [
+      'cluster prod: 5 services, 4 bound by tags',
+      'service api: binds 2: short-cut/prod/app short-cut/prod/db',
+      'service billing: binds 2: short-cut/prod/app short-cut/prod/stripe',
+      'service legacy: binding unusable',
+      '  problem: secrets-init/secrets: commas are not allowed in ECS tag values; separate ids with spaces',
+      'service search: binding unusable',
+      '  problem: secrets-init/secrets: "short-cut/prod/café" is not a secret id (letters, digits and / _ + = . @ : - only)',
+      'check failed (exit 2)',
+    ]);
+    assert.deepEqual(Object.keys(proxy.counts()).sort(), ['DescribeServices', 'ListServices'], 'ECS reads only');
+  });
+
+  test('a cluster that cannot be read exits 3; without AWS_REGION it is a usage error', async () => {
+    proxy.addFault({ action: 'ListServices', kind: 'accessDenied' });
+    const res = await runCli(['check', '--cluster', 'prod'], awsEnv(proxy.endpoint), { cwd: work });
+    assert.equal(res.code, 3, res.stdout + res.stderr);
+    assert.match(res.stdout, /^cluster prod: listing services: AccessDeniedException$/m);
+    const { AWS_REGION: _, ...noRegion } = awsEnv(proxy.endpoint);
+    const usage = await runCli(['check', '--cluster', 'prod'], noRegion, { cwd: work });
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /check --cluster needs AWS_REGION/);
   });
 });

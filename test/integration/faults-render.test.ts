@@ -121,6 +121,26 @@ describe('transient faults on the first 2 calls are retried by the SDK and the r
     });
   }
 
+  test('BatchGet throttled on every call (its 100/s account quota spent): GetSecretValue per secret, exit 0', async () => {
+    const [a, b] = [value('one'), value('two')];
+    await createSecret('one', { ONE: a });
+    await createSecret('two', { TWO: b });
+    proxy.addFault({ action: 'BatchGetSecretValue', kind: 'throttle' });
+    const res = await render({ SECRET_NAME: 'one,two' });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(proxy.count('BatchGetSecretValue'), 4, "the SDK's four attempts, then the fallback");
+    assert.equal(proxy.count('GetSecretValue'), 2);
+    assert.equal(readFileSync(join(out(), 'app.env'), 'utf8'), `export ONE='${a}'\nexport TWO='${b}'\n`);
+    const events = res.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event?: string; error?: string });
+    assert.deepEqual(
+      events.filter((e) => e.event === 'batch.throttled').map((e) => e.error),
+      ['ThrottlingException'],
+    );
+  });
+
   test('BatchGet denied, then GetSecretValue throttled twice: the fallback is retried too', async () => {
     const [a, b] = [value('one'), value('two')];
     await createSecret('one', { ONE: a });
@@ -149,9 +169,10 @@ const PERSISTENT: readonly Persistent[] = [
   {
     name: 'throttling on every call',
     faults: [{ action: '*', kind: 'throttle' }],
-    // Four attempts back off up to 1 + 2 + 4 s: either the retries or the deadline end it first.
+    // BatchGet's four attempts back off up to 1 + 2 + 4 s; if they end before the deadline, GetSecretValue takes
+    // over, five tries of four attempts each at most, until the deadline ends it.
     line: /reading secrets failed: "app": ThrottlingException$|render stopped: deadline of 3s exceeded$/,
-    maxCalls: 4,
+    maxCalls: 4 + 5 * 4,
   },
   {
     name: 'HTTP 500 on every call',

@@ -12,6 +12,7 @@ import { parseTaskDefinitionInput } from '../../ops/inject-input.ts';
 import { lintTaskDefinition } from '../../ops/inject-lint.ts';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
 import { clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
+import { assertValidRequests } from '../helpers/service-model.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: task definitions are free-form JSON the checks reach into
 type Obj = Record<string, any>;
@@ -147,6 +148,10 @@ describe('inject output in moto', () => {
       const described = await register(f.td);
       const out = injectCli(JSON.stringify(described), f.flags);
       assert.deepEqual(lintTaskDefinition(out), []);
+      // What inject prints is a register-task-definition input by the service model, not only by moto.
+      assertValidRequests([
+        { name: `inject output for ${f.what}`, service: 'ecs', operation: 'RegisterTaskDefinition', params: out },
+      ]);
       const again = await register(out);
       assertContains(again.taskDefinition, Object.fromEntries(Object.entries(out).filter(([k]) => k !== 'tags')));
       assert.deepEqual(again.tags, f.td.tags ?? []);
@@ -176,6 +181,9 @@ describe('inject output in moto', () => {
     ) as Obj;
     const out = injectCli(JSON.stringify(manifest), []);
     assert.deepEqual(out, manifest);
+    assertValidRequests([
+      { name: 'inject output for the app manifest', service: 'ecs', operation: 'RegisterTaskDefinition', params: out },
+    ]);
     const got = await register(out);
     assertContains(got.taskDefinition, out);
   });

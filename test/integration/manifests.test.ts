@@ -188,11 +188,13 @@ describe('manifests agree with the config and the policies', () => {
       assert.equal(t.EcsParameters.LaunchType, 'FARGATE', what);
       assert.equal(t.EcsParameters.TaskCount, 1, what);
     }
-    // Same network for both ways of starting the watcher; the APIs only differ in the case of one key.
+    // Same network for both ways of starting the watcher, under the key both APIs spell `awsvpcConfiguration`
+    // (request-bodies.test.ts holds both files to the service models; moto would store any spelling).
     assert.deepEqual(
-      schedule.Target.EcsParameters.NetworkConfiguration.AwsvpcConfiguration,
+      schedule.Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration,
       target?.EcsParameters.NetworkConfiguration.awsvpcConfiguration,
     );
+    assert.ok(schedule.Target.EcsParameters.NetworkConfiguration.awsvpcConfiguration.Subnets.length > 0);
     const run = (await read('iam/scheduler-policy.json')).Statement.find((s: Obj) => s.Action === 'ecs:RunTask');
     assert.ok(run.Resource.includes(family));
     assert.equal(run.Condition.ArnEquals['ecs:cluster'], cluster);

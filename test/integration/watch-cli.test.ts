@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
+import { CreateServiceCommand, DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
-import { cluster, FINGERPRINT_TAG, rotate, secrets, seeded, services } from '../helpers/ecs-fleet.ts';
+import { BINDING_TAG, cluster, FINGERPRINT_TAG, rotate, secrets, seeded, services } from '../helpers/ecs-fleet.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 
 // The shipped bundle, run the way ECS runs it: `node dist/secrets-init.mjs watch ...`, talking to moto through
@@ -169,6 +169,60 @@ describe('secrets-init watch (the bundle, against moto)', () => {
       UpdateService: 2,
       TagResource: 2,
     });
+  });
+
+  it('--once: a binding ECS would refuse fails for that service alone; continuation tags bind; exit 3', async () => {
+    await cluster(ecs, 'prod');
+    await secrets(sm, ['sec0', 'sec1', 'sec2']);
+    await services(ecs, 'prod', { ok: 'sec0' });
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: 'prod',
+        serviceName: 'wide',
+        taskDefinition: 'app',
+        desiredCount: 0,
+        tags: [
+          { key: BINDING_TAG, value: 'sec0' },
+          { key: `${BINDING_TAG}-2`, value: 'sec1 sec2' },
+        ],
+      }),
+    );
+    // Commas and 257 characters are what AWS refuses (the limits proxy does too), so only moto itself can hold
+    // them: what the watcher does when a tag store is more lenient than ECS.
+    const raw = new ECSClient(clientOptions(moto.serverEndpoint));
+    await services(raw, 'prod', { commas: 'sec0,sec1', long: `sec0 ${'x'.repeat(260)}` });
+    raw.destroy();
+
+    const r = await watch(['--once', '--cluster', 'prod']).done;
+    assert.equal(r.code, 3, r.stderr);
+    const failures = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.event === 'watch.failure')
+      .map((l) => [l.service, l.stage, l.msg]);
+    assert.deepEqual(failures, [
+      [
+        'commas',
+        'binding',
+        'reading the binding tags of service commas in prod: secrets-init/secrets: commas are not allowed in ECS tag values; separate ids with spaces',
+      ],
+      [
+        'long',
+        'binding',
+        'reading the binding tags of service long in prod: secrets-init/secrets: 265 characters, an ECS tag value holds at most 256 (continue the ids in the next key)',
+      ],
+    ]);
+    assert.match((await fingerprintOf('ok')) ?? '', /^v1:/, 'the others are handled');
+    assert.match((await fingerprintOf('wide')) ?? '', /^v1:/);
+    assert.equal(await fingerprintOf('commas'), undefined, 'nothing written for a skipped service');
+
+    await rotate(sm, 'sec2');
+    proxy.resetCounts();
+    const second = await watch(['--once', '--cluster', 'prod']).done;
+    assert.equal(second.code, 3, second.stderr);
+    const updated = proxy.bodies('UpdateService').map((b) => (JSON.parse(b) as { service: string }).service);
+    assert.deepEqual(updated, ['wide'], 'a secret of the continuation tag rotated: that service redeploys');
   });
 
   it('--once with a config: a missing service is logged, the other is handled, exit 3', async () => {

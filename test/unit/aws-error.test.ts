@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { awsErrorName, describeAwsError, isAccessDenied } from '../../shared/aws-error.ts';
+import { awsErrorName, describeAwsError, isAccessDenied, isThrottling } from '../../shared/aws-error.ts';
 
 // Text an SDK error can carry that must never reach a log line or the one-line error.
 const LEAKS = [
@@ -113,6 +113,22 @@ describe('isAccessDenied', () => {
   ];
   for (const [name, err, denied] of table) {
     it(`${denied ? 'is' : 'is not'} access denied: ${name}`, () => assert.equal(isAccessDenied(err), denied));
+  }
+});
+
+describe('isThrottling', () => {
+  const table: [string, unknown, boolean][] = [
+    ['ThrottlingException (Secrets Manager, ECS)', sdkError('ThrottlingException', 400), true],
+    ['TooManyRequestsException', sdkError('TooManyRequestsException', 400), true],
+    ['any name with HTTP 429', sdkError('Error', 429), true],
+    ['LimitExceededException (an ECS resource limit, not a rate)', sdkError('LimitExceededException', 400), false],
+    ['validation', sdkError('ValidationException', 400), false],
+    ['access denied', sdkError('AccessDeniedException', 400), false],
+    ['a server fault', sdkError('InternalServiceError', 500), false],
+    ['null', null, false],
+  ];
+  for (const [name, err, throttled] of table) {
+    it(`${throttled ? 'is' : 'is not'} throttling: ${name}`, () => assert.equal(isThrottling(err), throttled));
   }
 });
 

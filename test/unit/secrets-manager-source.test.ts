@@ -60,6 +60,8 @@ interface FakeOptions {
   readonly paginate?: boolean;
   /** Each call waits until the signal aborts. */
   readonly hang?: boolean;
+  /** The first N GetSecretValue calls answer ThrottlingException (the SDK's retries already used up). */
+  readonly getThrottles?: number;
 }
 
 /** A plain fake of the one SDK call surface: a store of secrets behind `send`, recording every call. */
@@ -93,6 +95,9 @@ function fakeClient(store: readonly StoredSecret[], opts: FakeOptions = {}): { c
       return { SecretValues: values, Errors: errors };
     }
     if (name === 'GetSecretValueCommand') {
+      if (calls.filter((c) => c.command === name).length <= (opts.getThrottles ?? 0)) {
+        throw sdkError('ThrottlingException');
+      }
       const s = find(store, command.input.SecretId as string);
       if (!s) throw sdkError('ResourceNotFoundException');
       const { VersionId, VersionStage } = command.input;
@@ -274,6 +279,55 @@ describe('fetchSecrets', () => {
     assert.ok(!log.lines.join('').includes('LEAK'));
   });
 
+  it('falls back to GetSecretValue per secret when BatchGetSecretValue stays throttled (its quota is 100/s), for every chunk, and logs it once', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `s${i}`);
+    const { client, calls } = fakeClient(
+      ids.map((id) => stored(id)),
+      {
+        batchThrows: sdkError('ThrottlingException'),
+      },
+    );
+    const log = logger();
+    const got = await fetchSecrets(specs(...ids), client, live(), log.logger);
+    assert.deepEqual(
+      got.map((g) => g.secretString),
+      ids.map((id) => `{"K":"VALUE-${id}"}`),
+    );
+    // Five chunks, four at a time: the first four batches were tried (and throttled past the SDK's retries);
+    // the fifth chunk went straight to GetSecretValue, whose quota is a hundred times larger.
+    assert.equal(calls.filter((c) => c.command === 'BatchGetSecretValueCommand').length, 4);
+    assert.equal(calls.filter((c) => c.command === 'GetSecretValueCommand').length, 100);
+    const warnings = log.lines.map((l) => JSON.parse(l)).filter((l) => l.event === 'batch.throttled');
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0].error, 'ThrottlingException');
+  });
+
+  it('sends a GetSecretValue that stays throttled again, with jittered back-off, within the deadline', async () => {
+    const { client, calls } = fakeClient([APP], {
+      batchThrows: sdkError('ThrottlingException'),
+      getThrottles: 2,
+    });
+    const [got] = await fetch(specs('short-cut/prod/app'), client);
+    assert.equal(got?.secretString, '{"K":"VALUE-short-cut/prod/app"}');
+    assert.deepEqual(
+      calls.map((c) => c.command),
+      ['BatchGetSecretValueCommand', 'GetSecretValueCommand', 'GetSecretValueCommand', 'GetSecretValueCommand'],
+    );
+  });
+
+  it('gives up on a GetSecretValue throttled at every try: exit 3 naming the secret', async () => {
+    const { client, calls } = fakeClient([APP], {
+      batchThrows: sdkError('ThrottlingException'),
+      getThrottles: 1000,
+    });
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort('deadline of 30s exceeded'), 20_000);
+    const err = await sourceError(fetch(specs('short-cut/prod/app'), client, ac.signal));
+    clearTimeout(timer);
+    assert.equal(err.message, 'reading secrets failed: "short-cut/prod/app": ThrottlingException');
+    assert.equal(calls.filter((c) => c.command === 'GetSecretValueCommand').length, 5, 'one call and 4 retries');
+  });
+
   it('does not fall back on a bare HTTP 403 (expired or invalid credentials fail the same per secret)', async () => {
     const { client, calls } = fakeClient([APP], { batchThrows: sdkError('SyntaxError', 403) });
     await assert.rejects(fetch(specs('short-cut/prod/app'), client), (err: unknown) => err instanceof SourceError);
@@ -319,11 +373,10 @@ describe('fetchSecrets', () => {
       message: 'reading secrets failed: "short-cut/prod/db": not returned by BatchGetSecretValue',
     },
     {
-      name: 'BatchGet throttled past retries (every id of the chunk, no fallback)',
-      specs: specs('short-cut/prod/app', 'short-cut/prod/db'),
+      name: 'a missing secret after the throttling fallback',
+      specs: specs('short-cut/prod/app', 'absent'),
       fake: { batchThrows: sdkError('ThrottlingException') },
-      message:
-        'reading secrets failed: "short-cut/prod/app": ThrottlingException; "short-cut/prod/db": ThrottlingException',
+      message: 'reading secrets failed: "absent": ResourceNotFoundException (no such secret or version)',
     },
     {
       name: 'BatchGet server fault',

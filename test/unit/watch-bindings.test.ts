@@ -50,12 +50,11 @@ describe('bindingsFromConfig', () => {
 });
 
 describe('bindingFromTags', () => {
-  it('binds an ACTIVE service to the secrets its secrets-init/secrets tag lists', () => {
-    assert.deepEqual(bindingFromTags(service({ 'secrets-init/secrets': 'db, openai' })), {
-      cluster: 'prod',
-      service: 'api',
-      secretIds: ['db', 'openai'],
-    });
+  it('binds an ACTIVE service to the space-separated secrets its secrets-init/secrets tags list, in order', () => {
+    assert.deepEqual(
+      bindingFromTags(service({ 'secrets-init/secrets': 'db openai', 'secrets-init/secrets-2': 'stripe db' })),
+      { ok: true, binding: { cluster: 'prod', service: 'api', secretIds: ['db', 'openai', 'stripe'] } },
+    );
   });
 
   it('ignores services without the tag: they are not ours', () => {
@@ -67,7 +66,17 @@ describe('bindingFromTags', () => {
   });
 
   it('keeps an empty tag as a binding with no secret, so the core reports it instead of ignoring it', () => {
-    assert.deepEqual(bindingFromTags(service({ 'secrets-init/secrets': ' , ' }))?.secretIds, []);
+    assert.deepEqual(bindingFromTags(service({ 'secrets-init/secrets': '  ' })), {
+      ok: true,
+      binding: { cluster: 'prod', service: 'api', secretIds: [] },
+    });
+  });
+
+  it('refuses a binding AWS would refuse (a comma) with the problem, instead of guessing the ids', () => {
+    assert.deepEqual(bindingFromTags(service({ 'secrets-init/secrets': 'db,openai' })), {
+      ok: false,
+      problems: ['secrets-init/secrets: commas are not allowed in ECS tag values; separate ids with spaces'],
+    });
   });
 });
 

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fingerprint } from '../../watcher/fingerprint.ts';
-import { parseSecretsTag } from '../../watcher/tags.ts';
 
 const A = { arn: 'arn:aws:secretsmanager:us-east-1:1:secret:a-AAAAAA', currentVersionId: 'v-a1' };
 const B = { arn: 'arn:aws:secretsmanager:us-east-1:1:secret:b-BBBBBB', currentVersionId: 'v-b1' };
@@ -46,19 +45,4 @@ describe('fingerprint', () => {
       }),
     );
   });
-});
-
-describe('parseSecretsTag', () => {
-  for (const [value, expected] of [
-    ['a,b', ['a', 'b']],
-    [' a , b ,', ['a', 'b']],
-    ['a b', ['a', 'b']],
-    ['short-cut/prod/app', ['short-cut/prod/app']],
-    ['a,a', ['a']],
-    ['', []],
-  ] as const) {
-    it(`reads ${JSON.stringify(value)} as ${JSON.stringify(expected)}`, () => {
-      assert.deepEqual(parseSecretsTag(value), expected);
-    });
-  }
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { sleep } from '../../shared/sleep.ts';
 import { nextDelay, runLoop } from '../../watcher/loop.ts';
-import { sleep } from '../../watcher/sleep.ts';
 
 /** A fake clock: sleeping advances time at once, unless the shutdown signal is already aborted. */
 function fakeWorld(passMs: number) {

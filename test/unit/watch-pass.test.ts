@@ -174,7 +174,7 @@ function seeded() {
   const aws = new FakeAws();
   aws.addSecret('db');
   aws.addSecret('openai');
-  aws.addService('prod', 'api', { 'secrets-init/secrets': 'db,openai' });
+  aws.addService('prod', 'api', { 'secrets-init/secrets': 'db openai' });
   aws.addService('prod', 'worker', { 'secrets-init/secrets': 'db' });
   aws.addService('prod', 'web');
   const l = logs();
@@ -487,12 +487,78 @@ describe('runPass', () => {
     assert.equal(aws.tag('prod', 'worker', 'secrets-init/fingerprint')?.startsWith('v1:'), true);
   });
 
+  it('reports a service whose binding tags ECS would refuse, skips it, handles the others, exit 3', async () => {
+    const { aws, pass, events } = seeded();
+    aws.addService('prod', 'billing', { 'secrets-init/secrets': 'db,openai' });
+    aws.addService('prod', 'search', {
+      'secrets-init/secrets': 'db',
+      'secrets-init/secrets-2': `openai ${'x'.repeat(260)}`,
+    });
+    const result = await pass();
+    assert.equal(passExitCode(result), 3);
+    assert.deepEqual(
+      events('watch.failure').map((e) => [e.service, e.stage, e.error]),
+      [
+        [
+          'billing',
+          'binding',
+          'secrets-init/secrets: commas are not allowed in ECS tag values; separate ids with spaces',
+        ],
+        [
+          'search',
+          'binding',
+          'secrets-init/secrets-2: 267 characters, an ECS tag value holds at most 256 (continue the ids in the next key)',
+        ],
+      ],
+    );
+    assert.equal(
+      failureMessage(result.failures[0]!),
+      'reading the binding tags of service billing in prod: secrets-init/secrets: commas are not allowed in ECS tag values; separate ids with spaces',
+    );
+    assert.deepEqual(
+      events('watch.decision').map((e) => e.service),
+      ['api', 'worker'],
+      'the others are decided and applied',
+    );
+    assert.equal(aws.tag('prod', 'billing', 'secrets-init/fingerprint'), undefined, 'nothing written on a bad binding');
+    assert.equal(aws.count('UpdateService'), 0);
+  });
+
+  it('sends a write that stays throttled (ECS quota exhausted) again with back-off, in the same pass', async () => {
+    const { aws, pass } = seeded();
+    let throttles = 2;
+    aws.fail = (action, input) =>
+      action === 'TagResource' && String(input.resourceArn).endsWith('/api') && throttles-- > 0
+        ? 'ThrottlingException'
+        : undefined;
+    const result = await pass();
+    assert.equal(result.failures.length, 0);
+    assert.match(aws.tag('prod', 'api', 'secrets-init/fingerprint') ?? '', /^v1:/);
+    assert.equal(
+      aws.calls.filter((c) => c.action === 'TagResource' && String(c.input.resourceArn).endsWith('/api')).length,
+      3,
+    );
+  });
+
+  it('binds a service through its continuation tags, read in order', async () => {
+    const { aws, pass } = seeded();
+    aws.addSecret('stripe');
+    aws.addService('prod', 'billing', { 'secrets-init/secrets': 'db', 'secrets-init/secrets-2': 'stripe openai' });
+    const result = await pass();
+    assert.equal(result.failures.length, 0);
+    const billing = result.decisions.find((d) => d.service === 'billing');
+    assert.deepEqual(billing?.secretIds, ['db', 'openai', 'stripe']);
+    aws.rotate('stripe', 'stripe-v2');
+    await pass();
+    assert.deepEqual(aws.updated(), ['billing'], 'a rotation of a secret from the second tag redeploys it');
+  });
+
   it('reads each distinct secret once and services ten at a time: S + ceil(V/10) + pages', async () => {
     const aws = new FakeAws();
     for (let i = 0; i < 40; i++) aws.addSecret(`sec${i}`);
     for (let i = 0; i < 120; i++) {
       const ids = [`sec${i % 40}`, `sec${(i * 7) % 40}`, `sec${(i + 13) % 40}`];
-      aws.addService('prod', `svc${String(i).padStart(3, '0')}`, { 'secrets-init/secrets': ids.join(',') });
+      aws.addService('prod', `svc${String(i).padStart(3, '0')}`, { 'secrets-init/secrets': ids.join(' ') });
     }
     for (let i = 0; i < 15; i++) aws.addService('prod', `other${i}`);
     const { log } = logs();
