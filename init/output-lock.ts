@@ -30,50 +30,70 @@ export class LockTimeout extends Error {
   }
 }
 
+/** A held lock: `held()` says whether the lock file is still this holder's; `release()` removes it if so. */
+export interface DirLock {
+  held(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+interface Holder {
+  readonly token: string;
+  readonly pid?: number;
+  readonly ns?: string;
+  readonly boot?: string;
+}
+
 /**
  * Serialises writers of one output directory (two renders into one directory happen: a retried init container,
- * `render --watch` beside a manual run, a shared EFS path). Lock-free readers are the atomic `..data` swap's job;
- * this only keeps two writers from interleaving their swap and clean-up.
+ * `render --watch` beside a manual run, a shared EFS path). Lock-free readers are the atomic `..data` switch's job;
+ * this only keeps two writers from interleaving their switch and clean-up.
  *
- * The lock is a file created with O_EXCL. Its holder touches it every `heartbeatMs`, so a lock untouched for
- * `staleMs` belongs to a render that died (SIGKILL, OOM, a stopped container) and is broken: renamed aside, and
- * only if the file renamed is the very one judged stale (same inode) is it removed; if a live lock was caught in
- * between, it is put back. The holder also writes its process id with its PID namespace and boot id: a waiter that
- * shares both and finds no such process breaks the lock at once instead of waiting staleMs (a killed local render);
- * a holder in another container or host is judged by the heartbeat alone.
- * Returns the release function, which removes the lock only if it is still this holder's.
+ * (1) The lock is created whole: its content (a random token, the process id, its PID namespace and boot id) is
+ *     written to a file of its own, which is then hard-linked to `..lock`; the link fails if a lock exists.
+ * (2) The holder touches the lock every `heartbeatMs` through its own descriptor.
+ * (3) A waiter reads the lock through one descriptor (token, holder and age of the same file). It breaks the lock
+ *     when nobody touched it for `staleMs` (a render killed, OOM, a stopped container), or at once when the
+ *     holder shares its PID namespace and boot and no such process exists (a killed local render).
+ * (4) Breaking renames the lock aside and removes it only if the token is the one judged stale; a live lock
+ *     caught in between (taken after the look) is linked back. Identity is the token, never the inode number,
+ *     which a new lock may reuse the moment an old one is removed.
+ * (5) Release removes the lock only if it is still this holder's: the same inode as its open descriptor (which
+ *     keeps that inode from being reused while it is open).
  */
-export async function acquireDirLock(dir: string, options: LockOptions = {}): Promise<() => Promise<void>> {
+export async function acquireDirLock(dir: string, options: LockOptions = {}): Promise<DirLock> {
   const fs = options.fs ?? fsp;
   const staleMs = options.staleMs ?? LOCK_DEFAULTS.staleMs;
   const heartbeatMs = options.heartbeatMs ?? LOCK_DEFAULTS.heartbeatMs;
   const waitMs = options.waitMs ?? LOCK_DEFAULTS.waitMs;
   const path = join(dir, LOCK_NAME);
+  const me: Holder = { token: randomBytes(12).toString('hex'), pid: process.pid, ...(await host(fs)) };
   const started = Date.now();
   let pause = 5;
   for (;;) {
-    try {
-      const fh = await fs.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      const { ino } = await fh.stat();
-      await fh.writeFile(JSON.stringify({ pid: process.pid, ...(await host(fs)) })).catch(() => undefined);
+    const fh = await create(fs, path, me); // (1)
+    if (fh) {
       const beat = setInterval(() => {
         const now = new Date();
-        fh.utimes(now, now).catch(() => undefined);
+        fh.utimes(now, now).catch(() => undefined); // (2)
       }, heartbeatMs);
       beat.unref();
-      return async () => {
-        clearInterval(beat);
-        await fh.close().catch(() => undefined);
-        // Only our own lock: after a pause longer than staleMs another render may hold a new one.
-        const st = await fs.lstat(path).catch(() => undefined);
-        if (st?.ino === ino) await fs.unlink(path).catch(() => undefined);
+      // While this descriptor is open its inode cannot be reused, so the inode number tells our lock from another.
+      const held = async () => {
+        const [ours, now] = await Promise.all([fh.stat(), fs.lstat(path).catch(notFound)]);
+        return now?.ino === ours.ino;
       };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      return {
+        held,
+        release: async () => {
+          clearInterval(beat);
+          if (await held().catch(() => false)) await fs.unlink(path).catch(() => undefined); // (5)
+          await fh.close().catch(() => undefined);
+        },
+      };
     }
-    const st = await fs.lstat(path).catch(() => undefined);
-    if (st && (Date.now() - st.mtimeMs > staleMs || (await holderIsGone(fs, path)))) {
-      await breakStale(fs, path, st.ino);
+    const seen = await readLock(fs, path); // (3)
+    if (seen && (Date.now() - seen.mtimeMs > staleMs || (await isGone(fs, seen.holder)))) {
+      await breakStale(fs, path, seen.holder.token); // (4)
       continue;
     }
     if (Date.now() - started > waitMs) throw new LockTimeout(Date.now() - started);
@@ -83,22 +103,58 @@ export async function acquireDirLock(dir: string, options: LockOptions = {}): Pr
   }
 }
 
-async function breakStale(fs: LockFs, path: string, staleIno: number): Promise<void> {
+/** The lock created whole under `path`, its descriptor kept for heartbeats; undefined if a lock exists. */
+async function create(fs: LockFs, path: string, me: Holder) {
+  const own = `${path}.new-${me.token}`;
+  const fh = await fs.open(own, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    await fh.writeFile(JSON.stringify(me));
+    await fs.link(own, path);
+    return fh;
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return undefined;
+  } finally {
+    await fs.unlink(own).catch(() => undefined);
+  }
+}
+
+function notFound(err: NodeJS.ErrnoException): undefined {
+  if (err.code === 'ENOENT') return undefined;
+  throw err;
+}
+
+/** The holder and age of the lock file now at `path`, read through one descriptor so both are of the same file. */
+async function readLock(fs: LockFs, path: string): Promise<{ holder: Holder; mtimeMs: number } | undefined> {
+  const fh = await fs.open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+  if (!fh) return undefined;
+  try {
+    const [st, text] = await Promise.all([fh.stat(), fh.readFile('utf8')]);
+    const holder = JSON.parse(text) as Holder;
+    return typeof holder.token === 'string' ? { holder, mtimeMs: st.mtimeMs } : undefined;
+  } catch {
+    // Not written by this version (an empty or foreign file): judged by its age alone, with a token nobody has.
+    const st = await fh.stat().catch(() => undefined);
+    return st ? { holder: { token: `unreadable-${st.ino}-${st.mtimeMs}` }, mtimeMs: st.mtimeMs } : undefined;
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+async function breakStale(fs: LockFs, path: string, staleToken: string): Promise<void> {
   const aside = `${path}.stale-${randomBytes(6).toString('hex')}`;
   try {
     await fs.rename(path, aside);
   } catch {
     return; // another waiter broke it first
   }
-  const st = await fs.lstat(aside).catch(() => undefined);
-  if (st?.ino === staleIno) {
-    await fs.unlink(aside).catch(() => undefined);
-    return;
+  const moved = await readLock(fs, aside);
+  if (moved?.holder.token !== staleToken) {
+    // A live lock taken between our look and our rename: give it back. If a third render took the name meanwhile,
+    // two now believe they hold it; the writer checks it still holds the lock before it switches the set.
+    await fs.link(aside, path).catch(() => undefined);
   }
-  // A live lock taken between our look and our rename: give it back. If a third render took the name meanwhile,
-  // two now believe they hold it; that needs three renders racing on a lock dead for staleMs, and even then
-  // each one's set stays whole (the ..data swap is atomic).
-  await fs.link(aside, path).catch(() => undefined);
   await fs.unlink(aside).catch(() => undefined);
 }
 
@@ -115,12 +171,11 @@ async function host(fs: LockFs): Promise<{ ns?: string; boot?: string }> {
 }
 
 /** True only when the holder provably died: same PID namespace and boot as ours, and no such process. */
-async function holderIsGone(fs: LockFs, path: string): Promise<boolean> {
+async function isGone(fs: LockFs, holder: Holder): Promise<boolean> {
+  const here = await host(fs);
+  if (typeof holder.pid !== 'number' || !here.ns || !here.boot) return false;
+  if (holder.ns !== here.ns || holder.boot !== here.boot) return false;
   try {
-    const holder = JSON.parse(await fs.readFile(path, 'utf8')) as { pid?: unknown; ns?: unknown; boot?: unknown };
-    const here = await host(fs);
-    if (typeof holder.pid !== 'number' || !here.ns || !here.boot) return false;
-    if (holder.ns !== here.ns || holder.boot !== here.boot) return false;
     process.kill(holder.pid, 0);
     return false;
   } catch (err) {

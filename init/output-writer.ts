@@ -73,8 +73,8 @@ export interface WriteOptions {
  * (7) The new set directory is written: each file created exclusively, owner and mode set, fsynced; then the
  *     directory itself is fsynced.
  * (8) Links are created for visible names that do not exist yet; they resolve only once `..data` moves.
- * (9) A new `..data` link is made beside the old one and renamed over it: the commit. A failure before it
- *     removes what (7) and (8) made and leaves the directory as it was.
+ * (9) If the lock is still this writer's, a new `..data` link is made beside the old one and renamed over it:
+ *     the commit. A failure before it removes what (7) and (8) made and leaves the directory as it was.
  * (10) Links of names the new set no longer has are removed.
  * (11) The previous set directory is removed, the directory fsynced, the lock released.
  */
@@ -91,7 +91,7 @@ export async function writeOutputs(
   const names = new Set(all.map((f) => f.name));
 
   await ensureDir(fs, dir, opts.owner).catch((err) => fail(`output directory "${dir}"`, err)); // (1)
-  const release = await acquireDirLock(dir, { ...opts.lock, fs }).catch((err) => fail(`writing into "${dir}"`, err)); // (2)
+  const lock = await acquireDirLock(dir, { ...opts.lock, fs }).catch((err) => fail(`writing into "${dir}"`, err)); // (2)
   try {
     const entries = await fs.readdir(dir).catch((err) => fail(`reading output directory "${dir}"`, err));
     const live = await liveSet(fs, dir);
@@ -111,6 +111,9 @@ export async function writeOutputs(
           await fs.symlink(linkTarget(name), join(dir, name)).catch((err) => fail(`linking "${join(dir, name)}"`, err));
           made.push(name);
         }
+        // A holder paused past the lock's staleMs may have lost it to another render: it must not switch then.
+        if (!(await lock.held()))
+          fail(`switching "${join(dir, DATA_LINK)}"`, { code: 'ELOCKLOST (another render took the lock)' });
         await switchData(fs, dir, next).catch((err) => fail(`switching "${join(dir, DATA_LINK)}"`, err)); // (9)
       } catch (err) {
         await Promise.all(made.map((n) => fs.unlink(join(dir, n)).catch(() => undefined)));
@@ -135,7 +138,7 @@ export async function writeOutputs(
     await fsyncDir(fs, dir);
     return { changed, removed, leftover };
   } finally {
-    await release();
+    await lock.release();
   }
 }
 
