@@ -14,7 +14,7 @@ It reads Secrets Manager only (not a dotenv file). It prints key names only, nev
 
 Options:
   --config FILE       the YAML config                        (env SECRETS_CONFIG)
-  --remote            read the secrets (needs AWS_REGION and read access, like render)
+  --remote            read the secrets (needs AWS_REGION or AWS_DEFAULT_REGION and read access, like render)
   --secret-name IDS   check these secrets instead of spec.sources  (env SECRET_NAME)
   --required KEYS     comma-separated keys that must be present    (env SECRETS_REQUIRED)
   -h, --help

@@ -5,6 +5,7 @@ import { INIT_USER } from '../ops/inject-contract.ts';
 import { parseTaskDefinitionInput } from '../ops/inject-input.ts';
 import { parseCommandArgs } from '../shared/args.ts';
 import { UsageError } from '../shared/errors.ts';
+import { regionFromEnv } from '../shared/region.ts';
 import type { Command } from './io.ts';
 
 export const INJECT_USAGE = `Usage: secrets-init inject [FILE|-] [OPTIONS]
@@ -19,7 +20,7 @@ entry point. Every other field is kept. Running it on its own output changes not
 Options:
   --image IMAGE        init container image (required unless the input already has secrets-init)
   --secret-name IDS    secret names or ARNs to render, comma-separated or repeated   (env SECRET_NAME)
-  --region REGION      AWS_REGION of the init container                            (env AWS_REGION)
+  --region REGION      AWS_REGION of the init container              (env AWS_REGION, else AWS_DEFAULT_REGION)
   --required KEYS      keys that must be present, comma-separated or repeated;
                        set as SECRETS_REQUIRED on the init and the app containers   (env SECRETS_REQUIRED)
   --container NAMES    app containers to wire, comma-separated or repeated (default: those already
@@ -48,7 +49,7 @@ export const injectCommand: Command = async (args, io) => {
 
   const secretNames = listFlag(values['secret-name']) ?? listEnv(io.env.SECRET_NAME);
   const required = listFlag(values.required) ?? listEnv(io.env.SECRETS_REQUIRED);
-  const region = values.region ?? nonEmpty(io.env.AWS_REGION);
+  const region = values.region ?? regionFromEnv(io.env)?.region;
   const options: InjectOptions = {
     ...(values.image !== undefined && { image: values.image }),
     ...(secretNames && { secretNames }),
@@ -79,10 +80,6 @@ const OPTIONS = {
 
 function parseFlags(args: readonly string[]) {
   return parseCommandArgs('inject', args, OPTIONS, true);
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
 /** `a,b` and repeated flags alike; undefined when the flag was not given. */

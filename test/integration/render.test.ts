@@ -390,7 +390,7 @@ const failures: FailureCase[] = [
       return rest;
     },
     code: 2,
-    line: /AWS_REGION is required when APP_ENV=production/,
+    line: /AWS_REGION \(or AWS_DEFAULT_REGION\) is required when APP_ENV=production/,
     after: () => assert.deepEqual(proxy.counts(), {}, 'failed before any network call'),
   },
 ];

@@ -87,6 +87,16 @@ describe('secrets-init inject', () => {
     );
   });
 
+  it('takes the region from AWS_DEFAULT_REGION when AWS_REGION is not set', async () => {
+    const r = await run(['--image', IMAGE, '--secret-name', 'a/b'], {
+      stdin: JSON.stringify(plainApi),
+      env: { AWS_DEFAULT_REGION: 'eu-north-1' },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const env = JSON.parse(r.stdout).containerDefinitions[0].environment as { name: string; value: string }[];
+    assert.equal(env.find((e) => e.name === 'AWS_REGION')?.value, 'eu-north-1');
+  });
+
   it('wires the containers named with --container, comma-separated or repeated', async () => {
     const two = {
       ...plainApi,
