@@ -13,8 +13,9 @@ export const INJECT_USAGE = `Usage: secrets-init inject [FILE|-] [OPTIONS]
 Reads an ECS task definition from FILE or stdin (the output of "aws ecs describe-task-definition", or a
 register-task-definition input) and prints it with secrets-init wired in: the "secrets" volume, the
 "secrets-init" container (essential false, renders into /run/secrets), and in each app container a read-only
-mount of /run/secrets, dependsOn secrets-init SUCCESS and /usr/local/bin/secrets-entrypoint in front of its
-entry point. Every other field is kept. Running it on its own output changes nothing. Register the result with
+mount of /run/secrets and dependsOn secrets-init SUCCESS. The app's entryPoint and command are left alone: its
+image runs /usr/local/bin/secrets-entrypoint as its ENTRYPOINT (or use --wrap-entrypoint). Every other field is
+kept. Running it on its own output changes nothing. Register the result with
   aws ecs register-task-definition --cli-input-json file://task-definition.json
 
 Options:
@@ -29,6 +30,9 @@ Options:
   --file-mode MODE     mode of the rendered files (default 0440)
   --allow-env NAMES    accept plain environment variables whose names look like secrets (comma-separated
                        or repeated)
+  --wrap-entrypoint    put /usr/local/bin/secrets-entrypoint in front of each app container's entryPoint,
+                       for images that contain the script but do not run it as their ENTRYPOINT (needed when
+                       the task definition overrides entryPoint)
   -h, --help           this text
 
 Notes (never values) go to stderr; the task definition JSON to stdout.
@@ -59,6 +63,7 @@ export const injectCommand: Command = async (args, io) => {
     ...(values['init-user'] !== undefined && { initUser: values['init-user'] }),
     ...(values['file-mode'] !== undefined && { fileMode: values['file-mode'] }),
     ...(values['allow-env'] && { allowEnv: listFlag(values['allow-env']) }),
+    ...(values['wrap-entrypoint'] && { wrapEntrypoint: true }),
   };
   const result = injectInitContainer(taskDefinition, options);
   for (const note of result.notes) io.stderr.write(`secrets-init inject: note: ${note}\n`);
@@ -75,6 +80,7 @@ const OPTIONS = {
   'init-user': { type: 'string' },
   'file-mode': { type: 'string' },
   'allow-env': { type: 'string', multiple: true },
+  'wrap-entrypoint': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

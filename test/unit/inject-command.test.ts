@@ -52,8 +52,17 @@ describe('secrets-init inject', () => {
       td.containerDefinitions.map((c: { name: string }) => c.name),
       ['secrets-init', 'api'],
     );
-    assert.match(r.stderr, /^secrets-init inject: note: container "api": entryPoint set/m);
+    assert.match(r.stderr, /^secrets-init inject: note: container "api": command left as it is/m);
+    assert.equal(td.containerDefinitions[1].entryPoint, undefined);
     assert.ok(r.stdout.endsWith('}\n'));
+  });
+
+  it('--wrap-entrypoint puts the entrypoint in front of the command', async () => {
+    const r = await run([...FLAGS, '--wrap-entrypoint'], { stdin: JSON.stringify(plainApi) });
+    assert.equal(r.code, 0, r.stderr);
+    const api = JSON.parse(r.stdout).containerDefinitions[1];
+    assert.deepEqual([api.entryPoint, api.command], [['/usr/local/bin/secrets-entrypoint'], ['serve']]);
+    assert.match(r.stderr, /^secrets-init inject: note: container "api": entryPoint set/m);
   });
 
   it('reads a file and leaves the committed manifest unchanged', async () => {
