@@ -66,10 +66,11 @@ const STEP0_VARIABLES = [
   'APP_IMAGE',
   'INIT_IMAGE',
   'AWS_DEFAULT_REGION',
+  'AWS_PAGER',
   'PATH',
 ];
-/** Derived by the page from the others; kept as written. */
-const DERIVED = ['APP_IMAGE', 'INIT_IMAGE', 'AWS_DEFAULT_REGION', 'PATH'];
+/** Derived by the page from the others, or fixed; kept as written. */
+const DERIVED = ['APP_IMAGE', 'INIT_IMAGE', 'AWS_DEFAULT_REGION', 'AWS_PAGER', 'PATH'];
 
 const STEP0 = '0. Build the CLI and set your values';
 /** `npm ci && npm run build`: `npm test` has built dist/ before any test runs. */
