@@ -3,6 +3,7 @@ import { type Layer, shownKey } from '../init/secret-value.ts';
 import { parseCommandArgs } from '../shared/args.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
 import { ExitCode, errorLine, exitCodeOf, UsageError } from '../shared/errors.ts';
+import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
 import type { Command } from './io.ts';
 
 export const CHECK_USAGE = `Usage: secrets-init check [--config FILE] [--remote] [--cluster NAME]...
@@ -16,11 +17,11 @@ the secrets-init/secrets tags) and what is wrong with it (a comma, more than 256
 
 Options:
   --config FILE       the YAML config                        (env SECRETS_CONFIG)
-  --remote            read the secrets (needs AWS_REGION and read access, like render)
+  --remote            read the secrets (needs AWS_REGION or AWS_DEFAULT_REGION and read access, like render)
   --secret-name IDS   check these secrets instead of spec.sources  (env SECRET_NAME)
   --required KEYS     comma-separated keys that must be present    (env SECRETS_REQUIRED)
-  --cluster NAME      print the tag bindings of the cluster's services; repeatable (needs AWS_REGION and
-                      ecs:ListServices, ecs:DescribeServices, like watch)
+  --cluster NAME      print the tag bindings of the cluster's services; repeatable (needs AWS_REGION or
+                      AWS_DEFAULT_REGION and ecs:ListServices, ecs:DescribeServices, like watch)
   -h, --help
 
 Exit codes: 0 all good, 2 config or a binding watch would skip, 3 a secret or a cluster is missing or unreadable,
@@ -136,8 +137,8 @@ async function clusterBindings(
   env: Readonly<Record<string, string | undefined>>,
   out: (line: string) => void,
 ): Promise<number> {
-  const region = env.AWS_REGION?.trim();
-  if (!region) throw new UsageError('check --cluster needs AWS_REGION');
+  const region = regionFromEnv(env)?.region;
+  if (!region) throw new UsageError(`check --cluster: ${REGION_REQUIRED}`);
   const [{ createEcsClient }, { requestTimeoutFor }, { checkClusters }] = await Promise.all([
     import('../shared/aws-clients.ts'),
     import('../shared/secrets-manager-client.ts'),

@@ -5,6 +5,7 @@ import { INIT_USER } from '../ops/inject-contract.ts';
 import { parseTaskDefinitionInput } from '../ops/inject-input.ts';
 import { parseCommandArgs } from '../shared/args.ts';
 import { UsageError } from '../shared/errors.ts';
+import { regionFromEnv } from '../shared/region.ts';
 import type { Command } from './io.ts';
 
 export const INJECT_USAGE = `Usage: secrets-init inject [FILE|-] [OPTIONS]
@@ -12,14 +13,15 @@ export const INJECT_USAGE = `Usage: secrets-init inject [FILE|-] [OPTIONS]
 Reads an ECS task definition from FILE or stdin (the output of "aws ecs describe-task-definition", or a
 register-task-definition input) and prints it with secrets-init wired in: the "secrets" volume, the
 "secrets-init" container (essential false, renders into /run/secrets), and in each app container a read-only
-mount of /run/secrets, dependsOn secrets-init SUCCESS and /usr/local/bin/secrets-entrypoint in front of its
-entry point. Every other field is kept. Running it on its own output changes nothing. Register the result with
+mount of /run/secrets and dependsOn secrets-init SUCCESS. The app's entryPoint and command are left alone: its
+image runs /usr/local/bin/secrets-entrypoint as its ENTRYPOINT (or use --wrap-entrypoint). Every other field is
+kept. Running it on its own output changes nothing. Register the result with
   aws ecs register-task-definition --cli-input-json file://task-definition.json
 
 Options:
   --image IMAGE        init container image (required unless the input already has secrets-init)
   --secret-name IDS    secret names or ARNs to render, comma-separated or repeated   (env SECRET_NAME)
-  --region REGION      AWS_REGION of the init container                            (env AWS_REGION)
+  --region REGION      AWS_REGION of the init container              (env AWS_REGION, else AWS_DEFAULT_REGION)
   --required KEYS      keys that must be present, comma-separated or repeated;
                        set as SECRETS_REQUIRED on the init and the app containers   (env SECRETS_REQUIRED)
   --container NAMES    app containers to wire, comma-separated or repeated (default: those already
@@ -28,6 +30,9 @@ Options:
   --file-mode MODE     mode of the rendered files (default 0440)
   --allow-env NAMES    accept plain environment variables whose names look like secrets (comma-separated
                        or repeated)
+  --wrap-entrypoint    put /usr/local/bin/secrets-entrypoint in front of each app container's entryPoint,
+                       for images that contain the script but do not run it as their ENTRYPOINT (needed when
+                       the task definition overrides entryPoint)
   -h, --help           this text
 
 Notes (never values) go to stderr; the task definition JSON to stdout.
@@ -48,7 +53,7 @@ export const injectCommand: Command = async (args, io) => {
 
   const secretNames = listFlag(values['secret-name']) ?? listEnv(io.env.SECRET_NAME);
   const required = listFlag(values.required) ?? listEnv(io.env.SECRETS_REQUIRED);
-  const region = values.region ?? nonEmpty(io.env.AWS_REGION);
+  const region = values.region ?? regionFromEnv(io.env)?.region;
   const options: InjectOptions = {
     ...(values.image !== undefined && { image: values.image }),
     ...(secretNames && { secretNames }),
@@ -58,6 +63,7 @@ export const injectCommand: Command = async (args, io) => {
     ...(values['init-user'] !== undefined && { initUser: values['init-user'] }),
     ...(values['file-mode'] !== undefined && { fileMode: values['file-mode'] }),
     ...(values['allow-env'] && { allowEnv: listFlag(values['allow-env']) }),
+    ...(values['wrap-entrypoint'] && { wrapEntrypoint: true }),
   };
   const result = injectInitContainer(taskDefinition, options);
   for (const note of result.notes) io.stderr.write(`secrets-init inject: note: ${note}\n`);
@@ -74,15 +80,12 @@ const OPTIONS = {
   'init-user': { type: 'string' },
   'file-mode': { type: 'string' },
   'allow-env': { type: 'string', multiple: true },
+  'wrap-entrypoint': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 function parseFlags(args: readonly string[]) {
   return parseCommandArgs('inject', args, OPTIONS, true);
-}
-
-function nonEmpty(v: string | undefined): string | undefined {
-  return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
 /** `a,b` and repeated flags alike; undefined when the flag was not given. */

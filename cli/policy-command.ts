@@ -6,6 +6,7 @@ import { policyInput } from '../ops/policy-input.ts';
 import { parseCommandArgs } from '../shared/args.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
 import { OutputError, UsageError } from '../shared/errors.ts';
+import { regionFromEnv } from '../shared/region.ts';
 import type { Command } from './io.ts';
 
 export const POLICY_USAGE = `Usage: secrets-init policy --config FILE --account ID [--region REGION] [OPTIONS]
@@ -17,7 +18,8 @@ examples/secrets-init.yaml, account 123456789012, region us-east-1). No AWS call
 Options:
   --config FILE       the YAML config                                  (env SECRETS_CONFIG)
   --account ID        12-digit account of the roles, tasks and secrets (env AWS_ACCOUNT_ID)
-  --region REGION     region of the secrets and tasks                  (env AWS_REGION)
+  --region REGION     region of the secrets and tasks                  (env AWS_REGION, else
+                                                                       AWS_DEFAULT_REGION)
   --prefix NAME       prefix of role, task family, log group, schedule and rule names
                       (default: the config's metadata.name)
   --secret ID         another secret the app task reads (repeatable)
@@ -44,8 +46,8 @@ export const policyCommand: Command = async (args, io) => {
   if (!configPath) throw new UsageError('--config FILE is required (or SECRETS_CONFIG)');
   const account = values.account ?? nonEmpty(io.env.AWS_ACCOUNT_ID);
   if (!account) throw new UsageError('--account ID is required (or AWS_ACCOUNT_ID)');
-  const region = values.region ?? nonEmpty(io.env.AWS_REGION);
-  if (!region) throw new UsageError('--region REGION is required (or AWS_REGION)');
+  const region = values.region ?? regionFromEnv(io.env)?.region;
+  if (!region) throw new UsageError('--region REGION is required (or AWS_REGION, AWS_DEFAULT_REGION)');
 
   const config = await loadConfigFile(resolve(io.cwd, configPath));
   const set = buildPolicies(

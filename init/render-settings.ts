@@ -11,6 +11,7 @@ import {
 import { parseDuration } from '../shared/duration.ts';
 import { UsageError } from '../shared/errors.ts';
 import { LOG_LEVELS } from '../shared/logger.ts';
+import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
 
 export const DEFAULT_SECRETS_DIR = '/run/secrets';
 export const DEFAULT_DOTENV = '.env';
@@ -77,15 +78,18 @@ export function resolveRenderSettings(
   else if (appEnv !== 'local' && appEnv !== 'production') {
     problems.push(`APP_ENV must be "local" or "production", not "${appEnv}"`);
   }
-  const region = pick(undefined, 'AWS_REGION');
+  const envRegion = regionFromEnv(env);
+  const region = envRegion?.region;
 
   const secretName = pick(flags.secretName, 'SECRET_NAME');
   const sources: SourceSpec[] = secretName
     ? list(secretName).map((secretId) => ({ secretId }))
     : [...(config?.sources ?? [])];
   if (appEnv === 'production') {
-    if (!region) problems.push('AWS_REGION is required when APP_ENV=production');
-    else if (!REGION.test(region)) problems.push(`AWS_REGION "${region}" is not a region name such as "us-east-1"`);
+    if (!envRegion) problems.push(`${REGION_REQUIRED} when APP_ENV=production`);
+    else if (!REGION.test(envRegion.region)) {
+      problems.push(`${envRegion.variable} "${envRegion.region}" is not a region name such as "us-east-1"`);
+    }
     if (sources.length === 0)
       problems.push('SECRET_NAME (or spec.sources in the config) is required when APP_ENV=production');
   }

@@ -3,7 +3,11 @@ import { UsageError } from '../shared/errors.ts';
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Fields `describe-task-definition` prints that `register-task-definition` refuses (read-only, set by ECS). */
+/**
+ * Fields `describe-task-definition` prints that `register-task-definition` refuses (read-only, set by ECS): the
+ * members of the ECS model's `TaskDefinition` shape that `RegisterTaskDefinitionRequest` lacks. A test derives
+ * this list from botocore's service model, so a field ECS adds is noticed.
+ */
 export const READ_ONLY_FIELDS = Object.freeze([
   'taskDefinitionArn',
   'revision',
@@ -11,8 +15,9 @@ export const READ_ONLY_FIELDS = Object.freeze([
   'requiresAttributes',
   'compatibilities',
   'registeredAt',
-  'registeredBy',
   'deregisteredAt',
+  'deleteRequestedAt',
+  'registeredBy',
 ]);
 
 export interface TaskDefinitionInput {

@@ -10,6 +10,8 @@ export interface LintOptions {
   readonly requiredKeys?: readonly string[];
   /** Variable names accepted in `environment` although they look like secrets. */
   readonly allowEnv?: readonly string[];
+  /** How a container is named in problems (default `containerDefinitions[i] "name"`, i in `td`). */
+  readonly label?: (index: number, name: string) => string;
 }
 
 /** The environment entry `name` of a container, if any. */
@@ -21,7 +23,8 @@ export function envValue(container: Obj, name: string): string | undefined {
 /**
  * Structural checks of a task definition (register-task-definition input) wired for secrets-init: the init
  * container exists and is not essential, every container mounting the secrets volume waits for it with SUCCESS,
- * mounts it read-only and runs through the entrypoint, every mount names a defined volume, and no plain
+ * mounts it read-only and does not bypass the entrypoint (an `entryPoint` of its own starts with it; without one
+ * the image's ENTRYPOINT runs, which must be it), every mount names a defined volume, and no plain
  * `environment` entry looks like a secret. Returns every problem found (names, never values).
  */
 export function lintTaskDefinition(td: unknown, options: LintOptions = {}): string[] {
@@ -30,7 +33,8 @@ export function lintTaskDefinition(td: unknown, options: LintOptions = {}): stri
   const containers = objects(td.containerDefinitions);
   if (containers.length === 0) return ['containerDefinitions: must list at least one container'];
   const names = containers.map((c) => (typeof c.name === 'string' ? c.name : ''));
-  const label = (i: number) => `containerDefinitions[${i}] "${names[i]}"`;
+  const label = (i: number) =>
+    options.label ? options.label(i, names[i]!) : `containerDefinitions[${i}] "${names[i]}"`;
   names.forEach((n, i) => {
     if (n === '') problems.push(`containerDefinitions[${i}]: has no name`);
     else if (names.indexOf(n) !== i) problems.push(`${label(i)}: name used twice`);
@@ -101,8 +105,11 @@ export function lintTaskDefinition(td: unknown, options: LintOptions = {}): stri
       if (m.readOnly !== true) problems.push(`${at}: must mount volume "${SECRETS_VOLUME}" read-only`);
       if (m.containerPath !== SECRETS_DIR) problems.push(`${at}: must mount "${SECRETS_VOLUME}" at ${SECRETS_DIR}`);
     }
-    const entry = list(c.entryPoint)[0];
-    if (entry !== ENTRYPOINT) problems.push(`${at}: entryPoint must start with ${ENTRYPOINT}`);
+    // No entryPoint: the image's ENTRYPOINT runs, which must be the secrets entrypoint (not visible from here).
+    const entry = list(c.entryPoint);
+    if (entry.length > 0 && entry[0] !== ENTRYPOINT) {
+      problems.push(`${at}: entryPoint replaces the image's and must start with ${ENTRYPOINT}`);
+    }
   }
   return problems;
 }

@@ -31,6 +31,11 @@ export interface InjectOptions {
   readonly fileMode?: string;
   /** Names accepted in plain `environment` although they look like secrets. */
   readonly allowEnv?: readonly string[];
+  /**
+   * Put the entrypoint in front of each app container's `entryPoint` (for images that hold the script but do not
+   * run it as their ENTRYPOINT). Default: the command is left alone and the image's ENTRYPOINT runs the script.
+   */
+  readonly wrapEntrypoint?: boolean;
 }
 
 export interface InjectResult {
@@ -44,8 +49,9 @@ export interface InjectResult {
 
 /**
  * Wires the init container into a task definition (a register-task-definition input): the `secrets` volume, the
- * init container (not essential, writes the volume), and for each app container a read-only mount, `dependsOn
- * SUCCESS` and the entrypoint in front of its own. Pure; idempotent (`inject(inject(x)) = inject(x)`); fields it
+ * init container (not essential, writes the volume), and for each app container a read-only mount and `dependsOn
+ * SUCCESS`; its command is left alone (the image's ENTRYPOINT is the secrets entrypoint), or with
+ * `wrapEntrypoint` the entrypoint goes in front of its own. Pure; idempotent (`inject(inject(x)) = inject(x)`); fields it
  * does not own are kept as they are and where they are. Input it cannot wire safely is refused with a UsageError.
  */
 export function injectInitContainer(input: Obj, options: InjectOptions = {}): InjectResult {
@@ -73,7 +79,11 @@ export function injectInitContainer(input: Obj, options: InjectOptions = {}): In
   if (!existing) td.containerDefinitions = [init, ...containers];
 
   const requiredKeys = options.required ?? [];
-  const problems = lintTaskDefinition(td, { requiredKeys, allowEnv: options.allowEnv ?? [] });
+  // Problems name containers as the input has them: an added init container shifts every index by one.
+  const shift = existing ? 0 : 1;
+  const label = (i: number, name: string) =>
+    i < shift ? `container "${name}" (added by inject)` : `containerDefinitions[${i - shift}] "${name}"`;
+  const problems = lintTaskDefinition(td, { requiredKeys, allowEnv: options.allowEnv ?? [], label });
   if (problems.length > 0) {
     const hint = problems.some((p) => p.includes('looks like a secret'))
       ? '\n  (a name that only looks like a secret can be accepted with --allow-env NAME)'
@@ -174,25 +184,7 @@ function chooseApps(containers: Obj[], options: InjectOptions): Obj[] {
 
 function wireApp(app: Obj, options: InjectOptions, notes: string[]): void {
   const at = `container "${app.name}"`;
-  const entry = app.entryPoint;
-  if (entry !== undefined && !(Array.isArray(entry) && entry.every((e) => typeof e === 'string'))) {
-    throw new UsageError(`${at}: entryPoint must be a list of strings`);
-  }
-  if (entry === undefined && app.command === undefined) {
-    throw new UsageError(
-      `${at}: has neither entryPoint nor command; the secrets entrypoint replaces the image's ENTRYPOINT and ` +
-        `CMD, so write the app's command into the task definition ("command": [...])`,
-    );
-  }
-  if (!Array.isArray(entry) || entry[0] !== ENTRYPOINT) {
-    if (entry === undefined) {
-      notes.push(
-        `${at}: entryPoint set to ${ENTRYPOINT}; the image's own ENTRYPOINT, if it has one, no longer runs: ` +
-          'put it in front of command',
-      );
-    }
-    app.entryPoint = [ENTRYPOINT, ...((entry as string[] | undefined) ?? [])];
-  }
+  wireEntrypoint(app, at, options, notes);
 
   if (app.mountPoints !== undefined && !Array.isArray(app.mountPoints)) {
     throw new UsageError(`${at}: mountPoints must be a list`);
@@ -240,6 +232,48 @@ function wireApp(app: Obj, options: InjectOptions, notes: string[]): void {
       `${at}: user "${app.user}" is not in group ${initGid}; the rendered files are readable by that group only`,
     );
   }
+}
+
+/**
+ * The secrets entrypoint must run first in each app container. An image built as README says has it as its
+ * ENTRYPOINT, so a container that does not override `entryPoint` needs nothing (ECS's `command` replaces only the
+ * image's CMD). A container that overrides `entryPoint` bypasses it: that needs the explicit wrap.
+ */
+function wireEntrypoint(app: Obj, at: string, options: InjectOptions, notes: string[]): void {
+  const raw = app.entryPoint;
+  if (raw !== undefined && !(Array.isArray(raw) && raw.every((e) => typeof e === 'string'))) {
+    throw new UsageError(`${at}: entryPoint must be a list of strings`);
+  }
+  // An empty list overrides nothing: Docker and ECS then run the image's ENTRYPOINT.
+  const entry = raw !== undefined && raw.length > 0 ? (raw as string[]) : undefined;
+  if (entry?.[0] === ENTRYPOINT) return;
+  if (!options.wrapEntrypoint) {
+    if (entry !== undefined) {
+      throw new UsageError(
+        `${at}: its entryPoint ("${entry[0]}") replaces the image's ENTRYPOINT, so ${ENTRYPOINT} would not run; ` +
+          'put it in front with --wrap-entrypoint (the image must contain it)',
+      );
+    }
+    notes.push(
+      `${at}: command left as it is; the image's ENTRYPOINT must be ${ENTRYPOINT} (README: "Adding it to your ` +
+        'own image"); for an image that only contains the script, --wrap-entrypoint puts it in front',
+    );
+    return;
+  }
+  if (entry === undefined && app.command === undefined) {
+    throw new UsageError(
+      `${at}: has neither entryPoint nor command; --wrap-entrypoint replaces the image's ENTRYPOINT and CMD, so ` +
+        'write the app\'s command into the task definition ("command": [...]), or leave the image\'s ENTRYPOINT ' +
+        'to run the script (no --wrap-entrypoint)',
+    );
+  }
+  if (entry === undefined) {
+    notes.push(
+      `${at}: entryPoint set to ${ENTRYPOINT}; the image's own ENTRYPOINT, if it has one, no longer runs: ` +
+        'put it in front of command',
+    );
+  }
+  app.entryPoint = [ENTRYPOINT, ...(entry ?? [])];
 }
 
 function buildInit(init: Obj, td: Obj, apps: Obj[], options: InjectOptions): void {

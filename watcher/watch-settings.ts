@@ -3,6 +3,7 @@ import type { ConfigFile } from '../shared/config.ts';
 import { parseDuration } from '../shared/duration.ts';
 import { UsageError } from '../shared/errors.ts';
 import { LOG_LEVELS } from '../shared/logger.ts';
+import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
 import { distinctClusters } from './ecs-names.ts';
 import type { BindingSource } from './run-pass.ts';
 
@@ -29,7 +30,7 @@ Options:
   --concurrency N        AWS calls in flight at once (default 10)
   -h, --help             this text
 
-Environment: AWS_REGION (required), LOG_LEVEL (default info), AWS_ENDPOINT_URL[_ECS|_SECRETS_MANAGER].
+Environment: AWS_REGION (required; AWS_DEFAULT_REGION is the fallback), LOG_LEVEL (default info), AWS_ENDPOINT_URL[_ECS|_SECRETS_MANAGER].
 Flags override environment variables, which override the config file.
 SIGTERM/SIGINT: the pass in flight finishes, then exit 0.
 Exit codes: 0 ok, 2 usage/config, 3 a service or secret could not be read or updated (the others were handled).
@@ -114,8 +115,8 @@ export function resolveWatchSettings(
   env: Readonly<Record<string, string | undefined>>,
   config?: ConfigFile,
 ): WatchSettings {
-  const region = nonEmpty(env.AWS_REGION);
-  if (!region) throw new UsageError('AWS_REGION is required');
+  const region = regionFromEnv(env)?.region;
+  if (!region) throw new UsageError(REGION_REQUIRED);
   const logLevel = nonEmpty(env.LOG_LEVEL) ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 

@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,7 +20,8 @@ import { parse } from 'dotenv';
 import { debrisIn, leakedValues, recordOutput, seedValues, visibleNames } from '../helpers/cli.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 import { SEED_SECRET, SEED_SECRET_NAME, SEED_VALUES } from '../helpers/seed.ts';
-import { type Podman, ROOT, type RunResult, setupPodman } from './podman.ts';
+import { type Podman, ROOT, type RunResult, run, setupPodman } from './podman.ts';
+import { startRegistry } from './registry.ts';
 
 /**
  * Builds Dockerfile.init and Dockerfile.app unchanged with podman and runs them the way ECS and
@@ -20,6 +32,8 @@ import { type Podman, ROOT, type RunResult, setupPodman } from './podman.ts';
 // The names manifests/compose.yaml uses, so compose runs exactly the images built here.
 const INIT_IMAGE = 'localhost/ecs-secrets-init/init:local';
 const APP_IMAGE = 'localhost/ecs-secrets-init/app:local';
+/** The platform the init image is built for, named as docs/deploy-by-hand.md builds it (the task's, there). */
+const PLATFORM = `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
 const COMPOSE_FILE = join(ROOT, 'manifests', 'compose.yaml');
 const COMPOSE_MOTO = join(ROOT, 'test', 'containers', 'compose.moto.yaml');
 const REQUIRED = 'OPENAI_API_KEY,PINECONE_API_KEY,GCP_PROJECT_ID,APP_SECRET_KEY,MILVUS_HOST,MILVUS_PORT';
@@ -109,8 +123,15 @@ function describeMode(path: string): string {
   return `${(s.mode & 0o7777).toString(8).padStart(4, '0')} ${s.uid}:${s.gid}`;
 }
 
-const initProduction = (volume: string, secretName: string, extra: string[] = []) =>
+/** `store`: podman's storage options, to run from another image store than the one the images were built in. */
+const initProduction = (
+  volume: string,
+  secretName: string,
+  extra: string[] = [],
+  { image = INIT_IMAGE, store = [] as string[] } = {},
+) =>
   pm.podman([
+    ...store,
     'run',
     '--rm',
     '--pull=never',
@@ -127,11 +148,11 @@ const initProduction = (volume: string, secretName: string, extra: string[] = []
       SECRETS_REQUIRED: REQUIRED,
     }).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
     ...extra,
-    INIT_IMAGE,
+    image,
   ]);
 
 /** Runs the app image (removed afterwards unless detached: a detached run is inspected, then removed). */
-const appRun = (volume: string, extra: string[] = [], cmd: string[] = []) =>
+const appRun = (volume: string, extra: string[] = [], cmd: string[] = [], image = APP_IMAGE) =>
   pm.podman([
     'run',
     ...(extra.includes('-d') ? [] : ['--rm']),
@@ -146,7 +167,7 @@ const appRun = (volume: string, extra: string[] = [], cmd: string[] = []) =>
     '-e',
     `REPORT_DIGEST_KEY=${DIGEST_KEY}`,
     ...extra,
-    APP_IMAGE,
+    image,
     ...cmd,
   ]);
 
@@ -156,11 +177,13 @@ before(async () => {
   const t0 = Date.now();
   pm = await setupPodman();
   fact(`podman setup and local base images: ${Date.now() - t0} ms (state in ${pm.stateDir})`);
-  for (const [file, tag] of [
-    ['Dockerfile.init', INIT_IMAGE],
-    ['Dockerfile.app', APP_IMAGE],
+  for (const [file, tag, platform] of [
+    ['Dockerfile.init', INIT_IMAGE, ['--platform', PLATFORM]],
+    ['Dockerfile.app', APP_IMAGE, []],
   ] as const) {
-    const res = await pm.podman(['build', '--pull=never', '-f', file, '-t', tag, '.'], { timeoutMs: 600_000 });
+    const res = await pm.podman(['build', '--pull=never', ...platform, '-f', file, '-t', tag, '.'], {
+      timeoutMs: 600_000,
+    });
     assert.equal(
       res.code,
       0,
@@ -589,6 +612,90 @@ describe('docker-compose (v1) against the podman socket', () => {
     } finally {
       await down('watch', [COMPOSE_FILE], env);
     }
+  });
+});
+
+describe('publishing: the init image through a registry, as ECR serves it', () => {
+  test('pushed to a registry on loopback and pulled into an empty image store, it renders', async () => {
+    const registry = await startRegistry(join(work, 'registry'));
+    const remote = `${registry.host}/secrets-init:0.1.0`;
+    // A second image store: the image can only come from the registry, as on a fresh ECS host.
+    const store = ['--root', join(pm.stateDir, 'pulled'), '--runroot', join(pm.stateDir, 'pulled-run')];
+    try {
+      expectCode(await pm.podman(['tag', INIT_IMAGE, remote]), 0, 'tag');
+      const push = expectCode(await pm.podman(['push', '--tls-verify=false', remote]), 0, 'push');
+      const pull = expectCode(await pm.podman([...store, 'pull', '--tls-verify=false', remote]), 0, 'pull');
+      fact(`init image through ${registry.host}: push ${push.ms} ms, pull into an empty store ${pull.ms} ms`);
+      const inspectId = async (args: string[]) =>
+        JSON.parse(expectCode(await pm.podman([...args, 'image', 'inspect', remote]), 0, 'inspect').stdout)[0];
+      const pulled = await inspectId(store);
+      assert.equal(`${pulled.Os}/${pulled.Architecture}`, PLATFORM);
+      assert.equal(pulled.Id, (await inspectId([])).Id, 'the image that was built');
+      assert.equal(pulled.Config.User, '65532:10001');
+
+      const init = expectCode(
+        await initProduction('pulled-ok', SEED_SECRET_NAME, [], { image: remote, store }),
+        0,
+        'init from the registry',
+      );
+      assert.match(init.stdout, /"event":"render.done"/);
+      const volume = expectCode(
+        await pm.podman([...store, 'volume', 'inspect', '--format', '{{.Mountpoint}}', 'pulled-ok']),
+        0,
+        'volume inspect',
+      ).stdout.trim();
+      assert.deepEqual(readdirSync(volume).sort(), ['app.env', 'gcp-credentials.json', 'render.json']);
+    } finally {
+      await pm.podman([...store, 'volume', 'rm', '--all', '--force']);
+      await pm.podman([...store, 'rmi', '--all', '--force']);
+      spawnSync('umount', ['-R', join(pm.stateDir, 'pulled', 'overlay')], { stdio: 'ignore' });
+      await registry.stop();
+    }
+  });
+});
+
+describe('line endings: a checkout made with core.autocrlf=true (as Git for Windows makes it)', () => {
+  /** The committed tree, checked out as a clone gets it, with core.autocrlf=true and extra attributes if any. */
+  async function checkout(name: string, infoAttributes?: string): Promise<string> {
+    const dir = join(work, name);
+    const git = async (args: string[]) => expectCode(await run('git', ['-C', dir, ...args]), 0, `git ${args[0]}`);
+    mkdirSync(dir);
+    await git(['init', '--quiet']);
+    await git(['config', 'core.autocrlf', 'true']);
+    // $GIT_DIR/info/attributes outranks the tree's .gitattributes.
+    if (infoAttributes) writeFileSync(join(dir, '.git', 'info', 'attributes'), infoAttributes);
+    await git(['fetch', '--quiet', ROOT, 'HEAD']);
+    await git(['checkout', '--quiet', 'FETCH_HEAD']);
+    return dir;
+  }
+
+  test('builds an app image whose entrypoint runs; without .gitattributes the same checkout would not', async () => {
+    const withAttributes = await checkout('autocrlf');
+    assert.ok(!readFileSync(join(withAttributes, 'init', 'entrypoint.sh')).includes(0x0d), 'the entrypoint is LF');
+    // The control: what a repository without .gitattributes gets (eol left to core.autocrlf: CRLF).
+    const without = await checkout('autocrlf-no-attributes', '* text=auto !eol\n');
+    assert.ok(readFileSync(join(without, 'init', 'entrypoint.sh'), 'utf8').includes('#!/bin/sh\r\n'), 'control: CRLF');
+
+    const volume = 'autocrlf';
+    expectCode(await pm.podman(['volume', 'create', volume]), 0, 'volume create');
+    expectCode(await initProduction(volume, SEED_SECRET_NAME), 0, 'init');
+    const images: [string, string][] = [
+      [withAttributes, 'localhost/ecs-secrets-init/app:autocrlf'],
+      [without, 'localhost/ecs-secrets-init/app:autocrlf-no-attributes'],
+    ];
+    for (const [dir, tag] of images) {
+      const res = await pm.podman(['build', '--pull=never', '-f', 'Dockerfile.app', '-t', tag, '.'], { cwd: dir });
+      expectCode(res, 0, `podman build from ${dir}`);
+    }
+    const good = expectCode(await appRun(volume, [], [], images[0]![1]), 0, 'app built from the autocrlf checkout');
+    assert.deepEqual(lastReport(good.stdout).missing, []);
+    assert.deepEqual(lastReport(good.stdout).present.sort(), [...APP_KEYS].sort());
+
+    const bad = await appRun(volume, [], [], images[1]![1]);
+    recordOutput(bad.stdout + bad.stderr);
+    assert.notEqual(bad.code, 0, 'the CRLF entrypoint cannot run');
+    assert.equal(bad.stdout, '', 'the app never started');
+    assert.match(bad.stderr, /secrets-entrypoint: no such file or directory|bad interpreter|not found/);
   });
 });
 

@@ -43,6 +43,7 @@ const TOOLS: readonly { cmd: string; args: string[]; why: string }[] = [
   { cmd: 'runc', args: ['--version'], why: 'the OCI runtime podman is pointed at (crun fails here)' },
   { cmd: 'docker-compose', args: ['version', '--short'], why: 'runs manifests/compose.yaml (v1, apt)' },
   { cmd: 'busybox', args: ['true'], why: 'the shell of the local build-stage base image' },
+  { cmd: 'docker-registry', args: ['--version'], why: 'a registry on loopback the init image is pushed to (apt)' },
 ];
 
 /** Throws one clear error naming every missing tool and how to install it. The container tests never skip. */
@@ -51,7 +52,7 @@ export function assertContainerToolsInstalled(): void {
   if (missing.length > 0) {
     throw new Error(
       `container tests need ${missing.map((t) => `${t.cmd} (${t.why})`).join(', ')}; install them with ` +
-        '`apt-get install -y podman runc uidmap fuse-overlayfs slirp4netns busybox-static docker-compose`',
+        '`apt-get install -y podman runc uidmap fuse-overlayfs slirp4netns busybox-static docker-compose docker-registry`',
     );
   }
 }

@@ -33,11 +33,24 @@ export function runCli(
   opts: { cwd?: string; timeoutMs?: number; uid?: number; gid?: number } = {},
 ): Promise<CliResult> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npm run build" first (npm test does)`);
+  return runProcess(process.execPath, [BUNDLE, ...args], { PATH: process.env.PATH, ...env }, opts);
+}
+
+/**
+ * Runs any command to completion with exactly the given environment, without blocking the event loop (a proxy
+ * in this process may be what it talks to), and records its output for the leak scan.
+ */
+export function runProcess(
+  cmd: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  opts: { cwd?: string; timeoutMs?: number; uid?: number; gid?: number } = {},
+): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BUNDLE, ...args], {
+    const child = spawn(cmd, [...args], {
       cwd: opts.cwd ?? ROOT,
-      env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
+      env: env as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(opts.uid !== undefined && { uid: opts.uid, gid: opts.gid ?? opts.uid }),
     });

@@ -71,14 +71,17 @@ function assertMotoInstalled(): void {
   checked = true;
 }
 
-/** Starts moto and waits until it answers. Fails loudly (never skips) when moto is missing. */
-export async function startMoto(): Promise<Moto> {
+/**
+ * Starts moto and waits until it answers. Fails loudly (never skips) when moto is missing. `env` adds to moto's
+ * environment (e.g. `MOTO_ACCOUNT_ID` for an account other than 123456789012).
+ */
+export async function startMoto(options: { env?: Readonly<Record<string, string>> } = {}): Promise<Moto> {
   assertMotoInstalled();
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const child: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
+      env: { ...process.env, MOTO_ALLOW_NONEXISTENT_REGION: 'false', ...options.env },
     });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {

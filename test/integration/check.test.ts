@@ -77,6 +77,15 @@ describe('secrets-init check', () => {
     assert.deepEqual(leakedValues(), []);
   });
 
+  test('--remote takes the region from AWS_DEFAULT_REGION when AWS_REGION is not set', async () => {
+    await sm.send(new CreateSecretCommand({ Name: SEED_SECRET_NAME, SecretString: JSON.stringify(SEED_SECRET) }));
+    writeConfig([SEED_SECRET_NAME], ['OPENAI_API_KEY']);
+    const env = { ...awsEnv(proxy.endpoint), AWS_REGION: '', AWS_DEFAULT_REGION: 'us-east-1' };
+    const res = await runCli(['check', '--config', config, '--remote'], env, { cwd: work });
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    assert.match(res.stdout, /check passed/);
+  });
+
   test('--remote reports a missing secret, a missing required key and an unreadable secret, key names only', async () => {
     await sm.send(new CreateSecretCommand({ Name: SEED_SECRET_NAME, SecretString: JSON.stringify(SEED_SECRET) }));
     await sm.send(

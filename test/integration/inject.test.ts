@@ -74,8 +74,20 @@ const fixtures: { what: string; td: Obj; flags: string[] }[] = [
     },
   },
   {
+    what: "the common case: one container running its image's own ENTRYPOINT and CMD",
+    flags: FLAGS,
+    td: {
+      family: 'inject-image-own',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'api', image: 'api:1', essential: true, user: '1000:10001' }],
+    },
+  },
+  {
     what: 'an EC2 task with several app containers, a sidecar and a host volume',
-    flags: [...FLAGS, '--container', 'web,worker', '--required', 'OPENAI_API_KEY'],
+    flags: [...FLAGS, '--container', 'web,worker', '--required', 'OPENAI_API_KEY', '--wrap-entrypoint'],
     td: {
       family: 'inject-ec2',
       networkMode: 'bridge',

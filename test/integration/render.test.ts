@@ -15,6 +15,7 @@ import {
   BUNDLE,
   debrisIn,
   leakedValues,
+  ROOT,
   removeDir,
   runCli as runCliIn,
   SHELLS,
@@ -239,6 +240,46 @@ describe('render against Secrets Manager (moto, real SDK, shipped bundle)', () =
     assert.deepEqual(leakedValues(), []);
   });
 
+  test('a dotenv file saved with CRLF line endings renders exactly the files of its LF twin', async () => {
+    // The example file plus every construct whose end of line matters: quoted values over several lines,
+    // `export`, empty values, a comment after a value, spaces before the line end, blank and comment lines.
+    const lf = [
+      readFileSync(join(ROOT, 'examples', '.env'), 'utf8').trimEnd(),
+      '',
+      '# more constructs',
+      'export EXPORTED=exported value',
+      'EMPTY=',
+      'EMPTY_QUOTED=""',
+      'SPACED=  padded value   ',
+      "SINGLE='single quoted #not a comment'",
+      'COMMENTED=value # a comment',
+      'MULTILINE="-----BEGIN KEY-----',
+      'line two',
+      '-----END KEY-----"',
+      'ESCAPED="a\\nb"',
+      'LAST=last',
+      '',
+    ].join('\n');
+    const crlf = lf.replaceAll('\n', '\r\n');
+    assert.ok(crlf.includes('\r\n') && !lf.includes('\r'));
+    // One output directory for both: app.env names the GCP key file by its path there.
+    const out = join(work, 'out');
+    const render = async (name: string, text: string) => {
+      writeFileSync(join(work, name), text);
+      const res = await runCli([], { APP_ENV: 'local', DOTENV_PATH: join(work, name), SECRETS_DIR: out });
+      assert.equal(res.code, 0, res.stderr);
+      const read = (file: string) => readFileSync(join(out, file), 'utf8');
+      return { appEnv: read('app.env'), gcp: read('gcp-credentials.json'), keys: JSON.parse(read('render.json')).keys };
+    };
+    const fromLf = await render('lf.env', lf);
+    const fromCrlf = await render('crlf.env', crlf);
+    assert.equal(fromCrlf.appEnv, fromLf.appEnv);
+    assert.equal(fromCrlf.gcp, fromLf.gcp);
+    assert.deepEqual(fromCrlf.keys, fromLf.keys);
+    assert.ok(!fromCrlf.appEnv.includes('\r'), 'no carriage return reaches app.env');
+    assert.match(fromCrlf.appEnv, /^export MULTILINE='-----BEGIN KEY-----\nline two\n-----END KEY-----'$/m);
+  });
+
   test('rendering the same input twice rewrites nothing', async () => {
     await createSecret(SEED_SECRET_NAME, SEED_SECRET);
     assert.equal((await runCli([], env({ SECRET_NAME: SEED_SECRET_NAME }))).code, 0);
@@ -393,7 +434,7 @@ const failures: FailureCase[] = [
       return rest;
     },
     code: 2,
-    line: /AWS_REGION is required when APP_ENV=production/,
+    line: /AWS_REGION \(or AWS_DEFAULT_REGION\) is required when APP_ENV=production/,
     after: () => assert.deepEqual(proxy.counts(), {}, 'failed before any network call'),
   },
   ...['4294967295:10001', '65532:4294967295', '4294967296', '99999999999999999999:1'].map(

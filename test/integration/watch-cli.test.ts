@@ -125,11 +125,18 @@ describe('secrets-init watch (the bundle, against moto)', () => {
     assert.deepEqual(proxy.counts(), {});
   });
 
-  it('exits 2 with one line on stderr, before any network call, when AWS_REGION is missing', async () => {
-    const r = await watch(['--once', '--cluster', 'prod'], { AWS_REGION: '' }).done;
+  it('exits 2 with one line on stderr, before any network call, when no region is set', async () => {
+    const r = await watch(['--once', '--cluster', 'prod'], { AWS_REGION: '', AWS_DEFAULT_REGION: '' }).done;
     assert.equal(r.code, 2);
-    assert.equal(r.stderr, 'secrets-init watch: AWS_REGION is required\n');
+    assert.equal(r.stderr, 'secrets-init watch: AWS_REGION (or AWS_DEFAULT_REGION) is required\n');
     assert.deepEqual(proxy.counts(), {});
+  });
+
+  it('takes the region from AWS_DEFAULT_REGION when AWS_REGION is not set (a shell set up for the aws CLI)', async () => {
+    await fleet(1, 1);
+    const r = await watch(['--once'], { AWS_REGION: '', AWS_DEFAULT_REGION: 'us-east-1', WATCH_CLUSTER: 'prod' }).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(proxy.count('TagResource'), 1, 'the service was recorded');
   });
 
   it('--once: records on first sight, then after PutSecretValue redeploys exactly the bound services, exit 0', async () => {

@@ -52,8 +52,17 @@ describe('secrets-init inject', () => {
       td.containerDefinitions.map((c: { name: string }) => c.name),
       ['secrets-init', 'api'],
     );
-    assert.match(r.stderr, /^secrets-init inject: note: container "api": entryPoint set/m);
+    assert.match(r.stderr, /^secrets-init inject: note: container "api": command left as it is/m);
+    assert.equal(td.containerDefinitions[1].entryPoint, undefined);
     assert.ok(r.stdout.endsWith('}\n'));
+  });
+
+  it('--wrap-entrypoint puts the entrypoint in front of the command', async () => {
+    const r = await run([...FLAGS, '--wrap-entrypoint'], { stdin: JSON.stringify(plainApi) });
+    assert.equal(r.code, 0, r.stderr);
+    const api = JSON.parse(r.stdout).containerDefinitions[1];
+    assert.deepEqual([api.entryPoint, api.command], [['/usr/local/bin/secrets-entrypoint'], ['serve']]);
+    assert.match(r.stderr, /^secrets-init inject: note: container "api": entryPoint set/m);
   });
 
   it('reads a file and leaves the committed manifest unchanged', async () => {
@@ -85,6 +94,16 @@ describe('secrets-init inject', () => {
       [get('SECRET_NAME'), get('AWS_REGION'), get('SECRETS_REQUIRED')],
       ['a/b,c/d', 'eu-west-1', 'K1,K2'],
     );
+  });
+
+  it('takes the region from AWS_DEFAULT_REGION when AWS_REGION is not set', async () => {
+    const r = await run(['--image', IMAGE, '--secret-name', 'a/b'], {
+      stdin: JSON.stringify(plainApi),
+      env: { AWS_DEFAULT_REGION: 'eu-north-1' },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const env = JSON.parse(r.stdout).containerDefinitions[0].environment as { name: string; value: string }[];
+    assert.equal(env.find((e) => e.name === 'AWS_REGION')?.value, 'eu-north-1');
   });
 
   it('wires the containers named with --container, comma-separated or repeated', async () => {

@@ -56,7 +56,11 @@ describe('lintTaskDefinition', () => {
       (td) => (init(td).mountPoints[0].readOnly = true),
       /mounts \/run\/secrets read-only but writes/,
     ],
-    ['an app without the entrypoint', (td) => delete api(td).entryPoint, /entryPoint must start with/],
+    [
+      'an app entryPoint that bypasses the entrypoint',
+      (td) => (api(td).entryPoint = ['/sbin/tini', '--']),
+      /"api": entryPoint replaces the image's and must start with \/usr\/local\/bin\/secrets-entrypoint/,
+    ],
     ['no init container', (td) => td.containerDefinitions.shift(), /no init container "secrets-init"/],
     [
       'an init container without a secret to render',
@@ -91,6 +95,21 @@ describe('lintTaskDefinition', () => {
       );
     });
   }
+  it("accepts an app without entryPoint: its image's ENTRYPOINT (the secrets entrypoint) runs", () => {
+    const td = manifest();
+    delete api(td).entryPoint;
+    assert.deepEqual(lintTaskDefinition(td), []);
+  });
+
+  it('names containers with the label it is given', () => {
+    const td = manifest();
+    api(td).environment.push({ name: 'OPENAI_API_KEY', value: 'sk-x' });
+    const problems = lintTaskDefinition(td, { label: (i, name) => `#${i}:${name}` });
+    assert.ok(
+      problems.some((p) => p.startsWith('#1:api.environment[1]')),
+      problems.join('\n'),
+    );
+  });
 
   it('never prints a value', () => {
     const td = manifest();

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { type InjectOptions, injectInitContainer } from '../../ops/inject.ts';
-import { parseTaskDefinitionInput } from '../../ops/inject-input.ts';
+import { parseTaskDefinitionInput, READ_ONLY_FIELDS } from '../../ops/inject-input.ts';
 import { lintTaskDefinition } from '../../ops/inject-lint.ts';
 import { UsageError } from '../../shared/errors.ts';
 
@@ -18,6 +19,8 @@ const OPTS: InjectOptions = {
   region: 'us-east-1',
   required: ['OPENAI_API_KEY', 'PINECONE_API_KEY', 'APP_SECRET_KEY'],
 };
+/** For images that contain the script but do not run it as their ENTRYPOINT. */
+const WRAP: InjectOptions = { ...OPTS, wrapEntrypoint: true };
 const LOGS = {
   logDriver: 'awslogs',
   options: { 'awslogs-group': '/ecs/short-cut', 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'api' },
@@ -49,6 +52,13 @@ function plain(): Obj {
       },
     ],
   };
+}
+
+/** The common case: one app container that runs its image's ENTRYPOINT and CMD (no entryPoint, no command). */
+function imageOwn(): Obj {
+  const td = plain();
+  delete td.containerDefinitions[0].command;
+  return td;
 }
 
 /** Two app containers, a firelens log router, an extra volume and fields inject does not own. */
@@ -100,6 +110,24 @@ function rich(): Obj {
   };
 }
 
+/**
+ * From the ECS service model botocore ships (installed with the aws CLI): the members of the described
+ * `TaskDefinition` that `RegisterTaskDefinitionRequest` lacks, and the top level of DescribeTaskDefinition's output.
+ */
+function botocoreEcs(): { readOnly: string[]; describeOutput: string[] } {
+  const py = [
+    'import json, botocore.session',
+    "m = botocore.session.get_session().get_service_model('ecs')",
+    "td = m.shape_for('TaskDefinition').members",
+    "reg = m.operation_model('RegisterTaskDefinition').input_shape.members",
+    "out = m.operation_model('DescribeTaskDefinition').output_shape.members",
+    "print(json.dumps({'readOnly': [k for k in td if k not in reg], 'describeOutput': list(out)}))",
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `botocore (python3, installed with the aws CLI) is needed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
 const inject = (td: Obj, o: InjectOptions = OPTS) => {
   const r = injectInitContainer(td, o);
   return { ...r, taskDefinition: r.taskDefinition as Obj };
@@ -107,8 +135,49 @@ const inject = (td: Obj, o: InjectOptions = OPTS) => {
 const container = (td: Obj, name: string): Obj => td.containerDefinitions.find((c: Obj) => c.name === name);
 
 describe('inject', () => {
-  it('turns the plain short-cut task definition into the committed manifest', () => {
-    assert.deepEqual(inject(plain()).taskDefinition, MANIFEST);
+  it('turns the plain short-cut task definition into the committed manifest (wrapping the command)', () => {
+    assert.deepEqual(inject(plain(), WRAP).taskDefinition, MANIFEST);
+  });
+
+  it("wires the common case (no entryPoint, no command: the image's own) without touching the command", () => {
+    const input = imageOwn();
+    const r = inject(input);
+    const out = r.taskDefinition;
+    assert.deepEqual(r.wired, ['api']);
+    assert.deepEqual(
+      out.containerDefinitions.map((c: Obj) => c.name),
+      ['secrets-init', 'api'],
+    );
+    assert.deepEqual(out.volumes, [{ name: 'secrets' }]);
+    const api = container(out, 'api');
+    assert.equal(api.entryPoint, undefined, 'the image ENTRYPOINT (secrets-entrypoint) runs');
+    assert.equal(api.command, undefined, 'the image CMD runs');
+    assert.deepEqual(api.mountPoints, [{ sourceVolume: 'secrets', containerPath: '/run/secrets', readOnly: true }]);
+    assert.deepEqual(api.dependsOn, [{ containerName: 'secrets-init', condition: 'SUCCESS' }]);
+    const { mountPoints: _m, dependsOn: _d, environment: _e, ...rest } = api;
+    const { environment: _ie, ...inputRest } = input.containerDefinitions[0];
+    assert.deepEqual(rest, inputRest, 'every other field of the app container as it was');
+    assert.deepEqual(lintTaskDefinition(out, { requiredKeys: OPTS.required }), []);
+    assert.ok(r.notes.some((n) => n.includes('"api"') && n.includes("image's ENTRYPOINT must be")));
+  });
+
+  it("keeps a container's command and leaves its entryPoint unset: the image's ENTRYPOINT runs the command", () => {
+    const out = inject(plain()).taskDefinition;
+    assert.equal(container(out, 'api').entryPoint, undefined);
+    assert.deepEqual(container(out, 'api').command, plain().containerDefinitions[0].command);
+    const { entryPoint: _, ...manifestApi } = container(MANIFEST, 'api');
+    assert.deepEqual(container(out, 'api'), manifestApi, 'the committed manifest without its explicit entryPoint');
+  });
+
+  it('treats an empty entryPoint as none (Docker and ECS run the image ENTRYPOINT)', () => {
+    const td = imageOwn();
+    td.containerDefinitions[0].entryPoint = [];
+    assert.deepEqual(container(inject(td).taskDefinition, 'api').entryPoint, []);
+    const withCommand = plain();
+    withCommand.containerDefinitions[0].entryPoint = [];
+    assert.deepEqual(container(inject(withCommand, WRAP).taskDefinition, 'api').entryPoint, [
+      '/usr/local/bin/secrets-entrypoint',
+    ]);
   });
 
   it('leaves the committed manifest exactly as it is, key order included', () => {
@@ -118,7 +187,9 @@ describe('inject', () => {
 
   const inputs: [string, () => Obj, InjectOptions][] = [
     ['a plain Fargate task definition', plain, OPTS],
-    ['several app containers', rich, { ...OPTS, containers: ['web', 'worker'] }],
+    ['a plain Fargate task definition, wrapped', plain, WRAP],
+    ["the image's own ENTRYPOINT and CMD", imageOwn, OPTS],
+    ['several app containers', rich, { ...WRAP, containers: ['web', 'worker'] }],
     ['an EC2 task definition without task memory', rich, { ...OPTS, containers: ['worker'] }],
     ['no SECRETS_REQUIRED', plain, { ...OPTS, required: undefined }],
   ];
@@ -135,13 +206,13 @@ describe('inject', () => {
   it('does not modify its input', () => {
     const input = rich();
     const before = JSON.stringify(input);
-    inject(input, { ...OPTS, containers: ['web'] });
+    inject(input, { ...WRAP, containers: ['web'] });
     assert.equal(JSON.stringify(input), before);
   });
 
   it('keeps every field it does not own, in its place', () => {
     const input = rich();
-    const out = inject(input, { ...OPTS, containers: ['web', 'worker'] }).taskDefinition;
+    const out = inject(input, { ...WRAP, containers: ['web', 'worker'] }).taskDefinition;
     assert.deepEqual(Object.keys(out), [...Object.keys(input)], 'top-level keys and their order');
     for (const key of Object.keys(input)) {
       if (key === 'containerDefinitions' || key === 'volumes') continue;
@@ -167,14 +238,14 @@ describe('inject', () => {
     assert.deepEqual(container(out, 'log-router'), input.containerDefinitions[0], 'the log router is not wired');
   });
 
-  it('puts the entrypoint in front of an existing entry point', () => {
-    const out = inject(rich(), { ...OPTS, containers: ['web'] }).taskDefinition;
+  it('puts the entrypoint in front of an existing entry point when told to wrap', () => {
+    const out = inject(rich(), { ...WRAP, containers: ['web'] }).taskDefinition;
     assert.deepEqual(container(out, 'web').entryPoint, ['/usr/local/bin/secrets-entrypoint', '/sbin/tini', '--']);
     assert.deepEqual(container(out, 'web').command, ['node', 'server.js']);
   });
 
   it('wires several app containers, each waiting for the init container', () => {
-    const out = inject(rich(), { ...OPTS, containers: ['web', 'worker'] }).taskDefinition;
+    const out = inject(rich(), { ...WRAP, containers: ['web', 'worker'] }).taskDefinition;
     for (const name of ['web', 'worker']) {
       const c = container(out, name);
       assert.deepEqual(c.dependsOn.at(-1), { containerName: 'secrets-init', condition: 'SUCCESS' }, name);
@@ -189,13 +260,13 @@ describe('inject', () => {
   });
 
   it('remembers the wired containers on a re-run without --container', () => {
-    const once = inject(rich(), { ...OPTS, containers: ['web', 'worker'] });
+    const once = inject(rich(), { ...WRAP, containers: ['web', 'worker'] });
     const again = inject(once.taskDefinition, {});
     assert.deepEqual(again.wired, ['web', 'worker']);
   });
 
   it('adds a container to an already wired task definition', () => {
-    const once = inject(rich(), { ...OPTS, containers: ['web'] }).taskDefinition;
+    const once = inject(rich(), { ...WRAP, containers: ['web'] }).taskDefinition;
     assert.equal(container(once, 'worker').dependsOn, undefined);
     const more = inject(once, { containers: ['worker'] });
     assert.deepEqual(more.wired, ['web', 'worker']);
@@ -233,7 +304,7 @@ describe('inject', () => {
   });
 
   it('notes what the operator should check, naming no value', () => {
-    const r = inject(rich(), { ...OPTS, containers: ['web', 'worker'] });
+    const r = inject(rich(), { ...WRAP, containers: ['web', 'worker'] });
     assert.ok(r.notes.some((n) => n.includes('"worker"') && n.includes('ENTRYPOINT')));
     assert.ok(r.notes.some((n) => n.includes('"web"') && n.includes('ECS "secrets"')));
     assert.ok(!r.notes.join('\n').includes('parameter/db-url'));
@@ -255,6 +326,27 @@ describe('inject', () => {
     const out = inject(td, {}).taskDefinition;
     assert.equal(container(out, 'api').dependsOn[0].condition, 'SUCCESS');
     assert.equal(container(out, 'api').mountPoints[0].readOnly, true);
+  });
+
+  it('names containers in problems by their place in the input, not in its output', () => {
+    const problem = (td: Obj, o: InjectOptions) => {
+      try {
+        inject(td, o);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return assert.fail('expected a refusal');
+    };
+    const td = rich(); // log-router [0], web [1], worker [2]; the init container will be added in front
+    td.containerDefinitions[2].environment = [{ name: 'DB_PASSWORD', value: 'x' }];
+    assert.match(
+      problem(td, { ...OPTS, containers: ['worker'] }),
+      /containerDefinitions\[2\] "worker"\.environment\[0\]: "DB_PASSWORD" looks like a secret/,
+    );
+    // Already wired (the init container is in the input at [0]): the input's numbers are the output's.
+    const wired = inject(plain()).taskDefinition;
+    container(wired, 'api').environment.push({ name: 'DB_PASSWORD', value: 'x' });
+    assert.match(problem(wired, {}), /containerDefinitions\[1\] "api"\.environment\[1\]: "DB_PASSWORD"/);
   });
 
   it('accepts a name that only looks like a secret when told so', () => {
@@ -331,10 +423,16 @@ describe('inject refuses what it cannot wire', () => {
       /no essential app container/,
     ],
     [
-      'an app container with neither entryPoint nor command',
+      'to wrap an app container with neither entryPoint nor command',
       (td) => delete td.containerDefinitions[0].command,
+      WRAP,
+      /neither entryPoint nor command; --wrap-entrypoint replaces/,
+    ],
+    [
+      'an entryPoint that bypasses the image ENTRYPOINT, unless told to wrap',
+      (td) => (td.containerDefinitions[0].entryPoint = ['/sbin/tini', '--']),
       OPTS,
-      /neither entryPoint nor command/,
+      /entryPoint \("\/sbin\/tini"\) replaces the image's ENTRYPOINT.*--wrap-entrypoint/,
     ],
     [
       'a Windows task',
@@ -395,6 +493,9 @@ describe('parseTaskDefinitionInput', () => {
       requiresAttributes: [{ name: 'com.amazonaws.ecs.capability.task-iam-role' }],
       compatibilities: ['EC2', 'FARGATE'],
       registeredAt: '2026-01-02T03:04:05.000Z',
+      deregisteredAt: '2026-02-02T03:04:05.000Z',
+      // a revision being deleted still describes; register refuses the field
+      deleteRequestedAt: '2026-03-02T03:04:05.000Z',
       registeredBy: 'arn:aws:sts::123456789012:assumed-role/deployer/ci',
     },
     tags: [{ key: 'team', value: 'core' }],
@@ -404,6 +505,12 @@ describe('parseTaskDefinitionInput', () => {
     const { taskDefinition, from } = parseTaskDefinitionInput(JSON.stringify(described()), 'stdin');
     assert.equal(from, 'describe');
     assert.deepEqual(taskDefinition, { ...plain(), tags: [{ key: 'team', value: 'core' }] });
+  });
+
+  it("drops exactly the fields of ECS's TaskDefinition shape that RegisterTaskDefinition does not take (botocore)", () => {
+    const model = botocoreEcs();
+    assert.deepEqual([...READ_ONLY_FIELDS].sort(), model.readOnly.sort());
+    assert.deepEqual(model.describeOutput.sort(), ['tags', 'taskDefinition'], 'the top level inject accepts');
   });
 
   it('accepts the bare taskDefinition object (--query taskDefinition)', () => {

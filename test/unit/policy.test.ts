@@ -287,6 +287,14 @@ describe('secrets-init policy', () => {
     assert.match(r.stdout, /secretsmanager:eu-central-1:123456789012:secret:short-cut\/prod\/app-\?{6}/);
   });
 
+  it('takes the region from AWS_DEFAULT_REGION when AWS_REGION is not set', async () => {
+    const r = await run(['policy', '--account', '123456789012', '--config', 'examples/secrets-init.yaml'], {
+      AWS_DEFAULT_REGION: 'eu-north-1',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /secretsmanager:eu-north-1:123456789012:secret:short-cut\/prod\/app-\?{6}/);
+  });
+
   const usage: [string, string[], RegExp][] = [
     ['no --account', ['policy', '--config', 'examples/secrets-init.yaml', '--region', 'us-east-1'], /--account/],
     ['no --config', ['policy', '--account', '123456789012', '--region', 'us-east-1'], /--config/],

@@ -226,6 +226,14 @@ describe('resolveRenderSettings', () => {
     assert.deepEqual(s.required, ['FROM_CONFIG']);
   });
 
+  it('takes the region from AWS_DEFAULT_REGION when AWS_REGION is not set, and AWS_REGION over it', () => {
+    assert.equal(
+      resolve({}, { ...prodEnv(), AWS_REGION: undefined, AWS_DEFAULT_REGION: 'eu-north-1' }).region,
+      'eu-north-1',
+    );
+    assert.equal(resolve({}, { ...prodEnv(), AWS_DEFAULT_REGION: 'eu-north-1' }).region, 'eu-west-1');
+  });
+
   it('resolves relative paths against cwd and normalises absolute ones', () => {
     const s = resolve({ dotenv: '../shared/.env', outputDir: '/run//secrets/./x/..' }, prodEnv());
     assert.equal(s.dotenvPath, '/srv/shared/.env');
@@ -238,6 +246,11 @@ describe('resolveRenderSettings', () => {
       name: 'AWS_REGION malformed',
       env: { ...prodEnv(), AWS_REGION: 'us east' },
       problem: 'AWS_REGION "us east" is not a region name such as "us-east-1"',
+    },
+    {
+      name: 'AWS_DEFAULT_REGION malformed, named as the variable it came from',
+      env: { ...prodEnv(), AWS_REGION: undefined, AWS_DEFAULT_REGION: 'eu_west_1' },
+      problem: 'AWS_DEFAULT_REGION "eu_west_1" is not a region name such as "us-east-1"',
     },
     {
       name: 'SECRETS_TIMEOUT above 1h',
@@ -261,7 +274,7 @@ describe('resolveRenderSettings', () => {
     {
       name: 'production without AWS_REGION',
       env: { ...prodEnv(), AWS_REGION: undefined },
-      problem: 'AWS_REGION is required when APP_ENV=production',
+      problem: 'AWS_REGION (or AWS_DEFAULT_REGION) is required when APP_ENV=production',
     },
     {
       name: 'production without SECRET_NAME or config sources',
@@ -343,7 +356,7 @@ describe('resolveRenderSettings', () => {
     assert.equal(
       err.message,
       [
-        'AWS_REGION is required when APP_ENV=production',
+        'AWS_REGION (or AWS_DEFAULT_REGION) is required when APP_ENV=production',
         'SECRET_NAME (or spec.sources in the config) is required when APP_ENV=production',
         'SECRETS_FILE_MODE: mode 0666 gives access to others; secrets are never world-accessible',
         'SECRETS_FILE_OWNER: must be "uid:gid" with numeric ids',

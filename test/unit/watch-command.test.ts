@@ -111,7 +111,7 @@ describe('secrets-init watch (in process)', () => {
     assert.deepEqual(f.created, []);
     const t = io({ WATCH_CLUSTER: 'prod' });
     assert.equal(await main(['watch', '--once'], t.io), 2);
-    assert.equal(t.err(), 'secrets-init watch: AWS_REGION is required\n');
+    assert.equal(t.err(), 'secrets-init watch: AWS_REGION (or AWS_DEFAULT_REGION) is required\n');
   });
 
   it('reports every problem of a bad config file with its path, exit 2', async () => {

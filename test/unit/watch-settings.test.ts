@@ -36,6 +36,11 @@ describe('watch settings', () => {
     assert.equal(s.logLevel, 'info');
   });
 
+  it('takes the region from AWS_DEFAULT_REGION when AWS_REGION is not set, and AWS_REGION over it', () => {
+    assert.equal(resolve(['--cluster', 'p'], { AWS_DEFAULT_REGION: 'eu-north-1' }).region, 'eu-north-1');
+    assert.equal(resolve(['--cluster', 'p'], { ...env, AWS_DEFAULT_REGION: 'eu-north-1' }).region, 'eu-west-1');
+  });
+
   it('takes bindings from the config (several clusters) when no cluster is named', () => {
     const s = resolve([], env, withWatch);
     assert.equal(s.source.kind, 'config');
@@ -99,7 +104,7 @@ describe('watch settings', () => {
   });
 
   const usage: [string, () => unknown, RegExp][] = [
-    ['AWS_REGION missing', () => resolve(['--cluster', 'p'], {}), /AWS_REGION is required/],
+    ['AWS_REGION missing', () => resolve(['--cluster', 'p'], {}), /AWS_REGION \(or AWS_DEFAULT_REGION\) is required/],
     ['nothing to watch', () => resolve([]), /nothing to watch/],
     ['a config without spec.watch', () => resolve([], env, config(undefined)), /no spec.watch.clusters/],
     ['an unknown flag', () => resolve(['--clustr', 'p']), /Unknown option '--clustr'/],
