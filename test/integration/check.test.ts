@@ -166,6 +166,14 @@ describe('secrets-init check --cluster', () => {
     const { AWS_REGION: _, ...noRegion } = awsEnv(proxy.endpoint);
     const usage = await runCli(['check', '--cluster', 'prod'], noRegion, { cwd: work });
     assert.equal(usage.code, 2);
-    assert.match(usage.stderr, /check --cluster needs AWS_REGION/);
+    assert.match(usage.stderr, /check --cluster: AWS_REGION \(or AWS_DEFAULT_REGION\) is required/);
+    const cliRegion = await runCli(
+      ['check', '--cluster', 'prod'],
+      { ...noRegion, AWS_DEFAULT_REGION: 'us-east-1' },
+      {
+        cwd: work,
+      },
+    );
+    assert.equal(cliRegion.code, 3, "the aws CLI's AWS_DEFAULT_REGION is enough to reach the cluster");
   });
 });
