@@ -1,10 +1,10 @@
+import type { EcsPort } from '../shared/aws-ports.ts';
 import { ExitCode } from '../shared/errors.ts';
 import { bindingFromTags } from '../watcher/bindings.ts';
 import { createCallContext } from '../watcher/call-context.ts';
 import { describeServices } from '../watcher/describe-services.ts';
 import { byCodeUnit } from '../watcher/fingerprint.ts';
 import { listServiceArns } from '../watcher/list-services.ts';
-import type { EcsPort } from '../watcher/ports.ts';
 
 /**
  * `check --cluster`: the bindings the watcher would discover, read exactly as it reads them (ListServices,

@@ -1,10 +1,11 @@
+import { METADATA_FILE } from '../shared/contract.ts';
 import { SecretsInitError, SourceError, ValidationError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { parseDotenv, scanDotenv } from './dotenv-source.ts';
 import { renderMetadata, type SourceRecord } from './metadata.ts';
 import { type WriterFs, writeOutputs } from './output-writer.ts';
 import { parsePayload } from './payload.ts';
-import { METADATA_FILE, type OutputFile, type Plan, planOutputs } from './plan.ts';
+import { type OutputFile, type Plan, planOutputs } from './plan.ts';
 import type { RenderSettings } from './render-settings.ts';
 import { keyLabel, type Layer, mergeLayers, shownKey } from './secret-value.ts';
 import type { FetchedSecret } from './secrets-manager-source.ts';

@@ -1,19 +1,16 @@
 import {
   BatchGetSecretValueCommand,
   GetSecretValueCommand,
-  type SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
 import { awsErrorName, describeAwsError, isAccessDenied, isThrottling } from '../shared/aws-error.ts';
+import type { SecretsPort } from '../shared/aws-ports.ts';
 import type { SourceSpec } from '../shared/config.ts';
 import { SourceError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { runBounded } from '../shared/run-bounded.ts';
 import { retryThrottled } from '../shared/throttle-retry.ts';
 import type { SecretPayload } from './payload.ts';
-
-/** The only SDK surface render uses. */
-export type SecretsPort = Pick<SecretsManagerClient, 'send'>;
 
 /** BatchGetSecretValue takes at most 20 ids (moto does not enforce it; we do). */
 export const BATCH_LIMIT = 20;

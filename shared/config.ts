@@ -1,4 +1,6 @@
+import { FILE_NAME, PRODUCT, RESERVED_FILE_NAMES, VARIABLE_NAME } from './contract.ts';
 import { parseDuration } from './duration.ts';
+import { isObj, type Obj } from './json.ts';
 import { isShellOwned, shellVariable } from './shell-names.ts';
 
 /**
@@ -68,11 +70,6 @@ export interface ConfigFile {
   readonly watch?: WatchSpec;
 }
 
-export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Output file names: flat, no dot files, no path separators. */
-export const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-export const RESERVED_FILE_NAMES = Object.freeze(['app.env', 'render.json', 'gcp-credentials.json']);
-
 /** Collects problems as `path: message`. */
 class Problems {
   readonly list: string[] = [];
@@ -80,9 +77,6 @@ class Problems {
     this.list.push(`${path}: ${message}`);
   }
 }
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function checkKnown(p: Problems, path: string, o: Obj, known: readonly string[]): void {
   for (const k of Object.keys(o)) if (!known.includes(k)) p.add(`${path}.${k}`, 'unknown field');
@@ -298,7 +292,7 @@ export function validateConfig(doc: unknown): { config: ConfigFile } | { problem
   checkKnown(p, '(root)', doc, ['apiVersion', 'kind', 'metadata', 'spec']);
   if (doc.apiVersion !== CONFIG_API_VERSION) p.add('apiVersion', `must be "${CONFIG_API_VERSION}"`);
   if (doc.kind !== CONFIG_KIND) p.add('kind', `must be "${CONFIG_KIND}"`);
-  let name = 'secrets-init';
+  let name = PRODUCT;
   if (doc.metadata !== undefined) {
     if (!isObj(doc.metadata)) p.add('metadata', 'must be a mapping');
     else name = str(p, 'metadata.name', doc.metadata.name, false) ?? name;

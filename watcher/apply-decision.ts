@@ -1,10 +1,10 @@
 import { TagResourceCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { describeAwsError } from '../shared/aws-error.ts';
+import type { EcsPort } from '../shared/aws-ports.ts';
+import { FINGERPRINT_TAG } from '../shared/contract.ts';
 import { retryThrottled } from '../shared/throttle-retry.ts';
 import type { CallContext } from './call-context.ts';
 import type { Decision, Failure } from './model.ts';
-import type { EcsPort } from './ports.ts';
-import { FINGERPRINT_TAG } from './tags.ts';
 
 /**
  * How long each write of a started apply may take, whatever is left of the pass deadline: a redeploy that ECS

@@ -1,6 +1,6 @@
+import { FINGERPRINT_TAG } from '../shared/contract.ts';
 import { byCodeUnit, fingerprint } from './fingerprint.ts';
 import type { Binding, Decision, Failure, Observation, SecretVersion, ServiceState } from './model.ts';
-import { FINGERPRINT_TAG } from './tags.ts';
 
 /** A binding and what DescribeServices said about its service. */
 export interface Target {

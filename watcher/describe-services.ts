@@ -1,8 +1,8 @@
 import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import { describeAwsError } from '../shared/aws-error.ts';
+import type { EcsPort } from '../shared/aws-ports.ts';
 import type { CallContext } from './call-context.ts';
 import type { Observation, ServiceState } from './model.ts';
-import type { EcsPort } from './ports.ts';
 
 /** DescribeServices takes at most ten services a call (moto does not enforce it; AWS does). */
 export const DESCRIBE_SERVICES_MAX = 10;

@@ -1,3 +1,4 @@
+import type { EcsPort, SecretsPort } from '../shared/aws-ports.ts';
 import type { ClusterBinding } from '../shared/config.ts';
 import { ExitCode } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -10,7 +11,6 @@ import { distinctClusters } from './ecs-names.ts';
 import { byCodeUnit } from './fingerprint.ts';
 import { listServiceArns } from './list-services.ts';
 import type { Decision, Failure } from './model.ts';
-import type { EcsPort, SecretsPort } from './ports.ts';
 import { readSecretVersions } from './read-secrets.ts';
 
 /** Where bindings come from: the config file, or the `secrets-init/secrets` tags of every service in clusters. */

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  DEFAULT_FILE_MODE,
-  DEFAULT_SECRETS_DIR,
   DEFAULT_TIMEOUT_MS,
   type RenderFlags,
   type RenderSettings,
   resolveRenderSettings,
 } from '../../init/render-settings.ts';
 import { type ConfigFile, validateConfig } from '../../shared/config.ts';
+import { FILE_MODE as DEFAULT_FILE_MODE, SECRETS_DIR as DEFAULT_SECRETS_DIR } from '../../shared/contract.ts';
 import { ExitCode, UsageError } from '../../shared/errors.ts';
 
 const CWD = '/srv/app';

@@ -7,13 +7,13 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { EcsPort, SecretsPort } from '../../shared/aws-ports.ts';
 import { applyDecision } from '../../watcher/apply-decision.ts';
 import { applyDecisions } from '../../watcher/apply-decisions.ts';
 import { createCallContext } from '../../watcher/call-context.ts';
 import { describeServices } from '../../watcher/describe-services.ts';
 import { listServiceArns } from '../../watcher/list-services.ts';
 import type { Decision } from '../../watcher/model.ts';
-import type { EcsPort, SecretsPort } from '../../watcher/ports.ts';
 import { readSecretVersion } from '../../watcher/read-secret-version.ts';
 import { throttlingOnlyRetry } from '../../watcher/redeploy-client.ts';
 

@@ -8,8 +8,8 @@ import { DescribeServicesCommand, ListServicesCommand } from '@aws-sdk/client-ec
 import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';
 import { createWatchCommand, type WatchCommandDeps } from '../../cli/watch-command.ts';
+import type { EcsPort, SecretsPort } from '../../shared/aws-ports.ts';
 import { UsageError } from '../../shared/errors.ts';
-import type { EcsPort, SecretsPort } from '../../watcher/ports.ts';
 
 function io(env: Record<string, string>, shutdown = new AbortController().signal) {
   const stdout = new PassThrough();

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FINGERPRINT_TAG } from '../../shared/contract.ts';
 import { type DecideInput, decide, type Target } from '../../watcher/decide.ts';
 import { fingerprint } from '../../watcher/fingerprint.ts';
 import type { Observation, SecretVersion, ServiceState } from '../../watcher/model.ts';
-import { FINGERPRINT_TAG } from '../../watcher/tags.ts';
 
 // One valid world, tweaked per case: two services in "prod", api uses db+openai, worker uses db.
 const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;

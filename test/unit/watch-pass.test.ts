@@ -7,8 +7,8 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { EcsPort, SecretsPort } from '../../shared/aws-ports.ts';
 import { createLogger } from '../../shared/logger.ts';
-import type { EcsPort, SecretsPort } from '../../watcher/ports.ts';
 import { failureMessage, type PassOptions, passExitCode, runPass } from '../../watcher/run-pass.ts';
 
 /**
