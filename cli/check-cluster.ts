@@ -3,6 +3,7 @@ import { ExitCode } from '../shared/errors.ts';
 import { bindingFromTags } from '../watcher/bindings.ts';
 import { createCallContext } from '../watcher/call-context.ts';
 import { describeServices } from '../watcher/describe-services.ts';
+import { serviceName } from '../watcher/ecs-identity.ts';
 import { byCodeUnit } from '../watcher/fingerprint.ts';
 import { listServiceArns } from '../watcher/list-services.ts';
 
@@ -31,7 +32,7 @@ export async function checkClusters(
     const lines: [string, string[]][] = [];
     let bound = 0;
     for (const [arn, seen] of described) {
-      const name = arn.slice(arn.lastIndexOf('/') + 1);
+      const name = serviceName(arn);
       if (!seen.ok) {
         lines.push([name, [`service ${name}: ${seen.error}`]]);
         worst = Math.max(worst, ExitCode.source);

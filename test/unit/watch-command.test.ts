@@ -145,7 +145,7 @@ describe('secrets-init watch (in process)', () => {
     assert.equal(await createWatchCommand(f.deps)(['--once', '--pass-timeout', '6s'], t.io), 0);
     assert.deepEqual(f.created, [{ region: 'eu-west-1', requestTimeoutMs: 2000 }]);
     const events = t.lines().map((l) => l.event);
-    assert.deepEqual(events, ['watch.start', 'watch.decision', 'watch.pass']);
+    assert.deepEqual(events, ['watch.start', 'watch.decision', 'watch.outcome', 'watch.pass']);
     assert.match(f.tags.get('secrets-init/fingerprint') ?? '', /^v1:/);
   });
 
