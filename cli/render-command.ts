@@ -67,7 +67,7 @@ export const renderCommand: Command = async (args, io) => {
   const settings = resolveRenderSettings(flags, io.env, config, io.cwd);
   const deps = renderDeps(settings, io);
   if (values.watch) {
-    const { watchDotenv } = await import('../init/render-watch.ts');
+    const { watchDotenv } = await import('../init/dotenv-watch.ts');
     return watchDotenv(settings, deps, io.shutdown);
   }
   await render(settings, deps, io.shutdown);
