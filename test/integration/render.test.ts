@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import {
@@ -236,6 +236,42 @@ describe('render against Secrets Manager (moto, real SDK, shipped bundle)', () =
     assert.deepEqual(leakedValues(), []);
   });
 
+  test('a dotenv file that is not valid UTF-8 fails (exit 4) naming key and line, never the bytes, whatever the encoding', async () => {
+    const secret = 'SEEDED-dotenv-pass';
+    seedValues([secret]);
+    const ascii = (t: string) => Buffer.from(t, 'latin1');
+    const cases: [string, Buffer, string][] = [
+      ['Latin-1', Buffer.concat([ascii(`A=1\nDB_PASSWORD=${secret}-caf\xe9\n`)]), 'key "DB_PASSWORD" (line 2)'],
+      ['Windows-1252 quotes', ascii(`A=1\nB=2\nQUOTE=\x93${secret}\x94\n`), 'key "QUOTE" (line 3)'],
+      ['UTF-16LE with a BOM', Buffer.from(`\ufeffTOKEN=${secret}\n`, 'utf16le'), 'line 1'],
+      [
+        'a multi-byte sequence cut short inside a quoted value',
+        Buffer.concat([ascii(`PEM="-----BEGIN\n${secret}`), Buffer.from([0xe2, 0x82]), ascii('\n-----END"\n')]),
+        'key "PEM" (line 2)',
+      ],
+      [
+        'a UTF-8-encoded surrogate (CESU-8)',
+        Buffer.concat([ascii(`S=${secret}`), Buffer.from([0xed, 0xa0, 0xbd])]),
+        'key "S" (line 1)',
+      ],
+      ['an overlong "/"', Buffer.concat([ascii(`P=${secret}`), Buffer.from([0xc0, 0xaf])]), 'key "P" (line 1)'],
+      ['CRLF line ends', ascii(`A=1\r\nB=2\r\nC=${secret}\xff\r\n`), 'key "C" (line 3)'],
+    ];
+    for (const [name, bytes, where] of cases) {
+      writeFileSync(join(work, '.env'), bytes);
+      const res = await runCli([], { APP_ENV: 'local', SECRETS_DIR: join(work, 'out') });
+      assert.equal(res.code, 4, `${name}: ${res.stderr}`);
+      const dotenv = join(work, '.env');
+      assert.equal(
+        res.stderr,
+        `secrets-init render: dotenv "${dotenv}": not valid UTF-8 (save it as UTF-8): ${where}\n`,
+        name,
+      );
+      assert.ok(!existsSync(join(work, 'out', 'app.env')), `${name}: nothing written`);
+    }
+    assert.deepEqual(leakedValues(), []);
+  });
+
   test('rendering the same input twice rewrites nothing', async () => {
     await createSecret(SEED_SECRET_NAME, SEED_SECRET);
     assert.equal((await runCli([], env({ SECRET_NAME: SEED_SECRET_NAME }))).code, 0);
@@ -359,6 +395,17 @@ const failures: FailureCase[] = [
     line: /key "GOOGLE_APPLICATION_CREDENTIALS_JSON" from secret "gcp" is not a JSON object/,
   },
   {
+    name: 'a dotenv file underneath that is not valid UTF-8',
+    setup: async () => {
+      await createSecret(SEED_SECRET_NAME, SEED_SECRET);
+      writeFileSync(join(work, 'latin1.env'), Buffer.from('A=1\nLEGACY_PASS=SEEDED-latin1-caf\xe9\n', 'latin1'));
+    },
+    env: () => env({ SECRET_NAME: SEED_SECRET_NAME, DOTENV_PATH: join(work, 'latin1.env') }),
+    code: 4,
+    line: /^secrets-init render: dotenv "[^"]+latin1.env": not valid UTF-8 \(save it as UTF-8\): key "LEGACY_PASS" \(line 2\)$/,
+    after: () => assert.deepEqual(proxy.counts(), {}, 'refused before any AWS call'),
+  },
+  {
     name: 'an unwritable output directory',
     setup: async () => void (await createSecret(SEED_SECRET_NAME, SEED_SECRET)),
     env: () => env({ SECRET_NAME: SEED_SECRET_NAME }),
@@ -422,7 +469,13 @@ describe('every failure exits with its code, names the thing, and leaves the pre
       if (c.maxMs) assert.ok(res.ms < c.maxMs, `ended within the deadline (${res.ms} ms)`);
       c.after?.();
       seedValues(SEED_VALUES.concat(['SEEDED-deleted-value-1', 'SEEDED-present-value-1', 'SEEDED-array-value-1']));
-      seedValues(['SEEDED-plain-text-value', 'SEEDED-nested-pass', 'SEEDED-binary-value', 'SEEDED-badkey-value']);
+      seedValues([
+        'SEEDED-latin1-caf',
+        'SEEDED-plain-text-value',
+        'SEEDED-nested-pass',
+        'SEEDED-binary-value',
+        'SEEDED-badkey-value',
+      ]);
       seedValues(['/tmp/SEEDED-evil.so', 'SEEDED-before', 'SEEDED-broken', 'sk-proj-SEEDED-swapped-key']);
       assert.deepEqual(leakedValues(), [], 'no seeded value in any output');
     });
