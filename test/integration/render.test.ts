@@ -216,6 +216,28 @@ describe('render against Secrets Manager (moto, real SDK, shipped bundle)', () =
     assert.deepEqual([file, key, noise, cert].map(String), [join(out, 'tls.crt'), 'k', '', '']);
   });
 
+  test('numbers keep their JSON text: top-level ones in app.env, nested ones in a mapped file', async () => {
+    // Each of these changes when it passes through a double: 109876543210987660000, null, 1.5, 0, 1e-7.
+    const numbers = ['109876543210987654321', '1e400', '1.50', '-0', '1E-7', '0.1e+0010', '-12345678901234567890.5'];
+    await createSecret(
+      'numbers',
+      `{"PORT":${numbers[0]},"CONFIG":{"ids":[${numbers.join(',')}],"limits":{"max":${numbers[1]},"ratio":${numbers[2]}}}}`,
+    );
+    const config = join(work, 'config.yaml');
+    writeFileSync(
+      config,
+      'apiVersion: secrets-init/v1\nkind: SecretsInit\nspec:\n  sources: [numbers]\n  files:\n    - { fromKey: CONFIG, path: config.json }\n',
+    );
+    const res = await runCli([], env({ SECRETS_CONFIG: config }));
+    assert.equal(res.code, 0, res.stderr);
+    const [port] = sourceInShell(SHELLS[0]!, join(work, 'out', 'app.env'), ['PORT']);
+    assert.equal(String(port), numbers[0]);
+    assert.equal(
+      readFileSync(join(work, 'out', 'config.json'), 'utf8'),
+      `{\n  "ids": [\n${numbers.map((n) => `    ${n}`).join(',\n')}\n  ],\n  "limits": {\n    "max": 1e400,\n    "ratio": 1.50\n  }\n}\n`,
+    );
+  });
+
   test('APP_ENV=local makes no AWS call at all (no credentials, no endpoint) and succeeds', async () => {
     writeFileSync(join(work, '.env'), 'LOCAL_KEY=local-value\n');
     const res = await runCli([], { APP_ENV: 'local', SECRETS_DIR: join(work, 'out') });
