@@ -23,13 +23,32 @@ export interface CliResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly ms: number;
+  /** With `sampleRss`: the child's peak resident set (VmHWM) last seen while it ran, in bytes. */
+  readonly peakRss?: number;
+}
+
+/** The peak resident set of a running process (Linux /proc), in bytes; undefined once it is gone. */
+export function peakRssOf(pid: number): number | undefined {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the shipped bundle (what the image runs) with exactly the given environment plus PATH. */
 export function runCli(
   args: readonly string[],
   env: Record<string, string | undefined>,
-  opts: { cwd?: string; timeoutMs?: number; uid?: number; gid?: number } = {},
+  opts: {
+    cwd?: string;
+    timeoutMs?: number;
+    uid?: number;
+    gid?: number;
+    /** Sample the child's peak RSS while it runs; past `killAbove` bytes it is killed (the machine is shared). */
+    sampleRss?: { killAbove: number };
+  } = {},
 ): Promise<CliResult> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npm run build" first (npm test does)`);
   const started = Date.now();
@@ -49,10 +68,18 @@ export function runCli(
       stderr += d.toString();
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    let peakRss: number | undefined;
+    const sampler =
+      opts.sampleRss &&
+      setInterval(() => {
+        peakRss = Math.max(peakRss ?? 0, peakRssOf(child.pid!) ?? 0);
+        if (peakRss > opts.sampleRss!.killAbove) child.kill('SIGKILL');
+      }, 10);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const result = { code, signal, stdout, stderr, ms: Date.now() - started };
+      clearInterval(sampler);
+      const result = { code, signal, stdout, stderr, ms: Date.now() - started, ...(sampler && { peakRss }) };
       recordOutput(`${stdout}\n${stderr}`);
       resolve(result);
     });
