@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { type Layer, shownKey } from '../init/secret-value.ts';
 import { parseCommandArgs } from '../shared/args.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
-import { ExitCode, errorLine, exitCodeOf, UsageError } from '../shared/errors.ts';
+import { ExitCode, errorLine, exitCodeOf, SecretsInitError, UsageError } from '../shared/errors.ts';
 import type { Command } from './io.ts';
 
 export const CHECK_USAGE = `Usage: secrets-init check [--config FILE] [--remote]
@@ -77,8 +77,14 @@ export const checkCommand: Command = async (args, io) => {
     requestTimeoutMs: requestTimeoutFor(settings.timeoutMs),
   });
   const logger = createLogger('silent', io.stdout);
+  io.captureConsole?.((line) => out(`warning (printed by a library): ${line}`));
   const signal = AbortSignal.timeout(settings.timeoutMs);
   let worst: number = ExitCode.ok;
+  const failed: string[] = [];
+  const fail = (code: number, what: string) => {
+    worst = Math.max(worst, code);
+    failed.push(what);
+  };
   let unreadable = false;
   const layers: Layer[] = [];
   try {
@@ -92,11 +98,14 @@ export const checkCommand: Command = async (args, io) => {
         out(
           `secret "${spec.secretId}": readable, ${version}, keys: ${[...layer.entries.keys()].sort().map(shownKey).join(', ') || '(none)'}`,
         );
-        for (const p of problems) out(`  problem: ${p}`);
-        if (problems.length > 0) worst = Math.max(worst, ExitCode.validation);
+        for (const p of problems) {
+          out(`  problem: ${p}`);
+          fail(ExitCode.validation, p);
+        }
       } catch (err) {
-        out(`secret "${spec.secretId}": ${errorLine(err).replace(/^reading secrets failed: "[^"]*": /, '')}`);
-        worst = Math.max(worst, exitCodeOf(err));
+        const line = `secret "${spec.secretId}": ${errorLine(err).replace(/^reading secrets failed: "[^"]*": /, '')}`;
+        out(line);
+        fail(exitCodeOf(err), line);
         unreadable = true;
       }
     }
@@ -110,9 +119,14 @@ export const checkCommand: Command = async (args, io) => {
       out(`app.env variables: ${[...plan.vars.keys()].sort().join(', ')}`);
     } catch (err) {
       out(errorLine(err));
-      worst = Math.max(worst, exitCodeOf(err));
+      fail(exitCodeOf(err), errorLine(err));
     }
   }
-  out(worst === ExitCode.ok ? 'check passed' : `check failed (exit ${worst})`);
-  return worst;
+  if (worst === ExitCode.ok) {
+    out('check passed');
+    return worst;
+  }
+  // The report above has every line; stderr gets the verdict and the first failure, as any failing command.
+  const more = failed.length > 1 ? ` (and ${failed.length - 1} more above)` : '';
+  throw new SecretsInitError(`check failed (exit ${worst}): ${failed[0]}${more}`, worst);
 };

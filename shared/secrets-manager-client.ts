@@ -1,4 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { credentialsWithTimeout } from './credentials-timeout.ts';
 import { responseCap } from './response-cap.ts';
 
 /**
@@ -24,8 +25,8 @@ export function requestTimeoutFor(deadlineMs: number): number {
 }
 
 /**
- * The configuration every client of this project shares. Besides timeouts and retries, response bodies are capped
- * (responseCap).
+ * The configuration every client of this project shares. Besides timeouts and retries, two guards: response bodies
+ * are capped (responseCap), and resolving credentials has the per-request timeout too (credentialsWithTimeout).
  */
 export function clientConfig(s: ClientSettings) {
   const requestTimeout = s.requestTimeoutMs ?? 10_000;
@@ -38,6 +39,7 @@ export function clientConfig(s: ClientSettings) {
       requestTimeout,
       throwOnRequestTimeout: true,
     },
+    credentialDefaultProvider: credentialsWithTimeout(requestTimeout),
     extensions: [responseCap()],
   };
 }
