@@ -13,6 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertReachableByOthers, reachableBundle, reachableNode, reachableWorkDir } from './other-user.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUNDLE = join(ROOT, 'dist', 'secrets-init.mjs');
@@ -51,14 +52,22 @@ export function runCli(
   } = {},
 ): Promise<CliResult> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npm run build" first (npm test does)`);
+  // As another uid, node, the bundle and the working directory must not be in the checkout (see other-user.ts).
+  const asOther = opts.uid !== undefined;
+  const cwd = opts.cwd ?? (asOther ? reachableWorkDir() : ROOT);
+  if (asOther) assertReachableByOthers(cwd, true);
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BUNDLE, ...args], {
-      cwd: opts.cwd ?? ROOT,
-      env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(opts.uid !== undefined && { uid: opts.uid, gid: opts.gid ?? opts.uid }),
-    });
+    const child = spawn(
+      asOther ? reachableNode() : process.execPath,
+      [asOther ? reachableBundle(BUNDLE) : BUNDLE, ...args],
+      {
+        cwd,
+        env: { PATH: process.env.PATH, ...env } as NodeJS.ProcessEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        ...(opts.uid !== undefined && { uid: opts.uid, gid: opts.gid ?? opts.uid }),
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import {
   tempDir,
 } from '../helpers/cli.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
+import { nodeAsOtherUser, OTHER_UID } from '../helpers/other-user.ts';
 import { SEED_SECRET, SEED_SECRET_NAME, SEED_VALUES } from '../helpers/seed.ts';
 
 let moto: Moto;
@@ -431,7 +432,7 @@ const failures: FailureCase[] = [
     name: 'an unwritable output directory',
     setup: async () => void (await createSecret(SEED_SECRET_NAME, SEED_SECRET)),
     env: () => env({ SECRET_NAME: SEED_SECRET_NAME }),
-    uid: 65534,
+    uid: OTHER_UID,
     code: 5,
     line: /writing "[^"]+\/out\/app.env": EACCES/,
   },
@@ -542,9 +543,5 @@ describe('every failure exits with its code, names the thing, and leaves the pre
 
 test('setpriv-free uid switch works for the unwritable-directory case', () => {
   // The unwritable case runs the bundle as uid 65534 through spawn's uid option; prove that uid is real.
-  const res = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.getuid()))'], {
-    uid: 65534,
-    gid: 65534,
-  });
-  assert.equal(res.stdout.toString(), '65534');
+  assert.equal(nodeAsOtherUser('process.stdout.write(String(process.getuid()))'), String(OTHER_UID));
 });
