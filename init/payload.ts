@@ -34,14 +34,8 @@ export function parsePayload(p: SecretPayload): { layer: Layer; problems: string
     problems.push(`${origin} is not JSON (expected an object of key/value pairs)`);
     return { layer, problems };
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || RawJson.isRawJSON(doc)) {
-    const got = Array.isArray(doc)
-      ? 'an array'
-      : RawJson.isRawJSON(doc)
-        ? 'number'
-        : doc === null
-          ? 'null'
-          : typeof doc;
+  const got = jsonKind(doc);
+  if (got !== 'object') {
     problems.push(`${origin} is not a JSON object (got ${got})`);
     return { layer, problems };
   }
@@ -81,6 +75,14 @@ const RawJson = JSON as JSON & {
   rawJSON(text: string): object;
   isRawJSON(v: unknown): v is { readonly rawJSON: string };
 };
+
+/** What JSON.parse (with keepNumberText) gave: `object`, `an array`, `number`, `string`, `boolean` or `null`. */
+function jsonKind(doc: unknown): string {
+  if (doc === null) return 'null';
+  if (Array.isArray(doc)) return 'an array';
+  if (RawJson.isRawJSON(doc)) return 'number';
+  return typeof doc;
+}
 
 /**
  * JSON.parse reviver: every number, at any depth, becomes its source text as raw JSON (`context.source`, Node
