@@ -9,7 +9,7 @@ try {
   // read-only file system or unsupported: start without a cache
 }
 
-const { main } = await import('./main.ts');
+const [{ main }, { routeConsole }] = await Promise.all([import('./main.ts'), import('../shared/route-console.ts')]);
 // Logs are a convenience: a closed stdout (`| head`, a gone log driver) must not fail a render.
 process.stdout.on('error', () => undefined);
 const shutdown = new AbortController();
@@ -27,6 +27,8 @@ const code = await main(process.argv.slice(2), {
   stdin: process.stdin,
   cwd: process.cwd(),
   shutdown: shutdown.signal,
+  // Never given back: a library may still print while the process ends (a stalled request's late warning).
+  captureConsole: (sink) => void routeConsole(sink),
 });
 // Exit when stdout has drained (a pipe may hold more than its buffer), but no later than a second: an aborted
 // AWS request may leave a socket open, and the deadline is a promise to the operator.

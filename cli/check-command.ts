@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import { type Layer, shownKey } from '../init/secret-value.ts';
 import { parseCommandArgs } from '../shared/args.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
-import { ExitCode, errorLine, exitCodeOf, UsageError } from '../shared/errors.ts';
+import { ExitCode, errorLine, exitCodeOf, SecretsInitError, UsageError } from '../shared/errors.ts';
 import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
+import type { ClusterFailure } from './check-cluster.ts';
 import type { Command } from './io.ts';
 
 export const CHECK_USAGE = `Usage: secrets-init check [--config FILE] [--remote] [--cluster NAME]...
@@ -58,13 +59,19 @@ export const checkCommand: Command = async (args, io) => {
   }
   const clusters = values.cluster ?? [];
   let worst: number = ExitCode.ok;
-  if (clusters.length > 0) worst = await clusterBindings(clusters, io.env, out);
+  const failed: string[] = [];
+  const fail = (code: number, what: string) => {
+    worst = Math.max(worst, code);
+    failed.push(what);
+  };
+  if (clusters.length > 0) {
+    for (const f of await clusterBindings(clusters, io.env, out)) fail(f.code, f.line);
+  }
   if (!values.remote) {
     if (!config && clusters.length === 0) {
       throw new UsageError('nothing to check: give --config FILE (and --remote to read the secrets) or --cluster NAME');
     }
-    if (clusters.length > 0) out(worst === ExitCode.ok ? 'check passed' : `check failed (exit ${worst})`);
-    return worst;
+    return verdict(worst, failed, out);
   }
 
   const [{ resolveRenderSettings }, { fetchSecrets }, { parsePayload }, { planLayers }] = await Promise.all([
@@ -92,6 +99,7 @@ export const checkCommand: Command = async (args, io) => {
     requestTimeoutMs: requestTimeoutFor(settings.timeoutMs),
   });
   const logger = createLogger('silent', io.stdout);
+  io.captureConsole?.((line) => out(`warning (printed by a library): ${line}`));
   const signal = AbortSignal.timeout(settings.timeoutMs);
   let unreadable = false;
   const layers: Layer[] = [];
@@ -106,11 +114,14 @@ export const checkCommand: Command = async (args, io) => {
         out(
           `secret "${spec.secretId}": readable, ${version}, keys: ${[...layer.entries.keys()].sort().map(shownKey).join(', ') || '(none)'}`,
         );
-        for (const p of problems) out(`  problem: ${p}`);
-        if (problems.length > 0) worst = Math.max(worst, ExitCode.validation);
+        for (const p of problems) {
+          out(`  problem: ${p}`);
+          fail(ExitCode.validation, p);
+        }
       } catch (err) {
-        out(`secret "${spec.secretId}": ${errorLine(err).replace(/^reading secrets failed: "[^"]*": /, '')}`);
-        worst = Math.max(worst, exitCodeOf(err));
+        const line = `secret "${spec.secretId}": ${errorLine(err).replace(/^reading secrets failed: "[^"]*": /, '')}`;
+        out(line);
+        fail(exitCodeOf(err), line);
         unreadable = true;
       }
     }
@@ -124,19 +135,28 @@ export const checkCommand: Command = async (args, io) => {
       out(`app.env variables: ${[...plan.vars.keys()].sort().join(', ')}`);
     } catch (err) {
       out(errorLine(err));
-      worst = Math.max(worst, exitCodeOf(err));
+      fail(exitCodeOf(err), errorLine(err));
     }
   }
-  out(worst === ExitCode.ok ? 'check passed' : `check failed (exit ${worst})`);
-  return worst;
+  return verdict(worst, failed, out);
 };
+
+/** `check passed` on stdout, or (the report above has every line) the verdict and the first failure as the error. */
+function verdict(worst: number, failed: readonly string[], out: (line: string) => void): number {
+  if (worst === ExitCode.ok) {
+    out('check passed');
+    return worst;
+  }
+  const more = failed.length > 1 ? ` (and ${failed.length - 1} more above)` : '';
+  throw new SecretsInitError(`check failed (exit ${worst}): ${failed[0]}${more}`, worst);
+}
 
 /** The tag bindings of the clusters' services (check-cluster.ts), with a client of its own. */
 async function clusterBindings(
   clusters: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   out: (line: string) => void,
-): Promise<number> {
+): Promise<ClusterFailure[]> {
   const region = regionFromEnv(env)?.region;
   if (!region) throw new UsageError(`check --cluster: ${REGION_REQUIRED}`);
   const [{ createEcsClient }, { requestTimeoutFor }, { checkClusters }] = await Promise.all([

@@ -7,6 +7,11 @@ export interface CliIo {
   readonly cwd: string;
   /** Aborted on SIGTERM/SIGINT by main; long-running commands finish their work in flight and return. */
   readonly shutdown: AbortSignal;
+  /**
+   * Sends what libraries print with console.* to `sink` for the rest of the process (the CLI passes one; tests
+   * need not). Commands that talk to AWS send it to their log, so stderr keeps its one line.
+   */
+  readonly captureConsole?: (sink: (line: string) => void) => void;
 }
 
 /** A subcommand: arguments after its name in, exit code out. Errors thrown are reported by main. */

@@ -66,6 +66,7 @@ export const renderCommand: Command = async (args, io) => {
   };
   const settings = resolveRenderSettings(flags, io.env, config, io.cwd);
   const deps = renderDeps(settings, io);
+  io.captureConsole?.((line) => deps.logger.warn({ event: 'library.console' }, line));
   if (values.watch) {
     const { watchDotenv } = await import('../init/dotenv-watch.ts');
     return watchDotenv(settings, deps, io.shutdown);

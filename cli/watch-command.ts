@@ -3,12 +3,13 @@ import type { DestinationStream } from 'pino';
 import { createEcsClient, createSecretsManagerClient } from '../shared/aws-clients.ts';
 import type { EcsPort, SecretsPort } from '../shared/aws-ports.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
+import { SourceError } from '../shared/errors.ts';
 import { createLogger } from '../shared/logger.ts';
 import { requestTimeoutFor } from '../shared/secrets-manager-client.ts';
 import { sleep } from '../shared/sleep.ts';
 import { runLoop } from '../watcher/loop.ts';
 import { createRedeployClient } from '../watcher/redeploy-client.ts';
-import { passExitCode, runPass } from '../watcher/run-pass.ts';
+import { failureMessage, runPass } from '../watcher/run-pass.ts';
 import { configPathOf, parseWatchFlags, resolveWatchSettings, WATCH_USAGE } from '../watcher/watch-settings.ts';
 import type { Command } from './io.ts';
 
@@ -48,6 +49,7 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
     const settings = resolveWatchSettings(flags, io.env, config);
 
     const log = createLogger(settings.logLevel, io.stdout as unknown as DestinationStream).child({ cmd: 'watch' });
+    io.captureConsole?.((line) => log.warn({ event: 'library.console' }, line));
     // A single slow request must not eat the whole pass: a third of the deadline, between 1 s and 10 s.
     const requestTimeoutMs = requestTimeoutFor(settings.passTimeoutMs);
     const { ecs, deploy, secrets } = deps.createClients(settings.region, requestTimeoutMs);
@@ -73,7 +75,13 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
       'watch started',
     );
 
-    if (settings.once) return passExitCode(await runPass(passDeps, { ...passOptions, pass: 1 }));
+    if (settings.once) {
+      const { failures } = await runPass(passDeps, { ...passOptions, pass: 1 });
+      // Every failure is a watch.failure log line; stderr gets one line, as for any failing command (exit 3).
+      const more = failures.length > 1 ? ` (and ${failures.length - 1} more; see the watch.failure log lines)` : '';
+      if (failures.length > 0) throw new SourceError(`pass failed: ${failureMessage(failures[0]!)}${more}`);
+      return 0;
+    }
 
     const passes = await runLoop(
       {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { parse } from 'dotenv';
 import type { Layer, SecretValue } from './secret-value.ts';
 
@@ -26,12 +27,69 @@ export interface DotenvFinding {
  * Keys and line numbers only; lines inside a quoted value are never read as keys.
  */
 export function scanDotenv(src: string | Buffer): { unclosed: DotenvFinding[]; cutAtHash: DotenvFinding[] } {
-  const lines = src.toString().replace(/\r\n?/g, '\n').split('\n');
   const unclosed: DotenvFinding[] = [];
   const cutAtHash: DotenvFinding[] = [];
+  for (const e of entries(lines(src.toString()))) {
+    if (e.quoted) {
+      if (e.last === undefined) unclosed.push({ key: e.key, line: e.first });
+      continue;
+    }
+    const hash = e.value.indexOf('#');
+    if (hash > 0 && !/\s/.test(e.value[hash - 1]!)) cutAtHash.push({ key: e.key, line: e.first });
+  }
+  return { unclosed, cutAtHash };
+}
+
+/**
+ * The lines whose bytes are not valid UTF-8, each with the key whose value it holds (none for a comment or a line
+ * dotenv ignores). Decoding would turn those bytes into U+FFFD and render a different value than the file holds.
+ */
+export function findNotUtf8(src: Buffer): { readonly key?: string; readonly line: number }[] {
+  if (isUtf8(src)) return [];
+  const bad = byteLines(src).flatMap((bytes, i) => (isUtf8(bytes) ? [] : [i + 1]));
+  const owner = new Map<number, string>();
+  for (const e of entries(lines(src.toString()))) {
+    for (let n = e.first; n <= (e.last ?? e.first); n++) owner.set(n, e.key);
+  }
+  return bad.map((line) => {
+    const key = owner.get(line);
+    return key === undefined ? { line } : { key, line };
+  });
+}
+
+/** A key and its value as dotenv reads it: lines `first` to `last` (1-based); `last` undefined if never closed. */
+interface Entry {
+  readonly key: string;
+  readonly value: string;
+  readonly quoted: boolean;
+  readonly first: number;
+  readonly last: number | undefined;
+}
+
+/** Lines as dotenv splits them: `\r\n`, `\r` and `\n` each end one. */
+function lines(text: string): string[] {
+  return text.replace(/\r\n?/g, '\n').split('\n');
+}
+
+/** The same lines as bytes (line ends are ASCII, never inside a multi-byte sequence), so numbers match. */
+function byteLines(src: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (let i = 0; i < src.length; i++) {
+    if (src[i] !== 0x0a && src[i] !== 0x0d) continue;
+    out.push(src.subarray(start, i));
+    if (src[i] === 0x0d && src[i + 1] === 0x0a) i++;
+    start = i + 1;
+  }
+  out.push(src.subarray(start));
+  return out;
+}
+
+function entries(all: readonly string[]): Entry[] {
+  const out: Entry[] = [];
   let i = 0;
-  while (i < lines.length) {
-    const m = /^\s*(?:export\s+)?([\w.-]+)(?:\s*=|:\s)\s*(.*)$/.exec(lines[i]!);
+  while (i < all.length) {
+    const m = /^\s*(?:export\s+)?([\w.-]+)(?:\s*=|:\s)\s*(.*)$/.exec(all[i]!);
     if (!m) {
       i++;
       continue;
@@ -42,18 +100,16 @@ export function scanDotenv(src: string | Buffer): { unclosed: DotenvFinding[]; c
     if (quote === '"' || quote === "'" || quote === '`') {
       let j = i;
       let rest = value.slice(1);
-      while (closingQuote(rest, quote) < 0 && ++j < lines.length) rest = lines[j]!;
-      if (j >= lines.length) {
-        unclosed.push({ key, line: i + 1 });
-        i++;
-      } else i = j + 1;
+      while (closingQuote(rest, quote) < 0 && ++j < all.length) rest = all[j]!;
+      const closed = j < all.length;
+      out.push({ key, value, quoted: true, first: i + 1, last: closed ? j + 1 : undefined });
+      i = closed ? j + 1 : i + 1;
       continue;
     }
-    const hash = value.indexOf('#');
-    if (hash > 0 && !/\s/.test(value[hash - 1]!)) cutAtHash.push({ key, line: i + 1 });
+    out.push({ key, value, quoted: false, first: i + 1, last: i + 1 });
     i++;
   }
-  return { unclosed, cutAtHash };
+  return out;
 }
 
 /** Index of the first `quote` not escaped by a backslash, or -1. */

@@ -58,7 +58,10 @@ export async function watchDotenv(settings: RenderSettings, deps: RenderDeps, st
   };
   watcher.on('add', schedule).on('change', schedule).on('unlink', schedule);
   watcher.on('error', (err) => {
-    logger.error({ event: 'dotenv-watch.error', error: (err as NodeJS.ErrnoException).code ?? 'error' }, 'file watcher error');
+    logger.error(
+      { event: 'dotenv-watch.error', error: (err as NodeJS.ErrnoException).code ?? 'error' },
+      'file watcher error',
+    );
   });
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   // An edit between the first render and the watcher being ready would otherwise wait for the next one.

@@ -113,7 +113,9 @@ async function create(fs: LockFs, path: string, me: Holder) {
     return fh;
   } catch (err) {
     await fh.close().catch(() => undefined);
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // EEXIST: a lock is held. ENOENT: the holder's clean-up took this file for a dead render's; try again.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOENT') throw err;
     return undefined;
   } finally {
     await fs.unlink(own).catch(() => undefined);

@@ -42,7 +42,7 @@ export const DATA_LINK = '..data';
 const SET_DIR = /^\.\.\d{4}(?:_\d{2}){5}\.[0-9a-f]{12}$/;
 /** Names a writer that died leaves behind: temporary links, a broken lock, the previous writer's temp files. */
 const DEBRIS =
-  /^(?:\.\.(?:data_tmp|link|lock\.stale)-[0-9a-f]{12}|\.[A-Za-z0-9_][A-Za-z0-9_.-]*\.(?:tmp|bak)-[0-9a-f]{12})$/;
+  /^(?:\.\.(?:data_tmp|link|lock\.stale)-[0-9a-f]{12}|\.\.lock\.new-[0-9a-f]{24}|\.[A-Za-z0-9_][A-Za-z0-9_.-]*\.(?:tmp|bak)-[0-9a-f]{12})$/;
 
 export interface WriteOptions {
   readonly owner?: OwnerSpec;

@@ -28,14 +28,15 @@ export function parsePayload(p: SecretPayload): { layer: Layer; problems: string
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(p.secretString ?? '', recordNumberText);
+    doc = JSON.parse(p.secretString ?? '', keepNumberText);
   } catch {
     // JSON.parse messages quote the input: never pass them on.
     problems.push(`${origin} is not JSON (expected an object of key/value pairs)`);
     return { layer, problems };
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    problems.push(`${origin} is not a JSON object (got ${Array.isArray(doc) ? 'an array' : typeof doc})`);
+  const got = jsonKind(doc);
+  if (got !== 'object') {
+    problems.push(`${origin} is not a JSON object (got ${got})`);
     return { layer, problems };
   }
   const obj = doc as Record<string, unknown>;
@@ -56,7 +57,7 @@ export function parsePayload(p: SecretPayload): { layer: Layer; problems: string
     }
     renamedFrom.set(name, k);
     if (typeof v === 'string') entries.set(name, { kind: 'text', text: v });
-    else if (typeof v === 'number') entries.set(name, { kind: 'text', text: numberText.get(obj)?.get(k) ?? String(v) });
+    else if (RawJson.isRawJSON(v)) entries.set(name, { kind: 'text', text: v.rawJSON });
     else if (typeof v === 'boolean') entries.set(name, { kind: 'text', text: String(v) });
     else if (typeof v === 'object' && v !== null) entries.set(name, { kind: 'json', json: v });
     else problems.push(`${keyLabel(k)} in ${origin} is null`);
@@ -69,15 +70,25 @@ export function parsePayload(p: SecretPayload): { layer: Layer; problems: string
   return { layer, problems };
 }
 
-/** The JSON text of each number, by the object holding it: 12345678901234567890, 1.50 and 1e3 stay as written. */
-const numberText = new WeakMap<object, Map<string, string>>();
+/** `JSON.rawJSON` (Node 21+; not in TypeScript's es2024 lib): a value JSON.stringify writes as the given text. */
+const RawJson = JSON as JSON & {
+  rawJSON(text: string): object;
+  isRawJSON(v: unknown): v is { readonly rawJSON: string };
+};
 
-/** JSON.parse reviver (Node 22+ passes the source text as `context.source`); values are returned unchanged. */
-function recordNumberText(this: object, key: string, value: unknown, context?: { source?: string }): unknown {
-  if (typeof value === 'number' && typeof context?.source === 'string') {
-    const m = numberText.get(this) ?? new Map<string, string>();
-    m.set(key, context.source);
-    numberText.set(this, m);
-  }
-  return value;
+/** What JSON.parse (with keepNumberText) gave: `object`, `an array`, `number`, `string`, `boolean` or `null`. */
+function jsonKind(doc: unknown): string {
+  if (doc === null) return 'null';
+  if (Array.isArray(doc)) return 'an array';
+  if (RawJson.isRawJSON(doc)) return 'number';
+  return typeof doc;
+}
+
+/**
+ * JSON.parse reviver: every number, at any depth, becomes its source text as raw JSON (`context.source`, Node
+ * 21+), so 109876543210987654321, 1e400, 1.50 and -0 stay as written in app.env and in a nested value written to
+ * a file, instead of passing through a double (109876543210987660000, Infinity -> null, 1.5, 0).
+ */
+function keepNumberText(_key: string, value: unknown, context?: { source?: string }): unknown {
+  return typeof value === 'number' && typeof context?.source === 'string' ? RawJson.rawJSON(context.source) : value;
 }

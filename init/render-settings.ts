@@ -8,7 +8,7 @@ import {
   type SourceSpec,
 } from '../shared/config.ts';
 import { FILE_MODE, SECRETS_DIR, VARIABLE_NAME } from '../shared/contract.ts';
-import { parseDuration } from '../shared/duration.ts';
+import { type DurationRange, parseDuration, showMs } from '../shared/duration.ts';
 import { UsageError } from '../shared/errors.ts';
 import { LOG_LEVELS } from '../shared/logger.ts';
 import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
@@ -16,6 +16,7 @@ import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
 export const DEFAULT_DOTENV = '.env';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_TIMEOUT_MS = 3_600_000;
+const TIMEOUT_RANGE: DurationRange = { min: 1, max: MAX_TIMEOUT_MS };
 /** `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-7`... */
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
@@ -119,14 +120,13 @@ export function resolveRenderSettings(
     if (!VARIABLE_NAME.test(r)) problems.push(`SECRETS_REQUIRED: "${r}" is not a valid variable name`);
 
   let timeoutMs = config?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (timeoutMs > MAX_TIMEOUT_MS) problems.push('spec.timeout: at most 1h');
   const timeoutText = pick(flags.timeout, 'SECRETS_TIMEOUT');
   if (timeoutText !== undefined) {
-    const t = parseDuration(timeoutText);
-    if (t === undefined || t <= 0 || t > MAX_TIMEOUT_MS) {
-      problems.push(`SECRETS_TIMEOUT: "${timeoutText}" is not a duration between 1ms and 1h such as "30s"`);
-    } else timeoutMs = t;
-  }
+    const t = parseDuration(timeoutText, TIMEOUT_RANGE);
+    if (typeof t === 'string') problems.push(`${flags.timeout?.trim() ? '--timeout' : 'SECRETS_TIMEOUT'}: ${t}`);
+    else timeoutMs = t;
+  } else if (timeoutMs > MAX_TIMEOUT_MS)
+    problems.push(`spec.timeout: longer than the maximum of ${showMs(MAX_TIMEOUT_MS)}`);
 
   const logLevel = pick(flags.logLevel, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);

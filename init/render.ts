@@ -1,7 +1,7 @@
 import { METADATA_FILE } from '../shared/contract.ts';
 import { SecretsInitError, SourceError, ValidationError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { parseDotenv, scanDotenv } from './dotenv-source.ts';
+import { findNotUtf8, parseDotenv, scanDotenv } from './dotenv-source.ts';
 import { renderMetadata, type SourceRecord } from './metadata.ts';
 import { type WriterFs, writeOutputs } from './output-writer.ts';
 import { parsePayload } from './payload.ts';
@@ -62,6 +62,16 @@ async function prepare(settings: RenderSettings, deps: RenderDeps, signal: Abort
 
   const dotenv = await readDotenv(settings, deps);
   if (dotenv) {
+    const notUtf8 = findNotUtf8(dotenv);
+    if (notUtf8.length > 0) {
+      // Decoding would put U+FFFD where those bytes are: a value other than the file holds. Never show the bytes.
+      const where = notUtf8.map((f) =>
+        f.key === undefined ? `line ${f.line}` : `${keyLabel(f.key)} (line ${f.line})`,
+      );
+      throw new ValidationError(
+        `dotenv "${settings.dotenvPath}": not valid UTF-8 (save it as UTF-8): ${where.join(', ')}`,
+      );
+    }
     const { unclosed, cutAtHash } = scanDotenv(dotenv);
     if (unclosed.length > 0) {
       const where = unclosed.map((f) => `${keyLabel(f.key)} (line ${f.line})`).join(', ');

@@ -1,9 +1,24 @@
 /**
+ * An error this project raises inside the SDK's pipeline, where a guard of ours stops a request (a response body
+ * over its cap, credentials that never come). Its description is our own text, safe for any message; kept apart
+ * from `message`, to which the SDK appends hints of its own.
+ */
+export class RequestGuardError extends Error {
+  readonly description: string;
+  constructor(name: string, description: string) {
+    super(description);
+    this.name = name;
+    this.description = description;
+  }
+}
+
+/**
  * Turns an SDK error into a short, safe description: the error name and HTTP status only.
  * SDK messages can carry request ids, signed URLs or (for some services) echoes of the input,
  * so the raw message never reaches a log line or the one-line error.
  */
 export function describeAwsError(err: unknown): string {
+  if (err instanceof RequestGuardError) return err.description;
   if (typeof err !== 'object' || err === null) return 'unknown error';
   const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: unknown };
   let name = isErrorName(e.name) && e.name !== 'Error' ? e.name : undefined;

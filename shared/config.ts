@@ -1,5 +1,5 @@
 import { FILE_NAME, PRODUCT, RESERVED_FILE_NAMES, VARIABLE_NAME } from './contract.ts';
-import { parseDuration } from './duration.ts';
+import { type DurationRange, MAX_TIMER_MS, parseDuration } from './duration.ts';
 import { isObj, type Obj } from './json.ts';
 import { isShellOwned, shellVariable } from './shell-names.ts';
 
@@ -116,6 +116,14 @@ function strList(p: Problems, path: string, v: unknown, pattern?: RegExp, what?:
  */
 function notShellOwned(p: Problems, path: string, name: string): void {
   if (isShellOwned(name)) p.add(path, `"${name}" ${shellVariable(name)} and can never be a secret`);
+}
+
+/** A duration field: a string such as "30s" within `range` (default: what a timer holds). */
+function duration(p: Problems, path: string, v: unknown, range?: DurationRange): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = typeof v === 'string' ? parseDuration(v, range) : 'must be a duration such as "30s", "5m" or "1h"';
+  if (typeof ms === 'string') p.add(path, ms);
+  return typeof ms === 'number' ? ms : undefined;
 }
 
 /** Parses an octal mode (`"0440"`, `"440"` or the number 288) and refuses world access. */
@@ -267,11 +275,7 @@ function watchSpec(p: Problems, path: string, v: unknown): WatchSpec | undefined
       });
     if (name) clusters.push(Object.freeze({ name, services: Object.freeze(services) }));
   });
-  let intervalMs: number | undefined;
-  if (v.interval !== undefined) {
-    intervalMs = typeof v.interval === 'string' ? parseDuration(v.interval) : undefined;
-    if (intervalMs === undefined || intervalMs < 1000) p.add(`${path}.interval`, 'must be a duration such as "5m"');
-  }
+  const intervalMs = duration(p, `${path}.interval`, v.interval, { min: 1000, max: MAX_TIMER_MS });
   let maxRedeploys: number | undefined;
   if (v.maxRedeploys !== undefined) {
     if (typeof v.maxRedeploys !== 'number' || !Number.isInteger(v.maxRedeploys) || v.maxRedeploys < 1) {
@@ -362,11 +366,7 @@ export function validateConfig(doc: unknown): { config: ConfigFile } | { problem
       }
     }
   }
-  let timeoutMs: number | undefined;
-  if (spec.timeout !== undefined) {
-    timeoutMs = typeof spec.timeout === 'string' ? parseDuration(spec.timeout) : undefined;
-    if (timeoutMs === undefined || timeoutMs <= 0) p.add('spec.timeout', 'must be a duration such as "30s"');
-  }
+  const timeoutMs = duration(p, 'spec.timeout', spec.timeout);
   const watch = watchSpec(p, 'spec.watch', spec.watch);
   if (p.list.length > 0) return { problems: p.list };
   return {

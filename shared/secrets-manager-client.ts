@@ -1,4 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { credentialsWithTimeout } from './credentials-timeout.ts';
+import { responseCap } from './response-cap.ts';
 
 /**
  * Clients built on the SDK's default chain (task-role credentials, AWS_REGION, AWS_ENDPOINT_URL[_SERVICE]).
@@ -22,17 +24,23 @@ export function requestTimeoutFor(deadlineMs: number): number {
   return Math.min(10_000, Math.max(1000, Math.round(deadlineMs / 3)));
 }
 
-/** The configuration every client of this project shares. */
+/**
+ * The configuration every client of this project shares. Besides timeouts and retries, two guards: response bodies
+ * are capped (responseCap), and resolving credentials has the per-request timeout too (credentialsWithTimeout).
+ */
 export function clientConfig(s: ClientSettings) {
+  const requestTimeout = s.requestTimeoutMs ?? 10_000;
   return {
     region: s.region,
     maxAttempts: s.maxAttempts ?? 4,
     retryMode: 'standard' as const,
     requestHandler: {
       connectionTimeout: Math.min(3000, s.requestTimeoutMs ?? 3000),
-      requestTimeout: s.requestTimeoutMs ?? 10_000,
+      requestTimeout,
       throwOnRequestTimeout: true,
     },
+    credentialDefaultProvider: credentialsWithTimeout(requestTimeout),
+    extensions: [responseCap()],
   };
 }
 

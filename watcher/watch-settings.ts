@@ -1,6 +1,6 @@
 import { parseCommandArgs } from '../shared/args.ts';
 import type { ConfigFile } from '../shared/config.ts';
-import { parseDuration } from '../shared/duration.ts';
+import { type DurationRange, MAX_TIMER_MS, parseDuration } from '../shared/duration.ts';
 import { UsageError } from '../shared/errors.ts';
 import { LOG_LEVELS } from '../shared/logger.ts';
 import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
@@ -135,11 +135,10 @@ export function resolveWatchSettings(
   }
 
   const intervalMs =
-    duration('--interval', flags.interval) ??
-    duration('WATCH_INTERVAL', nonEmpty(env.WATCH_INTERVAL)) ??
+    duration('--interval', flags.interval, INTERVAL_RANGE) ??
+    duration('WATCH_INTERVAL', nonEmpty(env.WATCH_INTERVAL), INTERVAL_RANGE) ??
     config?.watch?.intervalMs ??
     WATCH_DEFAULTS.intervalMs;
-  if (intervalMs < 1000) throw new UsageError('the interval must be at least 1s');
   const maxRedeploys =
     count('--max-redeploys', flags.maxRedeploys, 1) ??
     count('WATCH_MAX_REDEPLOYS', nonEmpty(env.WATCH_MAX_REDEPLOYS), 1) ??
@@ -174,10 +173,13 @@ function splitList(v: string): string[] {
     .filter((s) => s !== '');
 }
 
-function duration(name: string, v: string | undefined): number | undefined {
+/** Passes at most once a second; a longer interval than a timer holds is refused (the sleep would not wait). */
+const INTERVAL_RANGE: DurationRange = { min: 1000, max: MAX_TIMER_MS };
+
+function duration(name: string, v: string | undefined, range?: DurationRange): number | undefined {
   if (v === undefined) return undefined;
-  const ms = parseDuration(v);
-  if (ms === undefined || ms <= 0) throw new UsageError(`${name} must be a duration such as "5m", "30s" or "1h"`);
+  const ms = parseDuration(v, range);
+  if (typeof ms === 'string') throw new UsageError(`${name}: ${ms}`);
   return ms;
 }
 

@@ -27,7 +27,8 @@ export type FaultKind =
   | 'http503' // 503 ServiceUnavailableException (SDK: transient, retried)
   | 'reset' // destroy the connection without answering (SDK: ECONNRESET, retried)
   | 'stall' // never answer (the SDK's request timeout fires: TimeoutError, retried)
-  | 'truncate'; // forward moto's answer, then cut the body short and close (retried)
+  | 'truncate' // forward moto's answer, then cut the body short and close (retried)
+  | 'endless'; // 200 and a JSON body that never ends, sent as fast as the client reads it
 
 export interface FaultRule {
   /** Action name (`UpdateService`) or '*' for every call. */
@@ -72,6 +73,18 @@ const targetOf = (req: IncomingMessage) => {
   const t = req.headers['x-amz-target'];
   return typeof t === 'string' ? t : undefined;
 };
+
+/** A 200 whose JSON body never ends (a string that never closes), written as fast as the reader takes it. */
+function endless(res: ServerResponse): void {
+  res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'proxy-fault' });
+  const chunk = Buffer.alloc(64 * 1024, 'a');
+  res.write('{"SecretValues":[{"Name":"x","SecretString":"');
+  const pump = () => {
+    while (!res.destroyed && res.write(chunk));
+    if (!res.destroyed) res.once('drain', pump);
+  };
+  pump();
+}
 
 /** The 5xx error each service models (ECS: ServerException; Secrets Manager: InternalServiceError). */
 const serverErrorOf = (target: string | undefined) =>
@@ -237,6 +250,8 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
         return; // hold the socket open, answer nothing
       case 'truncate':
         return forward(req, res, body, true);
+      case 'endless':
+        return endless(res);
     }
   };
 

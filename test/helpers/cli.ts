@@ -14,6 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertReachableByOthers, reachableBundle, reachableNode, reachableWorkDir } from './other-user.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUNDLE = join(ROOT, 'dist', 'secrets-init.mjs');
@@ -24,16 +25,46 @@ export interface CliResult {
   readonly stdout: string;
   readonly stderr: string;
   readonly ms: number;
+  /** With `sampleRss`: the child's peak resident set (VmHWM) last seen while it ran, in bytes. */
+  readonly peakRss?: number;
+}
+
+/** The peak resident set of a running process (Linux /proc), in bytes; undefined once it is gone. */
+export function peakRssOf(pid: number): number | undefined {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs the shipped bundle (what the image runs) with exactly the given environment plus PATH. */
 export function runCli(
   args: readonly string[],
   env: Record<string, string | undefined>,
-  opts: { cwd?: string; timeoutMs?: number; uid?: number; gid?: number } = {},
+  opts: RunOptions = {},
 ): Promise<CliResult> {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npm run build" first (npm test does)`);
-  return runProcess(process.execPath, [BUNDLE, ...args], { PATH: process.env.PATH, ...env }, opts);
+  // As another uid, node, the bundle and the working directory must not be in the checkout (see other-user.ts).
+  const asOther = opts.uid !== undefined;
+  const cwd = opts.cwd ?? (asOther ? reachableWorkDir() : ROOT);
+  if (asOther) assertReachableByOthers(cwd, true);
+  return runProcess(
+    asOther ? reachableNode() : process.execPath,
+    [asOther ? reachableBundle(BUNDLE) : BUNDLE, ...args],
+    { PATH: process.env.PATH, ...env },
+    { ...opts, cwd },
+  );
+}
+
+export interface RunOptions {
+  readonly cwd?: string;
+  readonly timeoutMs?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Sample the child's peak RSS while it runs; past `killAbove` bytes it is killed (the machine is shared). */
+  readonly sampleRss?: { readonly killAbove: number };
 }
 
 /**
@@ -44,7 +75,7 @@ export function runProcess(
   cmd: string,
   args: readonly string[],
   env: Record<string, string | undefined>,
-  opts: { cwd?: string; timeoutMs?: number; uid?: number; gid?: number } = {},
+  opts: RunOptions = {},
 ): Promise<CliResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -63,10 +94,18 @@ export function runProcess(
       stderr += d.toString();
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    let peakRss: number | undefined;
+    const sampler =
+      opts.sampleRss &&
+      setInterval(() => {
+        peakRss = Math.max(peakRss ?? 0, peakRssOf(child.pid!) ?? 0);
+        if (peakRss > opts.sampleRss!.killAbove) child.kill('SIGKILL');
+      }, 10);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const result = { code, signal, stdout, stderr, ms: Date.now() - started };
+      clearInterval(sampler);
+      const result = { code, signal, stdout, stderr, ms: Date.now() - started, ...(sampler && { peakRss }) };
       recordOutput(`${stdout}\n${stderr}`);
       resolve(result);
     });

@@ -1,6 +1,7 @@
 """Validates AWS request parameters against the service models botocore ships (the models the aws CLI uses).
 
-stdin: a JSON list of {"name", "service", "operation", "params"}; stdout: a JSON list of {"name", "errors"}.
+stdin: a JSON list of {"name", "service", "operation", "params"} (optional "coerce": convert strings to the
+members' number and boolean types first); stdout: a JSON list of {"name", "errors"}.
 Exit 0 with the verdicts, 2 when botocore is missing or the input is not what it should be.
 
 botocore's ParamValidator checks what the CLI checks before sending: unknown and missing members, types, `min`.
@@ -73,6 +74,29 @@ def check_constraints(value, shape, path, errors, patterns):
             errors.append(f"{path}: {value}, at most {meta['max']}")
 
 
+def coerce(value, shape):
+    """CloudFormation passes every parameter as a string and converts it to the type of the property it lands in
+    (a Number parameter in `ContainerPort`, "true" in a boolean): the same conversion, by the API's shapes."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        return {k: coerce(v, shape.members[k]) if k in shape.members else v for k, v in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [coerce(v, shape.member) for v in value]
+    if kind == "map" and isinstance(value, dict):
+        return {k: coerce(v, shape.value) for k, v in value.items()}
+    if isinstance(value, str):
+        try:
+            if kind in ("integer", "long"):
+                return int(value)
+            if kind in ("float", "double"):
+                return float(value)
+        except ValueError:
+            return value
+        if kind == "boolean" and value in ("true", "false"):
+            return value == "true"
+    return value
+
+
 def main():
     try:
         requests = json.load(sys.stdin)
@@ -89,6 +113,8 @@ def main():
         if service not in models:
             models[service] = session.get_service_model(service)
         op = models[service].operation_model(operation)
+        if req.get("coerce"):
+            req["params"] = coerce(req["params"], op.input_shape)
         report = validator.validate(req["params"], op.input_shape)
         errors = [line.strip() for line in report.generate_report().splitlines() if line.strip()]
         check_constraints(req["params"], op.input_shape, "", errors, patterns)

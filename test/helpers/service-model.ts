@@ -17,6 +17,11 @@ export interface ServiceRequest {
   readonly operation: string;
   /** The parameters as the API (and `--cli-input-json`) takes them. */
   readonly params: unknown;
+  /**
+   * Convert strings to the member's number or boolean type first, as CloudFormation does with the values of its
+   * (always string) parameters; for requests built from a template's properties.
+   */
+  readonly coerce?: boolean;
 }
 
 export interface ServiceVerdict {

@@ -102,13 +102,20 @@ describe('secrets-init check', () => {
     assert.match(res.stdout, /secret "short-cut\/prod\/app": readable/);
     assert.match(res.stdout, /secret "short-cut\/prod\/missing": ResourceNotFoundException/);
     assert.match(res.stdout, /secret "short-cut\/prod\/locked": AccessDenied/);
-    assert.match(res.stdout, /check failed \(exit 3\)/);
+    assert.equal(
+      res.stderr,
+      'secrets-init check: check failed (exit 3): secret "short-cut/prod/missing": ResourceNotFoundException (no such secret or version) (and 1 more above)\n',
+    );
 
     // Once every secret is readable, the missing required key is what fails (exit 4).
     writeConfig([SEED_SECRET_NAME], ['OPENAI_API_KEY', 'STRIPE_KEY']);
     const res2 = await check('--remote');
     assert.equal(res2.code, 4, res2.stdout + res2.stderr);
     assert.match(res2.stdout, /required keys missing or empty: STRIPE_KEY/);
+    assert.match(
+      res2.stderr,
+      /^secrets-init check: check failed \(exit 4\): invalid secrets: required keys missing or empty: STRIPE_KEY\n$/,
+    );
     assert.deepEqual(leakedValues(), [], 'no value printed');
   });
 });
@@ -153,8 +160,11 @@ describe('secrets-init check --cluster', () => {
       '  problem: secrets-init/secrets: commas are not allowed in ECS tag values; separate ids with spaces',
       'service search: binding unusable',
       '  problem: secrets-init/secrets: "short-cut/prod/café" is not a secret id (letters, digits and / _ + = . @ : - only)',
-      'check failed (exit 2)',
     ]);
+    assert.equal(
+      res.stderr,
+      'secrets-init check: check failed (exit 2): service legacy: binding unusable (and 1 more above)\n',
+    );
     assert.deepEqual(Object.keys(proxy.counts()).sort(), ['DescribeServices', 'ListServices'], 'ECS reads only');
   });
 

@@ -1,28 +1,27 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   type CreateServiceCommandInput,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
-  type KeyValuePair,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { lintTaskDefinition } from '../../ops/inject-lint.ts';
-import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
 import {
-  type CliResult,
-  leakedValues,
-  ROOT,
-  removeDir,
-  runCli,
-  runProcess,
-  seedValues,
-  tempDir,
-} from '../helpers/cli.ts';
+  assertRecordsThenRedeploysOnce,
+  awsCli,
+  awsCliEnv,
+  createNetwork,
+  envOf,
+  runAsRegistered as runRegistered,
+} from '../helpers/aws-cli.ts';
+import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
+import { type CliResult, leakedValues, ROOT, removeDir, runProcess, seedValues, tempDir } from '../helpers/cli.ts';
+import { assignedNames, type Block, shBlocks, withValues } from '../helpers/markdown.ts';
 import { clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 import { SEED_SECRET, SEED_VALUES } from '../helpers/seed.ts';
 
@@ -81,47 +80,15 @@ const REAL_AWS_ONLY = ['2. The images #2', '2. The images #3', '7. Check that it
 /** Runs after the watcher's first pass: the change the second pass must turn into one redeploy. */
 const CHANGE_BLOCK = '8. Changing a secret #1';
 
-interface Block {
-  /** `HEADING #n`: the heading it is under and its place among the `sh` blocks there. */
-  readonly name: string;
-  readonly text: string;
-}
-
-/** The fenced `sh` blocks of a markdown page, in order, named by heading. */
-function shBlocks(markdown: string): Block[] {
-  const blocks: Block[] = [];
-  let heading = '';
-  let n = 0;
-  let open: string[] | undefined;
-  for (const line of markdown.split('\n')) {
-    if (open) {
-      if (line === '```') {
-        blocks.push({ name: `${heading} #${++n}`, text: `${open.join('\n')}\n` });
-        open = undefined;
-      } else open.push(line);
-    } else if (/^#{2,3} /.test(line)) {
-      heading = line.replace(/^#+ /, '');
-      n = 0;
-    } else if (line === '```sh') open = [];
-  }
-  assert.equal(open, undefined, 'a fenced block is never closed');
-  return blocks;
-}
-
-const shQuote = (v: string) => `'${v.replaceAll("'", "'\\''")}'`;
-
 /** Step 0 with the test's values put in for the user's: the same lines, in the same order. */
 function stepZero(block: Block, values: Record<string, string>): string {
-  const assigned = [...block.text.matchAll(/^(?:export )?([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]!);
-  assert.deepEqual(assigned, STEP0_VARIABLES, 'the variables step 0 tells the user to set');
+  assert.deepEqual(assignedNames(block), STEP0_VARIABLES, 'the variables step 0 tells the user to set');
   assert.deepEqual(
     Object.keys(values).sort(),
     STEP0_VARIABLES.filter((v) => !DERIVED.includes(v)).sort(),
     'the test sets exactly the values a user chooses',
   );
-  return block.text.replace(/^([A-Z_][A-Z0-9_]*)=.*$/gm, (line, name: string) =>
-    name in values ? `${name}=${shQuote(values[name]!)}` : line,
-  );
+  return withValues(block, values);
 }
 
 /** sha256 of every file below `dir`, by relative path: "nothing in the repository was edited". */
@@ -159,25 +126,10 @@ let shippedBefore: Record<string, string>;
 const skipped: string[] = [];
 
 /** What every block runs with: the test's "account" (moto behind the proxy, dummy keys), a clean HOME. */
-const blockEnv = () => ({
-  PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
-  HOME: home,
-  LANG: 'C.UTF-8',
-  AWS_ENDPOINT_URL: proxy.endpoint,
-  AWS_ACCESS_KEY_ID: 'testing',
-  AWS_SECRET_ACCESS_KEY: 'testing',
-  AWS_CONFIG_FILE: join(home, 'no-aws-config'),
-  AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-aws-credentials'),
-  AWS_EC2_METADATA_DISABLED: 'true',
-});
+const blockEnv = () => awsCliEnv(proxy.endpoint, home);
 
 /** The aws CLI straight at moto, for the test's own set-up and reads (not counted by the proxy). */
-async function aws(args: string[]): Promise<unknown> {
-  const env = { ...blockEnv(), AWS_ENDPOINT_URL: moto.endpoint, AWS_DEFAULT_REGION: REGION };
-  const r = await runProcess('aws', [...args, '--output', 'json'], env, { cwd: work });
-  assert.equal(r.code, 0, `aws ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim() === '' ? undefined : JSON.parse(r.stdout);
-}
+const aws = (args: string[]) => awsCli(args, { endpoint: moto.endpoint, home, region: REGION, cwd: work });
 
 async function runBlock(block: Block): Promise<CliResult> {
   const r = await runProcess('sh', ['-eu', '-c', `${prelude}\n${block.text}`], blockEnv(), {
@@ -213,19 +165,9 @@ async function taskDefinition(family: string): Promise<TaskDefinition> {
   return out.taskDefinition!;
 }
 
-const envOf = (pairs: KeyValuePair[] | undefined) => Object.fromEntries((pairs ?? []).map((p) => [p.name!, p.value!]));
-
 /** The bundle with a registered container's command and environment, as ECS would start it (plus moto). */
-function runAsRegistered(command: string[], environment: Record<string, string>, extra: Record<string, string> = {}) {
-  return runCli(command, {
-    ...environment,
-    ...extra,
-    AWS_ENDPOINT_URL: proxy.endpoint,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_EC2_METADATA_DISABLED: 'true',
-  });
-}
+const runAsRegistered = (command: string[], environment: Record<string, string>, extra: Record<string, string> = {}) =>
+  runRegistered(proxy.endpoint, command, environment, extra);
 
 before(async () => {
   seedValues(SEED_VALUES);
@@ -243,24 +185,8 @@ before(async () => {
   shippedBefore = Object.assign({}, ...SHIPPED.map((d) => digests(join(ROOT, d))));
 
   // A fresh account has a VPC: two subnets and a security group for the tasks.
-  const vpc = (await aws(['ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16'])) as { Vpc: { VpcId: string } };
-  subnets = [];
-  for (const cidr of ['10.0.1.0/24', '10.0.2.0/24']) {
-    const s = (await aws(['ec2', 'create-subnet', '--vpc-id', vpc.Vpc.VpcId, '--cidr-block', cidr])) as {
-      Subnet: { SubnetId: string };
-    };
-    subnets.push(s.Subnet.SubnetId);
-  }
-  const sg = (await aws([
-    'ec2',
-    'create-security-group',
-    '--group-name',
-    'tasks',
-    '--description',
-    'outbound HTTPS',
-    '--vpc-id',
-    vpc.Vpc.VpcId,
-  ])) as { GroupId: string };
+  const network = await createNetwork(aws);
+  subnets = network.subnets;
 
   secretFile = join(work, 'secret.json');
   writeFileSync(secretFile, JSON.stringify(SEED_SECRET), { mode: 0o600 });
@@ -271,7 +197,7 @@ before(async () => {
     ACCOUNT,
     REGION,
     SUBNETS: subnets.join(','),
-    SECURITY_GROUP: sg.GroupId,
+    SECURITY_GROUP: network.securityGroup,
     ASSIGN_PUBLIC_IP: 'DISABLED',
     PREFIX,
     CLUSTER,
@@ -381,30 +307,16 @@ describe('docs/deploy-by-hand.md, run with the aws CLI against moto', () => {
     const environment = envOf(watcher.environment);
     assert.deepEqual(environment, { AWS_REGION: REGION, WATCH_CLUSTER: CLUSTER, LOG_LEVEL: 'info' });
 
-    proxy.resetCounts();
-    const first = await runAsRegistered(watcher.command!, environment);
-    assert.equal(first.code, 0, first.stderr);
-    assert.equal(proxy.count('UpdateService'), 0, 'the first pass only records');
-    assert.equal(proxy.count('TagResource'), 1);
-
-    writeFileSync(secretFile, JSON.stringify({ ...SEED_SECRET, MILVUS_PORT: '19531' }), { mode: 0o600 });
-    await runBlocks(CHANGE_BLOCK, blocks[blocks.findIndex((b) => b.name === CHANGE_BLOCK) + 1]?.name);
-    assert.equal(existsSync(secretFile), false, 'the page removes the file');
-
-    proxy.resetCounts();
-    const second = await runAsRegistered(watcher.command!, environment);
-    assert.equal(second.code, 0, second.stderr);
-    const updates = proxy.bodies('UpdateService').map((b) => JSON.parse(b) as Record<string, unknown>);
-    assert.equal(updates.length, 1, 'exactly one redeploy');
-    assert.deepEqual(
-      { cluster: updates[0]?.cluster, service: updates[0]?.service, force: updates[0]?.forceNewDeployment },
-      { cluster: CLUSTER, service: SERVICE, force: true },
+    await assertRecordsThenRedeploysOnce(
+      proxy,
+      () => runAsRegistered(watcher.command!, environment),
+      async () => {
+        writeFileSync(secretFile, JSON.stringify({ ...SEED_SECRET, MILVUS_PORT: '19531' }), { mode: 0o600 });
+        await runBlocks(CHANGE_BLOCK, blocks[blocks.findIndex((b) => b.name === CHANGE_BLOCK) + 1]?.name);
+        assert.equal(existsSync(secretFile), false, 'the page removes the file');
+      },
+      { cluster: CLUSTER, service: SERVICE },
     );
-
-    proxy.resetCounts();
-    const third = await runAsRegistered(watcher.command!, environment);
-    assert.equal(third.code, 0, third.stderr);
-    assert.equal(proxy.count('UpdateService'), 0, 'a pass after the redeploy changes nothing');
   });
 
   it('the rest of the page runs too: the long-running watcher replaces the triggers', async () => {

@@ -85,6 +85,8 @@ const EXPECTED: readonly Expected[] = [
   { kind: 'stall', error: both({ name: 'TimeoutError' }), retried: true },
   // The SDK reads the cut body as a dropped connection: `aborted`, code ECONNRESET.
   { kind: 'truncate', error: both({ code: 'ECONNRESET' }), retried: true },
+  // The client's response cap (shared/response-cap.ts) ends the endless body; the same endpoint would do it again.
+  { kind: 'endless', error: both({ name: 'ResponseTooLargeError', status: 200 }), retried: false },
 ];
 
 describe('each fault kind, through the real SDK with the product client settings', () => {
@@ -214,6 +216,28 @@ describe('each fault kind on the wire does what its name says', () => {
     assert.equal(res.complete, false, 'the body never ends');
     const declared = Number(res.headers?.['content-length']);
     assert.ok(res.body.length > 0 && res.body.length < declared, `${res.body.length} of ${declared} bytes`);
+  });
+
+  test('endless answers 200 and sends body bytes for as long as the client reads', async () => {
+    proxy.addFault({ action: '*', kind: 'endless' });
+    const got = await new Promise<{ status?: number; bytes: number }>((resolve, reject) => {
+      const req = request(`${proxy.endpoint}/`, { method: 'POST', headers: { 'x-amz-target': SM } });
+      req.on('response', (res) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => {
+          bytes += c.length;
+          // 32 MiB: more than any response cap, and still going.
+          if (bytes > 32 * 1024 * 1024) {
+            req.destroy();
+            resolve({ status: res.statusCode, bytes });
+          }
+        });
+        res.on('end', () => reject(new Error(`the body ended after ${bytes} bytes`)));
+      });
+      req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+      req.end('{}');
+    });
+    assert.equal(got.status, 200);
   });
 
   test('times, bodyIncludes and counting: only the matching calls fault, every call is counted', async () => {

@@ -213,6 +213,27 @@ const PERSISTENT: readonly Persistent[] = [
   },
 ];
 
+describe('a 200 whose body never ends', () => {
+  test('ends in exit 3 at the response cap, with bounded memory, well within the deadline', async () => {
+    const { before } = await previousRender();
+    proxy.addFault({ action: '*', kind: 'endless' });
+    // Without a cap the SDK buffers the body until the deadline (20 s of loopback: gigabytes); the sampler kills
+    // the child past 1 GiB so that the old behaviour fails here instead of taking the machine down.
+    const res = await runCli([], env({ SECRET_NAME: 'app', SECRETS_TIMEOUT: '20s' }), {
+      cwd: work,
+      sampleRss: { killAbove: 1024 * 1024 * 1024 },
+    });
+    assert.equal(res.code, 3, `exit code (signal ${res.signal}, peak RSS ${res.peakRss}); stderr: ${res.stderr}`);
+    assert.equal(
+      oneLine(res.stderr),
+      'secrets-init render: reading secrets failed: "app": response body over 10 MiB, refused (an endpoint that is not AWS, or a broken proxy?)',
+    );
+    assert.ok(res.peakRss! > 0 && res.peakRss! < 300 * 1024 * 1024, `peak RSS ${res.peakRss} bytes`);
+    assert.equal(proxy.count('BatchGetSecretValue'), 1, 'not retried: the same endpoint would answer the same');
+    assert.deepEqual(snapshotDir(out()), before);
+  });
+});
+
 describe(`persistent faults end with exit 3 within the ${DEADLINE} deadline and leave the output untouched`, () => {
   for (const c of PERSISTENT) {
     test(`${c.name} -> exit 3`, async () => {

@@ -166,6 +166,33 @@ describe('watch pass under faults', () => {
     assert.equal((await state('b')).fingerprint, (await state('a')).fingerprint);
   });
 
+  it('an answer whose body never ends fails that one call at the response cap, on every client, without a retry', async () => {
+    const CAP = 'response body over 10 MiB, refused (an endpoint that is not AWS, or a broken proxy?)';
+    const cases: [string, string][] = [
+      ['ListServices', 'discover'],
+      ['DescribeServices', 'service'],
+      ['DescribeSecret', 'secret'],
+      ['UpdateService', 'redeploy'], // the redeploy client
+      ['TagResource', 'tag'],
+    ];
+    for (const [action, stage] of cases) {
+      await moto.reset();
+      proxy.clearFaults();
+      await fleet(seedEcs, seedSm, 'prod', { a: 'db' });
+      await pass();
+      await rotate(seedSm, 'db');
+      proxy.resetCounts();
+      proxy.addFault({ action, kind: 'endless', times: 1 });
+      const second = await pass();
+      assert.deepEqual(
+        second.failures.map((f) => [f.stage, f.error]),
+        [[stage, CAP]],
+        action,
+      );
+      assert.equal(proxy.count(action), 1, `${action}: not retried`);
+    }
+  });
+
   it('the cap counts only redeploys that worked: with the cap at 1 and UpdateService failing for a, b takes its slot in the same pass', async () => {
     await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db', c: 'db' }, 1);
     await pass({ maxRedeploys: 1 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import {
@@ -26,6 +26,7 @@ import {
   visibleNames,
 } from '../helpers/cli.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
+import { nodeAsOtherUser, OTHER_UID } from '../helpers/other-user.ts';
 import { SEED_SECRET, SEED_SECRET_NAME, SEED_VALUES } from '../helpers/seed.ts';
 
 let moto: Moto;
@@ -220,6 +221,28 @@ describe('render against Secrets Manager (moto, real SDK, shipped bundle)', () =
     assert.deepEqual([file, key, noise, cert].map(String), [join(out, 'tls.crt'), 'k', '', '']);
   });
 
+  test('numbers keep their JSON text: top-level ones in app.env, nested ones in a mapped file', async () => {
+    // Each of these changes when it passes through a double: 109876543210987660000, null, 1.5, 0, 1e-7.
+    const numbers = ['109876543210987654321', '1e400', '1.50', '-0', '1E-7', '0.1e+0010', '-12345678901234567890.5'];
+    await createSecret(
+      'numbers',
+      `{"PORT":${numbers[0]},"CONFIG":{"ids":[${numbers.join(',')}],"limits":{"max":${numbers[1]},"ratio":${numbers[2]}}}}`,
+    );
+    const config = join(work, 'config.yaml');
+    writeFileSync(
+      config,
+      'apiVersion: secrets-init/v1\nkind: SecretsInit\nspec:\n  sources: [numbers]\n  files:\n    - { fromKey: CONFIG, path: config.json }\n',
+    );
+    const res = await runCli([], env({ SECRETS_CONFIG: config }));
+    assert.equal(res.code, 0, res.stderr);
+    const [port] = sourceInShell(SHELLS[0]!, join(work, 'out', 'app.env'), ['PORT']);
+    assert.equal(String(port), numbers[0]);
+    assert.equal(
+      readFileSync(join(work, 'out', 'config.json'), 'utf8'),
+      `{\n  "ids": [\n${numbers.map((n) => `    ${n}`).join(',\n')}\n  ],\n  "limits": {\n    "max": 1e400,\n    "ratio": 1.50\n  }\n}\n`,
+    );
+  });
+
   test('APP_ENV=local makes no AWS call at all (no credentials, no endpoint) and succeeds', async () => {
     writeFileSync(join(work, '.env'), 'LOCAL_KEY=local-value\n');
     const res = await runCli([], { APP_ENV: 'local', SECRETS_DIR: join(work, 'out') });
@@ -278,6 +301,42 @@ describe('render against Secrets Manager (moto, real SDK, shipped bundle)', () =
     assert.deepEqual(fromCrlf.keys, fromLf.keys);
     assert.ok(!fromCrlf.appEnv.includes('\r'), 'no carriage return reaches app.env');
     assert.match(fromCrlf.appEnv, /^export MULTILINE='-----BEGIN KEY-----\nline two\n-----END KEY-----'$/m);
+  });
+
+  test('a dotenv file that is not valid UTF-8 fails (exit 4) naming key and line, never the bytes, whatever the encoding', async () => {
+    const secret = 'SEEDED-dotenv-pass';
+    seedValues([secret]);
+    const ascii = (t: string) => Buffer.from(t, 'latin1');
+    const cases: [string, Buffer, string][] = [
+      ['Latin-1', Buffer.concat([ascii(`A=1\nDB_PASSWORD=${secret}-caf\xe9\n`)]), 'key "DB_PASSWORD" (line 2)'],
+      ['Windows-1252 quotes', ascii(`A=1\nB=2\nQUOTE=\x93${secret}\x94\n`), 'key "QUOTE" (line 3)'],
+      ['UTF-16LE with a BOM', Buffer.from(`\ufeffTOKEN=${secret}\n`, 'utf16le'), 'line 1'],
+      [
+        'a multi-byte sequence cut short inside a quoted value',
+        Buffer.concat([ascii(`PEM="-----BEGIN\n${secret}`), Buffer.from([0xe2, 0x82]), ascii('\n-----END"\n')]),
+        'key "PEM" (line 2)',
+      ],
+      [
+        'a UTF-8-encoded surrogate (CESU-8)',
+        Buffer.concat([ascii(`S=${secret}`), Buffer.from([0xed, 0xa0, 0xbd])]),
+        'key "S" (line 1)',
+      ],
+      ['an overlong "/"', Buffer.concat([ascii(`P=${secret}`), Buffer.from([0xc0, 0xaf])]), 'key "P" (line 1)'],
+      ['CRLF line ends', ascii(`A=1\r\nB=2\r\nC=${secret}\xff\r\n`), 'key "C" (line 3)'],
+    ];
+    for (const [name, bytes, where] of cases) {
+      writeFileSync(join(work, '.env'), bytes);
+      const res = await runCli([], { APP_ENV: 'local', SECRETS_DIR: join(work, 'out') });
+      assert.equal(res.code, 4, `${name}: ${res.stderr}`);
+      const dotenv = join(work, '.env');
+      assert.equal(
+        res.stderr,
+        `secrets-init render: dotenv "${dotenv}": not valid UTF-8 (save it as UTF-8): ${where}\n`,
+        name,
+      );
+      assert.ok(!existsSync(join(work, 'out', 'app.env')), `${name}: nothing written`);
+    }
+    assert.deepEqual(leakedValues(), []);
   });
 
   test('rendering the same input twice rewrites nothing', async () => {
@@ -403,10 +462,21 @@ const failures: FailureCase[] = [
     line: /key "GOOGLE_APPLICATION_CREDENTIALS_JSON" from secret "gcp" is not a JSON object/,
   },
   {
+    name: 'a dotenv file underneath that is not valid UTF-8',
+    setup: async () => {
+      await createSecret(SEED_SECRET_NAME, SEED_SECRET);
+      writeFileSync(join(work, 'latin1.env'), Buffer.from('A=1\nLEGACY_PASS=SEEDED-latin1-caf\xe9\n', 'latin1'));
+    },
+    env: () => env({ SECRET_NAME: SEED_SECRET_NAME, DOTENV_PATH: join(work, 'latin1.env') }),
+    code: 4,
+    line: /^secrets-init render: dotenv "[^"]+latin1.env": not valid UTF-8 \(save it as UTF-8\): key "LEGACY_PASS" \(line 2\)$/,
+    after: () => assert.deepEqual(proxy.counts(), {}, 'refused before any AWS call'),
+  },
+  {
     name: 'an unwritable output directory',
     setup: async () => void (await createSecret(SEED_SECRET_NAME, SEED_SECRET)),
     env: () => env({ SECRET_NAME: SEED_SECRET_NAME }),
-    uid: 65534,
+    uid: OTHER_UID,
     code: 5,
     line: /writing into "[^"]+\/out": EACCES/,
   },
@@ -475,7 +545,13 @@ describe('every failure exits with its code, names the thing, and leaves the pre
       if (c.maxMs) assert.ok(res.ms < c.maxMs, `ended within the deadline (${res.ms} ms)`);
       c.after?.();
       seedValues(SEED_VALUES.concat(['SEEDED-deleted-value-1', 'SEEDED-present-value-1', 'SEEDED-array-value-1']));
-      seedValues(['SEEDED-plain-text-value', 'SEEDED-nested-pass', 'SEEDED-binary-value', 'SEEDED-badkey-value']);
+      seedValues([
+        'SEEDED-latin1-caf',
+        'SEEDED-plain-text-value',
+        'SEEDED-nested-pass',
+        'SEEDED-binary-value',
+        'SEEDED-badkey-value',
+      ]);
       seedValues(['/tmp/SEEDED-evil.so', 'SEEDED-before', 'SEEDED-broken', 'sk-proj-SEEDED-swapped-key']);
       assert.deepEqual(leakedValues(), [], 'no seeded value in any output');
     });
@@ -520,9 +596,5 @@ describe('every failure exits with its code, names the thing, and leaves the pre
 
 test('setpriv-free uid switch works for the unwritable-directory case', () => {
   // The unwritable case runs the bundle as uid 65534 through spawn's uid option; prove that uid is real.
-  const res = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.getuid()))'], {
-    uid: 65534,
-    gid: 65534,
-  });
-  assert.equal(res.stdout.toString(), '65534');
+  assert.equal(nodeAsOtherUser('process.stdout.write(String(process.getuid()))'), String(OTHER_UID));
 });

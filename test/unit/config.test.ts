@@ -364,17 +364,24 @@ describe('validateConfig', () => {
     {
       name: 'timeout as a word',
       doc: docWith((d) => (d.spec.timeout = 'soon')),
-      problems: ['spec.timeout: must be a duration such as "30s"'],
+      problems: ['spec.timeout: "soon" is not a duration such as "30s", "5m" or "1h"'],
     },
     {
       name: 'timeout zero',
       doc: docWith((d) => (d.spec.timeout = '0s')),
-      problems: ['spec.timeout: must be a duration such as "30s"'],
+      problems: ['spec.timeout: "0s" is shorter than the minimum of 1ms'],
     },
     {
       name: 'timeout as a number',
       doc: docWith((d) => (d.spec.timeout = 30)),
-      problems: ['spec.timeout: must be a duration such as "30s"'],
+      problems: ['spec.timeout: must be a duration such as "30s", "5m" or "1h"'],
+    },
+    {
+      name: 'timeout longer than a timer holds',
+      doc: docWith((d) => (d.spec.timeout = '720h')),
+      problems: [
+        'spec.timeout: "720h" is longer than the maximum of 2147483647ms (about 24.8 days, the longest wait a timer holds)',
+      ],
     },
     // bad case: watch
     {
@@ -413,7 +420,14 @@ describe('validateConfig', () => {
     {
       name: 'watch interval under a second',
       doc: docWith((d) => (watch(d).interval = '500ms')),
-      problems: ['spec.watch.interval: must be a duration such as "5m"'],
+      problems: ['spec.watch.interval: "500ms" is shorter than the minimum of 1s'],
+    },
+    {
+      name: 'watch interval longer than a timer holds',
+      doc: docWith((d) => (watch(d).interval = '720h')),
+      problems: [
+        'spec.watch.interval: "720h" is longer than the maximum of 2147483647ms (about 24.8 days, the longest wait a timer holds)',
+      ],
     },
     {
       name: 'maxRedeploys zero',
@@ -442,7 +456,7 @@ describe('validateConfig', () => {
       'spec.sources[1]: versionStage and versionId are exclusive',
       'spec.files[0].path: "render.json" is reserved',
       'spec.output.mode: mode 0666 gives access to others; secrets are never world-accessible',
-      'spec.timeout: must be a duration such as "30s"',
+      'spec.timeout: "never" is not a duration such as "30s", "5m" or "1h"',
     ]);
   });
 });

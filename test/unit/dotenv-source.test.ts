@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDotenv, scanDotenv } from '../../init/dotenv-source.ts';
+import fc from 'fast-check';
+import { findNotUtf8, parseDotenv, scanDotenv } from '../../init/dotenv-source.ts';
 
 const parsed = (src: string | Buffer): Record<string, string> => {
   const out: Record<string, string> = {};
@@ -140,4 +141,50 @@ describe('scanDotenv', () => {
       assert.deepEqual(scanDotenv(src), { unclosed, cutAtHash });
     });
   }
+});
+
+describe('findNotUtf8', () => {
+  const cases: [string, Buffer, { key?: string; line: number }[]][] = [
+    ['valid UTF-8', Buffer.from('A=héllo 🔑\nB="multi\nline"\n'), []],
+    ['a Latin-1 byte in a value', Buffer.from('A=ok\nB=caf\xe9\n', 'latin1'), [{ key: 'B', line: 2 }]],
+    [
+      'a bad byte on a later line of a quoted value',
+      Buffer.concat([Buffer.from('PEM="-----BEGIN\nab'), Buffer.from([0xff]), Buffer.from('cd\n-----END"\nC=1\n')]),
+      [{ key: 'PEM', line: 2 }],
+    ],
+    ['a bad byte in a comment (no key)', Buffer.from('# caf\xe9\nA=1\n', 'latin1'), [{ line: 1 }]],
+    [
+      'a multi-byte sequence cut short, CRLF and CR line ends',
+      Buffer.concat([Buffer.from('A=1\r\nB=2\rC='), Buffer.from([0xe2, 0x82]), Buffer.from('\r\nD=4\n')]),
+      [{ key: 'C', line: 3 }],
+    ],
+    ['a surrogate encoded in UTF-8 (CESU)', Buffer.from([0x41, 0x3d, 0xed, 0xa0, 0x80]), [{ key: 'A', line: 1 }]],
+    ['an overlong encoding', Buffer.from([0x41, 0x3d, 0xc0, 0xaf]), [{ key: 'A', line: 1 }]],
+  ];
+  for (const [name, src, expected] of cases) {
+    it(`finds ${name}`, () => assert.deepEqual(findNotUtf8(src), expected));
+  }
+
+  it('finds something exactly when a strict decoder refuses the bytes (property)', () => {
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    const valid = (b: Uint8Array) => {
+      try {
+        strict.decode(b);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const bytes = fc.array(fc.oneof(fc.constantFrom(0x0a, 0x0d, 0x3d, 0x41, 0x22), fc.integer({ min: 0, max: 255 })), {
+      maxLength: 60,
+    });
+    fc.assert(
+      fc.property(bytes, (arr) => {
+        const src = Buffer.from(arr);
+        const found = findNotUtf8(src);
+        return (found.length === 0) === valid(src);
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it, type TestContext } from 'node:test';
 import fc from 'fast-check';
+import { OTHER_UID, reachableCopy, setprivPrefix } from '../helpers/other-user.ts';
 
 const ENTRYPOINT = path.join(import.meta.dirname, '..', '..', 'init', 'entrypoint.sh');
-const OTHER_UID = 65534;
 const BASE_ENV: Readonly<Record<string, string>> = { PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin' };
 const APP_RAN = 'the app ran';
 /** The app used where it must not start: prints APP_RAN, so an empty stdout proves it never ran. */
@@ -182,11 +182,7 @@ function otherUser(t: TestContext): OtherUser | undefined {
     t.skip('setpriv (util-linux) is not installed: cannot run the entrypoint as a non-root uid');
     return undefined;
   }
-  const entrypoint = path.join(tempDir(0o755), 'entrypoint.sh');
-  fs.copyFileSync(ENTRYPOINT, entrypoint);
-  fs.chmodSync(entrypoint, 0o755);
-  const prefix = ['setpriv', `--reuid=${OTHER_UID}`, `--regid=${OTHER_UID}`, '--clear-groups'];
-  return { prefix, uid: OTHER_UID, entrypoint };
+  return { prefix: setprivPrefix(), uid: OTHER_UID, entrypoint: reachableCopy(ENTRYPOINT, 0o755, 'entrypoint.sh') };
 }
 
 describe('entrypoint.sh as a file', () => {

@@ -275,6 +275,7 @@ describe('writeOutputs: one set of files, switched at once', () => {
     symlinkSync('..2026_01_01_00_00_00.0123456789ab', join(dir, '..data_tmp-0123456789ab'));
     symlinkSync('..data/app.env', join(dir, '..link-0123456789ab'));
     writeFileSync(join(dir, '.app.env.bak-0123456789ab'), 'x');
+    writeFileSync(join(dir, '..lock.new-0123456789abcdef01234567'), '{"token":"killed between link and unlink"}');
     await write([file('app.env', 'a')]);
     assert.deepEqual(debrisIn(dir), []);
   });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { parsePayload, type SecretPayload } from '../../init/payload.ts';
-import type { SecretValue } from '../../init/secret-value.ts';
+import { planOutputs } from '../../init/plan.ts';
+import { mergeLayers, type SecretValue } from '../../init/secret-value.ts';
 import type { SourceSpec } from '../../shared/config.ts';
 
 // One valid secret (the seed's shape); each case tweaks the spec or the payload.
@@ -110,8 +112,14 @@ describe('parsePayload', () => {
     {
       name: 'JSON null',
       p: payload({}, { secretString: 'null' }),
-      problems: ['secret "short-cut/prod/app" is not a JSON object (got object)'],
+      problems: ['secret "short-cut/prod/app" is not a JSON object (got null)'],
       values: [],
+    },
+    {
+      name: 'a JSON number (kept as its text, still not an object)',
+      p: payload({}, { secretString: '109876543210987654321' }),
+      problems: ['secret "short-cut/prod/app" is not a JSON object (got number)'],
+      values: ['109876543210987654321'],
     },
     {
       name: 'an empty secret string',
@@ -165,17 +173,108 @@ describe('parsePayload', () => {
 });
 
 describe('parsePayload numbers', () => {
-  it('keeps the JSON text of top-level numbers and leaves nested ones as numbers', () => {
+  it('keeps the JSON text of top-level numbers', () => {
     const { layer } = parsePayload({
       spec: { secretId: 'n' },
-      secretString: '{"BIG":12345678901234567890,"DEC":1.50,"EXP":1e3,"NEG":-0.0,"NESTED":{"port":5432}}',
+      secretString: '{"BIG":12345678901234567890,"DEC":1.50,"EXP":1e3,"NEG":-0.0,"HUGE":1e400}',
     });
     assert.deepEqual(Object.fromEntries(layer.entries), {
       BIG: { kind: 'text', text: '12345678901234567890' },
       DEC: { kind: 'text', text: '1.50' },
       EXP: { kind: 'text', text: '1e3' },
       NEG: { kind: 'text', text: '-0.0' },
-      NESTED: { kind: 'json', json: { port: 5432 } },
+      HUGE: { kind: 'text', text: '1e400' },
     });
+  });
+
+  it('keeps the JSON text of numbers at any depth, for a nested value written to a file', () => {
+    const { layer } = parsePayload({
+      spec: { secretId: 'n' },
+      secretString: '{"DB":{"port":5432,"id":109876543210987654321,"limits":[1e400,-0,1.50,{"x":1E-7}]}}',
+    });
+    const db = layer.entries.get('DB');
+    assert.equal(db?.kind, 'json');
+    assert.equal(
+      JSON.stringify(db.kind === 'json' ? db.json : null),
+      '{"port":5432,"id":109876543210987654321,"limits":[1e400,-0,1.50,{"x":1E-7}]}',
+    );
+  });
+});
+
+describe('numbers from secret to output (property)', () => {
+  // A JSON tree whose numbers are kept as the text they were generated as.
+  type Tree = { num: string } | { str: string } | Tree[] | { obj: [string, Tree][] };
+  const NUMBER = /^-?(0|[1-9]\d{0,40})(\.\d{1,20})?([eE][+-]?\d{1,4})?$/;
+  // Keys that are not array indexes: a JS object lists those first, whatever their order in the text.
+  const members = (value: fc.Arbitrary<Tree>) =>
+    fc
+      .uniqueArray(
+        fc.tuple(
+          fc.string({ maxLength: 5 }).map((k) => `k${k}`),
+          value,
+        ),
+        {
+          maxLength: 4,
+          selector: ([k]) => k,
+        },
+      )
+      .map((obj): Tree => ({ obj }));
+  const { nested } = fc.letrec<{ tree: Tree; nested: Tree }>((tie) => ({
+    nested: fc.oneof({ depthSize: 'small' }, fc.array(tie('tree'), { maxLength: 4 }), members(tie('tree'))),
+    tree: fc.oneof(
+      { depthSize: 'small' },
+      fc.stringMatching(NUMBER).map((num) => ({ num })),
+      fc.string({ maxLength: 6 }).map((str) => ({ str })),
+      tie('nested'),
+    ),
+  }));
+  const compact = (t: Tree): string => {
+    if (Array.isArray(t)) return `[${t.map(compact).join(',')}]`;
+    if ('num' in t) return t.num;
+    if ('str' in t) return JSON.stringify(t.str);
+    return `{${t.obj.map(([k, v]) => `${JSON.stringify(k)}:${compact(v)}`).join(',')}}`;
+  };
+  /** JSON.stringify(_, null, 2)'s layout, with each number as written. */
+  const pretty = (t: Tree, indent = ''): string => {
+    const inner = `${indent}  `;
+    const block = (open: string, items: string[], close: string) =>
+      items.length === 0 ? open + close : `${open}\n${items.map((i) => inner + i).join(',\n')}\n${indent}${close}`;
+    if (Array.isArray(t))
+      return block(
+        '[',
+        t.map((v) => pretty(v, inner)),
+        ']',
+      );
+    if ('num' in t) return t.num;
+    if ('str' in t) return JSON.stringify(t.str);
+    return block(
+      '{',
+      t.obj.map(([k, v]) => `${JSON.stringify(k)}: ${pretty(v, inner)}`),
+      '}',
+    );
+  };
+
+  it('keeps every number text exactly: top-level ones in app.env, nested ones in a mapped file', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(NUMBER), nested, (top, config) => {
+        const { layer, problems } = parsePayload({
+          spec: { secretId: 'n' },
+          secretString: `{"N":${top},"CONFIG":${compact(config)}}`,
+        });
+        assert.deepEqual(problems, []);
+        const plan = planOutputs({
+          merged: mergeLayers([layer]),
+          files: [{ fromKey: 'CONFIG', path: 'config.json' }],
+          required: [],
+          allowKeys: [],
+          outputDir: '/run/secrets',
+          fileMode: 0o440,
+        });
+        assert.equal(plan.vars.get('N'), top);
+        const file = plan.files.find((f) => f.name === 'config.json')!.content.toString('utf8');
+        assert.equal(file, `${pretty(config)}\n`);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -13,18 +13,11 @@ import { ExitCode } from '../../shared/errors.ts';
 import { isShellOwned, SHELL_NAMES, SHELL_PREFIXES } from '../../shared/shell-names.ts';
 import { WATCH_USAGE } from '../../watcher/watch-settings.ts';
 import { ROOT } from '../helpers/cli.ts';
+import { anchors } from '../helpers/markdown.ts';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const DEPLOY_PAGE = 'docs/deploy-by-hand.md';
 const deployPage = readFileSync(join(ROOT, DEPLOY_PAGE), 'utf8');
-
-/** GitHub's anchor for a heading: lower case, punctuation other than `-` and `_` dropped, spaces to `-`. */
-const anchor = (heading: string) =>
-  heading
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N} _-]/gu, '')
-    .replaceAll(' ', '-');
-const anchors = (markdown: string) => new Set([...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchor(m[1]!)));
 
 /** README is the operator's reference: these keep it from drifting away from the CLI. */
 describe('README matches the CLI', () => {

@@ -254,7 +254,18 @@ describe('resolveRenderSettings', () => {
     {
       name: 'SECRETS_TIMEOUT above 1h',
       env: { ...prodEnv(), SECRETS_TIMEOUT: '600h' },
-      problem: 'SECRETS_TIMEOUT: "600h" is not a duration between 1ms and 1h such as "30s"',
+      problem: 'SECRETS_TIMEOUT: "600h" is longer than the maximum of 1h',
+    },
+    {
+      name: '--timeout above 1h (the flag is named, not the variable it overrides)',
+      flags: { timeout: '2h' },
+      env: { ...prodEnv(), SECRETS_TIMEOUT: '5s' },
+      problem: '--timeout: "2h" is longer than the maximum of 1h',
+    },
+    {
+      name: 'SECRETS_TIMEOUT of a thousand digits (not a finite number)',
+      env: { ...prodEnv(), SECRETS_TIMEOUT: '9'.repeat(1000) },
+      problem: `SECRETS_TIMEOUT: "${'9'.repeat(40)}..." is longer than the maximum of 1h`,
     },
     // bad case: APP_ENV missing, blank or unknown
     { name: 'APP_ENV missing', env: { ...prodEnv(), APP_ENV: undefined }, problem: 'APP_ENV is required' },
@@ -304,12 +315,12 @@ describe('resolveRenderSettings', () => {
     {
       name: 'SECRETS_TIMEOUT not a duration',
       env: { ...prodEnv(), SECRETS_TIMEOUT: 'soon' },
-      problem: 'SECRETS_TIMEOUT: "soon" is not a duration between 1ms and 1h such as "30s"',
+      problem: 'SECRETS_TIMEOUT: "soon" is not a duration such as "30s", "5m" or "1h"',
     },
     {
       name: 'SECRETS_TIMEOUT zero',
       env: { ...prodEnv(), SECRETS_TIMEOUT: '0' },
-      problem: 'SECRETS_TIMEOUT: "0" is not a duration between 1ms and 1h such as "30s"',
+      problem: 'SECRETS_TIMEOUT: "0" is shorter than the minimum of 1ms',
     },
     {
       name: 'unknown LOG_LEVEL',
@@ -360,7 +371,7 @@ describe('resolveRenderSettings', () => {
         'SECRETS_FILE_MODE: mode 0666 gives access to others; secrets are never world-accessible',
         'SECRETS_FILE_OWNER: must be "uid:gid" with numeric ids',
         'SECRETS_REQUIRED: "1BAD" is not a valid variable name',
-        'SECRETS_TIMEOUT: "x" is not a duration between 1ms and 1h such as "30s"',
+        'SECRETS_TIMEOUT: "x" is not a duration such as "30s", "5m" or "1h"',
         'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
       ].join('; '),
     );

@@ -161,10 +161,14 @@ describe('secrets-init watch (in process)', () => {
     ]);
   });
 
-  it('--once exits 3 when a binding failed', async () => {
+  it('--once fails with exit 3 and one line naming the first failure when a binding failed', async () => {
     const f = fakeDeps({ denied: true });
     const t = io({ AWS_REGION: 'eu-west-1' });
-    assert.equal(await createWatchCommand(f.deps)(['--once', '--cluster', 'prod'], t.io), 3);
+    await assert.rejects(createWatchCommand(f.deps)(['--once', '--cluster', 'prod'], t.io), {
+      name: 'SourceError',
+      exitCode: 3,
+      message: 'pass failed: reading secret "db" for service api: AccessDeniedException',
+    });
     const failure = t.lines().find((l) => l.event === 'watch.failure');
     assert.equal(failure?.service, 'api');
     assert.equal(failure?.secretId, 'db');

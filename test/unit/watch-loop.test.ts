@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MAX_TIMER_MS } from '../../shared/duration.ts';
 import { sleep } from '../../shared/sleep.ts';
 import { nextDelay, runLoop } from '../../watcher/loop.ts';
 
@@ -120,4 +121,25 @@ describe('nextDelay', () => {
       assert.ok(Math.abs(nextDelay(300_000, 0.1, random) - expected) <= 1);
     });
   }
+});
+
+describe('sleep', () => {
+  it('waits longer than a timer holds (the longest interval plus jitter) instead of firing after 1 ms', async () => {
+    // One setTimeout of 2^31 ms or more fires after 1 ms; the 50 ms timer set after it would then lose the race.
+    const ac = new AbortController();
+    const longest = Math.round(MAX_TIMER_MS * 1.1);
+    const outcome = await Promise.race([
+      sleep(longest, ac.signal).then(() => 'woke'),
+      new Promise((resolve) => setTimeout(resolve, 50, 'still waiting')),
+    ]);
+    ac.abort('test done');
+    assert.equal(outcome, 'still waiting');
+  });
+
+  it('returns at once when the signal aborts during a long wait', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort('SIGTERM'), 10);
+    await sleep(MAX_TIMER_MS * 3, ac.signal);
+    assert.equal(ac.signal.aborted, true);
+  });
 });

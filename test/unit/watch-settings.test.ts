@@ -109,8 +109,36 @@ describe('watch settings', () => {
     ['a config without spec.watch', () => resolve([], env, config(undefined)), /no spec.watch.clusters/],
     ['an unknown flag', () => resolve(['--clustr', 'p']), /Unknown option '--clustr'/],
     ['a positional argument', () => resolve(['prod']), /positional/i],
-    ['a bad interval', () => resolve(['--cluster', 'p', '--interval', 'soon']), /--interval must be a duration/],
-    ['an interval under 1s', () => resolve(['--cluster', 'p', '--interval', '500ms']), /at least 1s/],
+    [
+      'a bad interval',
+      () => resolve(['--cluster', 'p', '--interval', 'soon']),
+      /^--interval: "soon" is not a duration/,
+    ],
+    [
+      'an interval under 1s',
+      () => resolve(['--cluster', 'p', '--interval', '500ms']),
+      /^--interval: .* minimum of 1s$/,
+    ],
+    [
+      'an interval longer than a timer holds',
+      () => resolve(['--cluster', 'p', '--interval', '720h']),
+      /^--interval: "720h" is longer than the maximum of 2147483647ms \(about 24.8 days/,
+    ],
+    [
+      'a WATCH_INTERVAL longer than a timer holds',
+      () => resolve([], { ...env, WATCH_CLUSTER: 'p', WATCH_INTERVAL: '597h' }),
+      /^WATCH_INTERVAL: "597h" is longer than the maximum/,
+    ],
+    [
+      'a pass deadline longer than a timer holds',
+      () => resolve(['--cluster', 'p', '--pass-timeout', '1200h']),
+      /^--pass-timeout: "1200h" is longer than the maximum/,
+    ],
+    [
+      'a negative pass deadline',
+      () => resolve(['--cluster', 'p', '--pass-timeout=-5s']),
+      /^--pass-timeout: "-5s" is not a duration/,
+    ],
     ['a bad WATCH_INTERVAL', () => resolve([], { ...env, WATCH_CLUSTER: 'p', WATCH_INTERVAL: 'x' }), /WATCH_INTERVAL/],
     [
       'a zero cap',
