@@ -82,7 +82,7 @@ export function resolveRenderSettings(
 
   const secretName = pick(flags.secretName, 'SECRET_NAME');
   const sources: SourceSpec[] = secretName
-    ? list(secretName).map((secretId) => ({ secretId }))
+    ? list(secretName).map((secretId): SourceSpec => ({ type: 'secretsmanager', secretId }))
     : [...(config?.sources ?? [])];
   if (appEnv === 'production') {
     if (!envRegion) problems.push(`${REGION_REQUIRED} when APP_ENV=production`);

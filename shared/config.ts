@@ -11,7 +11,9 @@ import { isShellOwned, shellVariable } from './shell-names.ts';
 export const CONFIG_API_VERSION = 'secrets-init/v1';
 export const CONFIG_KIND = 'SecretsInit';
 
-export interface SourceSpec {
+/** A Secrets Manager secret (a string in `spec.sources`, or an object with `secretId`). */
+export interface SecretSourceSpec {
+  readonly type: 'secretsmanager';
   /** Name or ARN of the secret. */
   readonly secretId: string;
   readonly versionStage?: string;
@@ -23,6 +25,9 @@ export interface SourceSpec {
   /** Take the whole secret (string or binary) as this one key instead of parsing a JSON object. */
   readonly key?: string;
 }
+
+/** A source in `spec.sources`, told apart by `type`; render merges them in order, later wins. */
+export type SourceSpec = SecretSourceSpec;
 
 export interface FileMapping {
   /** The merged key whose value becomes the file. */
@@ -169,7 +174,7 @@ export function parseOwner(v: unknown): OwnerSpec | string {
 function source(p: Problems, path: string, v: unknown): SourceSpec | undefined {
   if (typeof v === 'string') {
     if (v.trim() === '') p.add(path, 'must be a non-empty string');
-    return v.trim() === '' ? undefined : { secretId: v.trim() };
+    return v.trim() === '' ? undefined : { type: 'secretsmanager', secretId: v.trim() };
   }
   if (!isObj(v)) {
     p.add(path, 'must be a secret id or an object with secretId');
@@ -204,6 +209,7 @@ function source(p: Problems, path: string, v: unknown): SourceSpec | undefined {
   }
   if (!secretId) return undefined;
   return Object.freeze({
+    type: 'secretsmanager' as const,
     secretId,
     ...(versionStage && { versionStage }),
     ...(versionId && { versionId }),

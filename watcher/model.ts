@@ -33,8 +33,7 @@ export interface SecretVersion {
   readonly currentVersionId: string;
 }
 
-/** A read that worked, or the safe description of why it did not (never an SDK message). */
-export type Observation<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type { Observation } from '../shared/observation.ts';
 
 export type DecisionKind = 'record' | 'redeploy' | 'skip';
 

@@ -54,7 +54,7 @@ describe('resolveRenderSettings', () => {
     assert.deepEqual(resolve({}, prodEnv()), {
       appEnv: 'production',
       region: 'eu-west-1',
-      sources: [{ secretId: 'short-cut/prod/app' }],
+      sources: [{ type: 'secretsmanager', secretId: 'short-cut/prod/app' }],
       dotenvPath: '/srv/app/.env',
       dotenvExplicit: false,
       outputDir: DEFAULT_SECRETS_DIR,
@@ -84,7 +84,10 @@ describe('resolveRenderSettings', () => {
 
   it('splits SECRET_NAME on commas, keeps the order and drops blanks', () => {
     const s = resolve({}, { ...prodEnv(), SECRET_NAME: ' base , ,override,' });
-    assert.deepEqual(s.sources, [{ secretId: 'base' }, { secretId: 'override' }]);
+    assert.deepEqual(s.sources, [
+      { type: 'secretsmanager', secretId: 'base' },
+      { type: 'secretsmanager', secretId: 'override' },
+    ]);
   });
 
   it('takes config files and allowKeys as given', () => {
