@@ -1,4 +1,4 @@
-import type { EcsPort, SecretsPort } from '../watcher/ports.ts';
+import type { EcsPort, SecretsPort } from '../shared/aws-ports.ts';
 
 /**
  * An in-memory ECS + Secrets Manager for the watcher's latency model: it answers the five calls a pass makes after

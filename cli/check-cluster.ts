@@ -1,10 +1,11 @@
+import type { EcsPort } from '../shared/aws-ports.ts';
 import { ExitCode } from '../shared/errors.ts';
 import { bindingFromTags } from '../watcher/bindings.ts';
 import { createCallContext } from '../watcher/call-context.ts';
 import { describeServices } from '../watcher/describe-services.ts';
+import { serviceName } from '../watcher/ecs-identity.ts';
 import { byCodeUnit } from '../watcher/fingerprint.ts';
 import { listServiceArns } from '../watcher/list-services.ts';
-import type { EcsPort } from '../watcher/ports.ts';
 
 /**
  * `check --cluster`: the bindings the watcher would discover, read exactly as it reads them (ListServices,
@@ -32,7 +33,7 @@ export async function checkClusters(
     const lines: { name: string; text: string[]; failure?: ClusterFailure }[] = [];
     let bound = 0;
     for (const [arn, seen] of described) {
-      const name = arn.slice(arn.lastIndexOf('/') + 1);
+      const name = serviceName(arn);
       if (!seen.ok) {
         const line = `service ${name}: ${seen.error}`;
         lines.push({ name, text: [line], failure: { code: ExitCode.source, line } });

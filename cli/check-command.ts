@@ -2,7 +2,9 @@ import { resolve } from 'node:path';
 import { type Layer, shownKey } from '../init/secret-value.ts';
 import { parseCommandArgs } from '../shared/args.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
+import { withDeadline } from '../shared/deadline.ts';
 import { ExitCode, errorLine, exitCodeOf, SecretsInitError, UsageError } from '../shared/errors.ts';
+import { readRegularFile } from '../shared/read-regular-file.ts';
 import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
 import type { ClusterFailure } from './check-cluster.ts';
 import type { Command } from './io.ts';
@@ -74,11 +76,11 @@ export const checkCommand: Command = async (args, io) => {
     return verdict(worst, failed, out);
   }
 
-  const [{ resolveRenderSettings }, { fetchSecrets }, { parsePayload }, { planLayers }] = await Promise.all([
+  const [{ resolveRenderSettings }, { planLayers }, { createLogger }, { wireSources }] = await Promise.all([
     import('../init/render-settings.ts'),
-    import('../init/secrets-manager-source.ts'),
-    import('../init/payload.ts'),
     import('../init/render.ts'),
+    import('../shared/logger.ts'),
+    import('./sources.ts'),
   ]);
   const settings = resolveRenderSettings(
     {
@@ -90,45 +92,32 @@ export const checkCommand: Command = async (args, io) => {
     config,
     io.cwd,
   );
-  const [{ createSecretsManagerClient, requestTimeoutFor }, { createLogger }] = await Promise.all([
-    import('../shared/secrets-manager-client.ts'),
-    import('../shared/logger.ts'),
-  ]);
-  const client = createSecretsManagerClient({
-    region: settings.region!,
-    requestTimeoutMs: requestTimeoutFor(settings.timeoutMs),
-  });
   const logger = createLogger('silent', io.stdout);
   io.captureConsole?.((line) => out(`warning (printed by a library): ${line}`));
-  const signal = AbortSignal.timeout(settings.timeoutMs);
-  let unreadable = false;
+  // The config's sources exactly as render wires and reads them (one batch for all), one verdict each.
+  const sources = await wireSources(settings, { logger, readFile: readRegularFile, dotenv: false });
+  const verdicts = await withDeadline(
+    { timeoutMs: settings.timeoutMs, what: 'check', stopNote: 'before the check was done', stop: io.shutdown },
+    async (signal) => (await Promise.all(sources.map((s) => s.read(signal)))).flat(),
+  );
   const layers: Layer[] = [];
-  try {
-    // One secret at a time so that each gets its own verdict; check is an operator's tool, not the hot path.
-    for (const spec of settings.sources) {
-      try {
-        const [fetched] = await fetchSecrets([spec], client, signal, logger);
-        const { layer, problems } = parsePayload(fetched!);
-        layers.push(layer);
-        const version = fetched!.versionId ? `version ${fetched!.versionId}` : 'no version';
-        out(
-          `secret "${spec.secretId}": readable, ${version}, keys: ${[...layer.entries.keys()].sort().map(shownKey).join(', ') || '(none)'}`,
-        );
-        for (const p of problems) {
-          out(`  problem: ${p}`);
-          fail(ExitCode.validation, p);
-        }
-      } catch (err) {
-        const line = `secret "${spec.secretId}": ${errorLine(err).replace(/^reading secrets failed: "[^"]*": /, '')}`;
-        out(line);
-        fail(exitCodeOf(err), line);
-        unreadable = true;
-      }
+  for (const v of verdicts) {
+    if (!v.read.ok) {
+      const line = `${v.subject}: ${v.read.error}`;
+      out(line);
+      fail(ExitCode.source, line);
+      continue;
     }
-  } finally {
-    client.destroy();
+    const { layer, version } = v.read.value;
+    layers.push(layer);
+    const keys = [...layer.entries.keys()].sort().map(shownKey).join(', ') || '(none)';
+    out(`${v.subject}: readable, ${version ? `version ${version}` : 'no version'}, keys: ${keys}`);
+    for (const p of v.problems) {
+      out(`  problem: ${p}`);
+      fail(ExitCode.validation, p);
+    }
   }
-  if (!unreadable) {
+  if (layers.length === verdicts.length) {
     try {
       const plan = planLayers(settings, layers);
       out(`render would write: ${plan.files.map((f) => f.name).join(', ')}, render.json`);

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { type InjectOptions, injectInitContainer } from '../ops/inject.ts';
-import { INIT_USER } from '../ops/inject-contract.ts';
 import { parseTaskDefinitionInput } from '../ops/inject-input.ts';
 import { parseCommandArgs } from '../shared/args.ts';
+import { INIT_USER } from '../shared/contract.ts';
 import { UsageError } from '../shared/errors.ts';
 import { regionFromEnv } from '../shared/region.ts';
 import type { Command } from './io.ts';

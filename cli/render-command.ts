@@ -6,6 +6,7 @@ import { loadConfigFile } from '../shared/config-file.ts';
 import { createLogger } from '../shared/logger.ts';
 import { readRegularFile } from '../shared/read-regular-file.ts';
 import type { CliIo, Command } from './io.ts';
+import { wireSources } from './sources.ts';
 
 export const RENDER_USAGE = `Usage: secrets-init render [OPTIONS]
 
@@ -65,37 +66,19 @@ export const renderCommand: Command = async (args, io) => {
     ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
   };
   const settings = resolveRenderSettings(flags, io.env, config, io.cwd);
-  const deps = renderDeps(settings, io);
+  const deps = await renderDeps(settings, io);
   io.captureConsole?.((line) => deps.logger.warn({ event: 'library.console' }, line));
   if (values.watch) {
-    const { watchDotenv } = await import('../init/render-watch.ts');
+    const { watchDotenv } = await import('../init/dotenv-watch.ts');
     return watchDotenv(settings, deps, io.shutdown);
   }
   await render(settings, deps, io.shutdown);
   return 0;
 };
 
-/** The real adapters. The Secrets Manager client is created only when a production render asks for it. */
-export function renderDeps(settings: RenderSettings, io: CliIo): RenderDeps {
+/** The real adapters: a JSON logger on stdout, the clock, and the sources the settings name, wired. */
+export async function renderDeps(settings: RenderSettings, io: CliIo): Promise<RenderDeps> {
   const logger = createLogger(settings.logLevel, io.stdout);
-  return {
-    logger,
-    now: () => new Date(),
-    readFile: readRegularFile,
-    fetchSecrets: async (s, signal) => {
-      const [{ createSecretsManagerClient, requestTimeoutFor }, { fetchSecrets }] = await Promise.all([
-        import('../shared/secrets-manager-client.ts'),
-        import('../init/secrets-manager-source.ts'),
-      ]);
-      const client = createSecretsManagerClient({
-        region: s.region!,
-        requestTimeoutMs: requestTimeoutFor(s.timeoutMs),
-      });
-      try {
-        return await fetchSecrets(s.sources, client, signal, logger);
-      } finally {
-        client.destroy();
-      }
-    },
-  };
+  const sources = await wireSources(settings, { logger, readFile: readRegularFile, dotenv: true });
+  return { logger, now: () => new Date(), sources };
 }

@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { createEcsClient, createSecretsManagerClient } from '../shared/aws-clients.ts';
+import type { EcsPort, SecretsPort } from '../shared/aws-ports.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
 import { SourceError } from '../shared/errors.ts';
 import { createLogger } from '../shared/logger.ts';
 import { requestTimeoutFor } from '../shared/secrets-manager-client.ts';
 import { sleep } from '../shared/sleep.ts';
 import { runLoop } from '../watcher/loop.ts';
-import type { EcsPort, SecretsPort } from '../watcher/ports.ts';
 import { createRedeployClient } from '../watcher/redeploy-client.ts';
 import { failureMessage, runPass } from '../watcher/run-pass.ts';
 import { configPathOf, parseWatchFlags, resolveWatchSettings, WATCH_USAGE } from '../watcher/watch-settings.ts';

@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { parse } from 'dotenv';
-import type { Layer, SecretValue } from './secret-value.ts';
+import { keyLabel, type Layer, type SecretValue, shownKey } from './secret-value.ts';
+import type { Source } from './source.ts';
 
 /**
  * Parses dotenv text with the `dotenv` package (no `${VAR}` expansion, `\n` expanded only inside double
@@ -119,4 +120,65 @@ function closingQuote(text: string, quote: string): number {
     else if (text[k] === quote) return k;
   }
   return -1;
+}
+
+/** Where the dotenv file is and whether it may be missing (production's default `.env` may). */
+export interface DotenvSourceOptions {
+  readonly path: string;
+  /** A missing file (ENOENT) is no source at all instead of a failure. */
+  readonly optional: boolean;
+  readonly readFile: (path: string) => Promise<Buffer>;
+}
+
+/**
+ * The dotenv file as a source: one verdict, under the others (it is wired first, so everything else wins). Bytes
+ * that are not UTF-8 and quotes never closed are problems (exit 4): decoding or parsing them would render values
+ * other than the file holds. Values cut at an unquoted `#` are warnings.
+ */
+export function dotenvSource(options: DotenvSourceOptions): Source {
+  const subject = `dotenv "${options.path}"`;
+  return {
+    subject,
+    remote: false,
+    read: async () => {
+      let src: Buffer;
+      try {
+        src = await options.readFile(options.path);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+        if (options.optional && code === 'ENOENT') return [];
+        return [{ subject, read: { ok: false, error: code }, problems: [], warnings: [] }];
+      }
+      const problems: string[] = [];
+      const notUtf8 = findNotUtf8(src);
+      if (notUtf8.length > 0) {
+        // Decoding would put U+FFFD where those bytes are: a value other than the file holds. Never show the bytes.
+        const where = notUtf8.map((f) =>
+          f.key === undefined ? `line ${f.line}` : `${keyLabel(f.key)} (line ${f.line})`,
+        );
+        problems.push(`${subject}: not valid UTF-8 (save it as UTF-8): ${where.join(', ')}`);
+      }
+      const { unclosed, cutAtHash } = scanDotenv(src);
+      if (unclosed.length > 0) {
+        const where = unclosed.map((f) => `${keyLabel(f.key)} (line ${f.line})`).join(', ');
+        problems.push(`${subject}: a quote is opened and never closed: ${where}`);
+      }
+      const warnings = cutAtHash.map(({ key, line }) => ({
+        event: 'dotenv.comment' as const,
+        path: options.path,
+        line,
+        key: shownKey(key),
+        msg: 'an unquoted value contains "#": the dotenv parser cuts it there; quote the value',
+      }));
+      const layer = parseDotenv(src, options.path);
+      return [
+        {
+          subject,
+          read: { ok: true, value: { layer, record: { type: 'dotenv', path: options.path } } },
+          problems,
+          warnings,
+        },
+      ];
+    },
+  };
 }

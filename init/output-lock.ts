@@ -54,8 +54,9 @@ interface Holder {
  * (3) A waiter reads the lock through one descriptor (token, holder and age of the same file). It breaks the lock
  *     when nobody touched it for `staleMs` (a render killed, OOM, a stopped container), or at once when the
  *     holder shares its PID namespace and boot and no such process exists (a killed local render).
- * (4) Breaking renames the lock aside and removes it only if the token is the one judged stale; a live lock
- *     caught in between (taken after the look) is linked back. Identity is the token, never the inode number,
+ * (4) Breaking reads the lock again and goes on only if it is the one judged stale; it renames the lock aside and
+ *     removes it only if the token is the one judged stale; a live lock caught in between is linked back (and its
+ *     holder, finding it missing for that moment, looks again). Identity is the token, never the inode number,
  *     which a new lock may reuse the moment an old one is removed.
  * (5) Release removes the lock only if it is still this holder's: the same inode as its open descriptor (which
  *     keeps that inode from being reused while it is open).
@@ -78,9 +79,16 @@ export async function acquireDirLock(dir: string, options: LockOptions = {}): Pr
       }, heartbeatMs);
       beat.unref();
       // While this descriptor is open its inode cannot be reused, so the inode number tells our lock from another.
+      // A waiter that caught this lock while breaking a dead one puts it back at once: a lock missing for a moment
+      // is looked at again before it counts as lost.
       const held = async () => {
-        const [ours, now] = await Promise.all([fh.stat(), fs.lstat(path).catch(notFound)]);
-        return now?.ino === ours.ino;
+        const ours = await fh.stat();
+        for (let look = 0; ; look++) {
+          const now = await fs.lstat(path).catch(notFound);
+          if (now?.ino === ours.ino) return true;
+          if (now !== undefined || look === 3) return false;
+          await delay(20);
+        }
       };
       return {
         held,
@@ -93,7 +101,9 @@ export async function acquireDirLock(dir: string, options: LockOptions = {}): Pr
     }
     const seen = await readLock(fs, path); // (3)
     if (seen && (Date.now() - seen.mtimeMs > staleMs || (await isGone(fs, seen.holder)))) {
-      await breakStale(fs, path, seen.holder.token); // (4)
+      // Judged on what was read a moment ago: break only if that very lock is still there (its holder may have
+      // released it, and another taken the name, in between).
+      if ((await readLock(fs, path))?.holder.token === seen.holder.token) await breakStale(fs, path, seen.holder.token); // (4)
       continue;
     }
     if (Date.now() - started > waitMs) throw new LockTimeout(Date.now() - started);

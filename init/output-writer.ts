@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { constants, promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { FILE_NAME, type OwnerSpec } from '../shared/config.ts';
+import type { OwnerSpec } from '../shared/config.ts';
+import { DIR_MODE, FILE_NAME, METADATA_FILE } from '../shared/contract.ts';
 import { OutputError } from '../shared/errors.ts';
 import { acquireDirLock, type LockOptions } from './output-lock.ts';
 import type { OutputFile } from './plan.ts';
@@ -37,8 +38,6 @@ export interface WriteResult {
 
 /** The link every visible name resolves through; renaming a new one over it switches the whole set at once. */
 export const DATA_LINK = '..data';
-/** Mode of the output directory when render creates it, and of every set's directory: group may traverse. */
-export const DIR_MODE = 0o750;
 /** `..2026_11_29_16_40_07.3f9a1c2b4d5e`: one render's files. */
 const SET_DIR = /^\.\.\d{4}(?:_\d{2}){5}\.[0-9a-f]{12}$/;
 /** Names a writer that died leaves behind: temporary links, a broken lock, the previous writer's temp files. */
@@ -236,15 +235,15 @@ async function adopt(
 
 /** Names an old-layout render.json (a regular file, not a link) lists: only plain names inside the directory. */
 async function legacyNames(fs: WriterFs, dir: string): Promise<string[]> {
-  const path = join(dir, 'render.json');
+  const path = join(dir, METADATA_FILE);
   const st = await fs.lstat(path).catch(() => undefined);
   if (!st?.isFile()) return [];
   try {
     const doc = JSON.parse((await fs.readFile(path)).toString('utf8')) as { files?: unknown };
-    if (typeof doc.files !== 'object' || doc.files === null) return ['render.json'];
-    return [...Object.keys(doc.files).filter((n) => FILE_NAME.test(n)), 'render.json'];
+    if (typeof doc.files !== 'object' || doc.files === null) return [METADATA_FILE];
+    return [...Object.keys(doc.files).filter((n) => FILE_NAME.test(n)), METADATA_FILE];
   } catch {
-    return ['render.json'];
+    return [METADATA_FILE];
   }
 }
 

@@ -1,9 +1,9 @@
-import type { SourceSpec } from '../shared/config.ts';
+import type { SecretSourceSpec } from '../shared/config.ts';
 import { keyLabel, type Layer, type SecretValue } from './secret-value.ts';
 
 /** What a source returned for one secret (no AWS types: the adapter maps them). */
 export interface SecretPayload {
-  readonly spec: SourceSpec;
+  readonly spec: SecretSourceSpec;
   readonly secretString?: string;
   readonly secretBinary?: Uint8Array;
 }

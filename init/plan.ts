@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
-import { type FileMapping, VARIABLE_NAME } from '../shared/config.ts';
+import type { FileMapping } from '../shared/config.ts';
+import { ENV_FILE, GCP_FILE, GCP_JSON_KEY, GCP_PATH_VAR, VARIABLE_NAME } from '../shared/contract.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { shellVariable } from '../shared/shell-names.ts';
 import { looksLikeCredential } from './credential-shape.ts';
@@ -7,12 +8,6 @@ import { keyRule } from './deny-list.ts';
 import { renderEnvFile } from './env-file.ts';
 import { execLimitProblems } from './exec-limits.ts';
 import { keyLabel, type MergedEntry, type SecretValue } from './secret-value.ts';
-
-export const ENV_FILE = 'app.env';
-export const METADATA_FILE = 'render.json';
-export const GCP_FILE = 'gcp-credentials.json';
-export const GCP_JSON_KEY = 'GOOGLE_APPLICATION_CREDENTIALS_JSON';
-export const GCP_PATH_VAR = 'GOOGLE_APPLICATION_CREDENTIALS';
 
 export interface PlanInput {
   readonly merged: ReadonlyMap<string, MergedEntry>;

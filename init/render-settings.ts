@@ -6,16 +6,14 @@ import {
   parseMode,
   parseOwner,
   type SourceSpec,
-  VARIABLE_NAME,
 } from '../shared/config.ts';
+import { FILE_MODE, SECRETS_DIR, VARIABLE_NAME } from '../shared/contract.ts';
 import { type DurationRange, parseDuration, showMs } from '../shared/duration.ts';
 import { UsageError } from '../shared/errors.ts';
 import { LOG_LEVELS } from '../shared/logger.ts';
 import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
 
-export const DEFAULT_SECRETS_DIR = '/run/secrets';
 export const DEFAULT_DOTENV = '.env';
-export const DEFAULT_FILE_MODE = 0o440;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const MAX_TIMEOUT_MS = 3_600_000;
 const TIMEOUT_RANGE: DurationRange = { min: 1, max: MAX_TIMEOUT_MS };
@@ -84,7 +82,7 @@ export function resolveRenderSettings(
 
   const secretName = pick(flags.secretName, 'SECRET_NAME');
   const sources: SourceSpec[] = secretName
-    ? list(secretName).map((secretId) => ({ secretId }))
+    ? list(secretName).map((secretId): SourceSpec => ({ type: 'secretsmanager', secretId }))
     : [...(config?.sources ?? [])];
   if (appEnv === 'production') {
     if (!envRegion) problems.push(`${REGION_REQUIRED} when APP_ENV=production`);
@@ -98,10 +96,10 @@ export function resolveRenderSettings(
   const dotenvFlag = pick(flags.dotenv, 'DOTENV_PATH');
   const dotenv = dotenvFlag ?? config?.dotenvPath ?? DEFAULT_DOTENV;
 
-  const dir = pick(flags.outputDir, 'SECRETS_DIR') ?? config?.outputDir ?? DEFAULT_SECRETS_DIR;
+  const dir = pick(flags.outputDir, 'SECRETS_DIR') ?? config?.outputDir ?? SECRETS_DIR;
   const outputDir = isAbsolute(dir) ? resolve(dir) : resolve(cwd, dir);
 
-  let fileMode = config?.fileMode ?? DEFAULT_FILE_MODE;
+  let fileMode = config?.fileMode ?? FILE_MODE;
   const modeText = pick(flags.mode, 'SECRETS_FILE_MODE');
   if (modeText !== undefined) {
     const m = parseMode(modeText);

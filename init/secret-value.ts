@@ -1,4 +1,4 @@
-import { VARIABLE_NAME } from '../shared/config.ts';
+import { VARIABLE_NAME } from '../shared/contract.ts';
 import { looksLikeCredential } from './credential-shape.ts';
 
 /** A value as it came from a source, before it is placed in app.env or a file. */

@@ -1,19 +1,17 @@
 import {
   BatchGetSecretValueCommand,
   GetSecretValueCommand,
-  type SecretsManagerClient,
   type SecretValueEntry,
 } from '@aws-sdk/client-secrets-manager';
 import { awsErrorName, describeAwsError, isAccessDenied, isThrottling } from '../shared/aws-error.ts';
-import type { SourceSpec } from '../shared/config.ts';
-import { SourceError } from '../shared/errors.ts';
+import type { SecretsPort } from '../shared/aws-ports.ts';
+import type { SecretSourceSpec } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Observation } from '../shared/observation.ts';
 import { runBounded } from '../shared/run-bounded.ts';
 import { retryThrottled } from '../shared/throttle-retry.ts';
-import type { SecretPayload } from './payload.ts';
-
-/** The only SDK surface render uses. */
-export type SecretsPort = Pick<SecretsManagerClient, 'send'>;
+import { parsePayload, type SecretPayload } from './payload.ts';
+import type { Source, SourceVerdict } from './source.ts';
 
 /** BatchGetSecretValue takes at most 20 ids (moto does not enforce it; we do). */
 export const BATCH_LIMIT = 20;
@@ -33,19 +31,19 @@ interface Ctx {
 }
 
 /**
- * Reads every source: unpinned ones with BatchGetSecretValue in chunks of 20 (its per-secret Errors[] are
+ * Reads every secret: unpinned ones with BatchGetSecretValue in chunks of 20 (its per-secret Errors[] are
  * failures), pinned ones (versionStage/versionId) with GetSecretValue. If BatchGet is denied, or stays throttled
  * after the SDK's retries (its quota is 100 requests/s per account and cannot be raised, so a large scale-out
  * exhausts it), the same ids are read one by one with GetSecretValue (10,000/s), and so are the remaining chunks.
  * A GetSecretValue that stays throttled is tried again with jittered back-off (retryThrottled) until the
- * deadline. Every failure is collected and reported together (exit 3).
+ * deadline. One observation per spec, in order: a failure is data here; only the deadline throws.
  */
-export async function fetchSecrets(
-  specs: readonly SourceSpec[],
+export async function readSecrets(
+  specs: readonly SecretSourceSpec[],
   client: SecretsPort,
   signal: AbortSignal,
   logger: Logger,
-): Promise<FetchedSecret[]> {
+): Promise<Observation<FetchedSecret>[]> {
   const ctx: Ctx = { client, signal, logger };
   const failures = new Map<string, string>();
   const byId = new Map<string, SecretValueEntry>();
@@ -121,7 +119,7 @@ export async function fetchSecrets(
     }
   };
 
-  const pinnedResults = new Map<SourceSpec, SecretValueEntry>();
+  const pinnedResults = new Map<SecretSourceSpec, SecretValueEntry>();
   const jobs: (() => Promise<void>)[] = [
     ...chunks.map((ids) => () => batch(ids)),
     ...pinned.map((s) => async () => {
@@ -129,26 +127,21 @@ export async function fetchSecrets(
       if (v) pinnedResults.set(s, v);
     }),
   ];
-  try {
-    await runBounded(jobs, CONCURRENCY);
-  } catch (err) {
-    if (ctx.signal.aborted) throw new SourceError(`reading secrets: ${abortReason(ctx.signal)}`, { cause: err });
-    throw err;
-  }
-  if (failures.size > 0) {
-    const list = [...failures].map(([id, why]) => `"${id}": ${why}`).join('; ');
-    throw new SourceError(`reading secrets failed: ${list}`);
-  }
-  return specs.map((spec) => {
-    const v = pinnedResults.get(spec) ?? byId.get(spec.secretId)!;
+  await runBounded(jobs, CONCURRENCY);
+  return specs.map((spec): Observation<FetchedSecret> => {
+    const v = pinnedResults.get(spec) ?? byId.get(spec.secretId);
+    if (!v) return { ok: false, error: failures.get(spec.secretId) ?? 'not read' };
     return {
-      spec,
-      ...(v.ARN && { arn: v.ARN }),
-      ...(v.Name && { name: v.Name }),
-      ...(v.VersionId && { versionId: v.VersionId }),
-      versionStages: v.VersionStages ?? [],
-      ...(v.SecretString !== undefined && { secretString: v.SecretString }),
-      ...(v.SecretBinary !== undefined && { secretBinary: v.SecretBinary }),
+      ok: true,
+      value: {
+        spec,
+        ...(v.ARN && { arn: v.ARN }),
+        ...(v.Name && { name: v.Name }),
+        ...(v.VersionId && { versionId: v.VersionId }),
+        versionStages: v.VersionStages ?? [],
+        ...(v.SecretString !== undefined && { secretString: v.SecretString }),
+        ...(v.SecretBinary !== undefined && { secretBinary: v.SecretBinary }),
+      },
     };
   });
 }
@@ -172,7 +165,54 @@ function secretErrorText(code: string, fallback = code): string {
   return fallback;
 }
 
-function abortReason(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
-  return typeof r === 'string' ? r : r instanceof Error && r.message ? r.message : 'aborted';
+/** How a client for the reads is had: created when the first source reads, destroyed when the reads are done. */
+export interface SecretsManagerReading {
+  readonly client: () => SecretsPort & { destroy?: () => void };
+  readonly logger: Logger;
+}
+
+/**
+ * The Secrets Manager sources of a render, one per spec, in the order given: they share one read of all of them
+ * (BatchGetSecretValue batches across sources), started by the first source asked and made once per signal.
+ */
+export function secretsManagerSources(specs: readonly SecretSourceSpec[], reading: SecretsManagerReading): Source[] {
+  let shared: { signal: AbortSignal; result: Promise<Observation<FetchedSecret>[]> } | undefined;
+  const readAll = (signal: AbortSignal) => {
+    if (shared?.signal !== signal) {
+      const client = reading.client();
+      const result = readSecrets(specs, client, signal, reading.logger).finally(() => client.destroy?.());
+      shared = { signal, result };
+    }
+    return shared.result;
+  };
+  return specs.map((spec, i) => ({
+    subject: secretSubject(spec),
+    remote: true,
+    read: async (signal) => [secretVerdict(spec, (await readAll(signal))[i]!)],
+  }));
+}
+
+function secretSubject(spec: SecretSourceSpec): string {
+  return `secret "${spec.secretId}"`;
+}
+
+/** What render merges and check prints of one secret: its keys (parsed from the payload) or why not. */
+export function secretVerdict(spec: SecretSourceSpec, fetched: Observation<FetchedSecret>): SourceVerdict {
+  const subject = secretSubject(spec);
+  if (!fetched.ok) return { subject, read: fetched, problems: [], warnings: [] };
+  const f = fetched.value;
+  const { layer, problems } = parsePayload(f);
+  const record = {
+    type: 'secretsmanager' as const,
+    secretId: spec.secretId,
+    ...(f.arn && { arn: f.arn }),
+    ...(f.versionId && { versionId: f.versionId }),
+    versionStages: f.versionStages,
+  };
+  return {
+    subject,
+    read: { ok: true, value: { layer, record, ...(f.versionId && { version: f.versionId }) } },
+    problems,
+    warnings: [],
+  };
 }

@@ -1,14 +1,7 @@
 /**
- * The names the init container, the app image and the committed manifests agree on. `inject` writes exactly these;
- * `lintTaskDefinition` checks them.
+ * What inject adds to the product's names (shared/contract.ts) when it wires a task definition: the init container's
+ * command and memory, and which environment names are the tool's own. `lintTaskDefinition` checks the same.
  */
-export const INIT_CONTAINER = 'secrets-init';
-export const SECRETS_VOLUME = 'secrets';
-export const SECRETS_DIR = '/run/secrets';
-export const ENTRYPOINT = '/usr/local/bin/secrets-entrypoint';
-/** Non-root init user and the group it shares with the app (files are rendered 0440 with that group). */
-export const INIT_USER = '65532:10001';
-export const FILE_MODE = '0440';
 export const INIT_COMMAND = Object.freeze(['render']);
 /** Memory limit of the init container in task definitions without task-level memory (EC2). */
 export const INIT_MEMORY_MIB = 256;

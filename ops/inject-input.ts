@@ -1,7 +1,5 @@
 import { UsageError } from '../shared/errors.ts';
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObj, type Obj } from '../shared/json.ts';
 
 /**
  * Fields `describe-task-definition` prints that `register-task-definition` refuses (read-only, set by ECS): the

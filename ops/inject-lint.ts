@@ -1,7 +1,7 @@
-import { ENTRYPOINT, INIT_CONTAINER, looksSecret, SECRETS_DIR, SECRETS_VOLUME } from './inject-contract.ts';
+import { ENTRYPOINT, INIT_CONTAINER, SECRETS_DIR, SECRETS_VOLUME } from '../shared/contract.ts';
+import { isObj, type Obj } from '../shared/json.ts';
+import { looksSecret } from './inject-contract.ts';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const objects = (v: unknown): Obj[] => list(v).filter(isObj);
 

@@ -1,18 +1,17 @@
-import { UsageError } from '../shared/errors.ts';
 import {
   ENTRYPOINT,
   FILE_MODE,
-  INIT_COMMAND,
+  formatMode,
   INIT_CONTAINER,
-  INIT_MEMORY_MIB,
   INIT_USER,
   SECRETS_DIR,
   SECRETS_VOLUME,
-} from './inject-contract.ts';
+} from '../shared/contract.ts';
+import { UsageError } from '../shared/errors.ts';
+import { isObj, type Obj } from '../shared/json.ts';
+import { INIT_COMMAND, INIT_MEMORY_MIB } from './inject-contract.ts';
 import { envValue, lintTaskDefinition } from './inject-lint.ts';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const objects = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
 
 /** What the operator chooses; everything else is the contract in inject-contract.ts. */
@@ -299,7 +298,12 @@ function buildInit(init: Obj, td: Obj, apps: Obj[], options: InjectOptions): voi
   setEnv(init, at, 'AWS_REGION', region);
   if (secretName !== undefined) setEnv(init, at, 'SECRET_NAME', secretName);
   setEnv(init, at, 'SECRETS_DIR', SECRETS_DIR);
-  setEnv(init, at, 'SECRETS_FILE_MODE', options.fileMode ?? envValue(init, 'SECRETS_FILE_MODE') ?? FILE_MODE);
+  setEnv(
+    init,
+    at,
+    'SECRETS_FILE_MODE',
+    options.fileMode ?? envValue(init, 'SECRETS_FILE_MODE') ?? formatMode(FILE_MODE),
+  );
   if (options.required) setEnv(init, at, 'SECRETS_REQUIRED', options.required.join(','));
 
   const mounts = objects(init.mountPoints);

@@ -41,7 +41,10 @@ export function policyInput(config: ConfigFile, options: PolicyOptions): PolicyI
   if (options.logGroup !== undefined && !LOG_GROUP.test(options.logGroup)) {
     throw new UsageError(`log group "${options.logGroup}" is not a CloudWatch Logs group name`);
   }
-  const ids = unique([...config.sources.map((s) => s.secretId), ...(options.secrets ?? [])]);
+  const ids = unique([
+    ...config.sources.flatMap((s) => (s.type === 'secretsmanager' ? [s.secretId] : [])),
+    ...(options.secrets ?? []),
+  ]);
   if (ids.length === 0) {
     throw new UsageError('no secrets to grant: the config has no spec.sources; name them with --secret');
   }

@@ -1,3 +1,5 @@
+import { PRODUCT } from '../shared/contract.ts';
+
 /**
  * The names the committed manifests and the generated policies share, all derived from one prefix (the config's
  * `metadata.name`), so a policy never grants on a role, family or log group the manifests do not use.
@@ -22,7 +24,7 @@ export interface DeployNames {
 }
 
 /** The repository of the secrets-init image (init container and watcher). */
-export const INIT_REPOSITORY = 'secrets-init';
+export const INIT_REPOSITORY = PRODUCT;
 
 export function deployNames(prefix: string, overrides: { repositories?: readonly string[]; logGroup?: string } = {}) {
   const names: DeployNames = {

@@ -1,3 +1,4 @@
+import { FINGERPRINT_TAG } from '../shared/contract.ts';
 import { type AwsLocation, dnsSuffixOf, partitionOf, type SecretResource } from './policy-arn.ts';
 import type { DeployNames } from './policy-names.ts';
 
@@ -149,7 +150,7 @@ export function buildPolicies(input: PolicyInput): PolicySet {
       Action: 'ecs:TagResource',
       Resource: one(services),
       Condition: {
-        'ForAllValues:StringEquals': { 'aws:TagKeys': 'secrets-init/fingerprint' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': FINGERPRINT_TAG },
         Null: { 'aws:TagKeys': 'false' },
       },
     },

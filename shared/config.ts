@@ -1,4 +1,6 @@
+import { FILE_NAME, PRODUCT, RESERVED_FILE_NAMES, VARIABLE_NAME } from './contract.ts';
 import { type DurationRange, MAX_TIMER_MS, parseDuration } from './duration.ts';
+import { isObj, type Obj } from './json.ts';
 import { isShellOwned, shellVariable } from './shell-names.ts';
 
 /**
@@ -9,7 +11,9 @@ import { isShellOwned, shellVariable } from './shell-names.ts';
 export const CONFIG_API_VERSION = 'secrets-init/v1';
 export const CONFIG_KIND = 'SecretsInit';
 
-export interface SourceSpec {
+/** A Secrets Manager secret (a string in `spec.sources`, or an object with `secretId`). */
+export interface SecretSourceSpec {
+  readonly type: 'secretsmanager';
   /** Name or ARN of the secret. */
   readonly secretId: string;
   readonly versionStage?: string;
@@ -21,6 +25,9 @@ export interface SourceSpec {
   /** Take the whole secret (string or binary) as this one key instead of parsing a JSON object. */
   readonly key?: string;
 }
+
+/** A source in `spec.sources`, told apart by `type`; render merges them in order, later wins. */
+export type SourceSpec = SecretSourceSpec;
 
 export interface FileMapping {
   /** The merged key whose value becomes the file. */
@@ -68,11 +75,6 @@ export interface ConfigFile {
   readonly watch?: WatchSpec;
 }
 
-export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Output file names: flat, no dot files, no path separators. */
-export const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
-export const RESERVED_FILE_NAMES = Object.freeze(['app.env', 'render.json', 'gcp-credentials.json']);
-
 /** Collects problems as `path: message`. */
 class Problems {
   readonly list: string[] = [];
@@ -80,9 +82,6 @@ class Problems {
     this.list.push(`${path}: ${message}`);
   }
 }
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function checkKnown(p: Problems, path: string, o: Obj, known: readonly string[]): void {
   for (const k of Object.keys(o)) if (!known.includes(k)) p.add(`${path}.${k}`, 'unknown field');
@@ -175,7 +174,7 @@ export function parseOwner(v: unknown): OwnerSpec | string {
 function source(p: Problems, path: string, v: unknown): SourceSpec | undefined {
   if (typeof v === 'string') {
     if (v.trim() === '') p.add(path, 'must be a non-empty string');
-    return v.trim() === '' ? undefined : { secretId: v.trim() };
+    return v.trim() === '' ? undefined : { type: 'secretsmanager', secretId: v.trim() };
   }
   if (!isObj(v)) {
     p.add(path, 'must be a secret id or an object with secretId');
@@ -210,6 +209,7 @@ function source(p: Problems, path: string, v: unknown): SourceSpec | undefined {
   }
   if (!secretId) return undefined;
   return Object.freeze({
+    type: 'secretsmanager' as const,
     secretId,
     ...(versionStage && { versionStage }),
     ...(versionId && { versionId }),
@@ -302,7 +302,7 @@ export function validateConfig(doc: unknown): { config: ConfigFile } | { problem
   checkKnown(p, '(root)', doc, ['apiVersion', 'kind', 'metadata', 'spec']);
   if (doc.apiVersion !== CONFIG_API_VERSION) p.add('apiVersion', `must be "${CONFIG_API_VERSION}"`);
   if (doc.kind !== CONFIG_KIND) p.add('kind', `must be "${CONFIG_KIND}"`);
-  let name = 'secrets-init';
+  let name = PRODUCT;
   if (doc.metadata !== undefined) {
     if (!isObj(doc.metadata)) p.add('metadata', 'must be a mapping');
     else name = str(p, 'metadata.name', doc.metadata.name, false) ?? name;

@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { PRODUCT } from './contract.ts';
 
 export type { Logger };
 
@@ -7,7 +8,7 @@ export function createLogger(level: string, dest: DestinationStream): Logger {
   return pino(
     {
       level,
-      base: { name: 'secrets-init' },
+      base: { name: PRODUCT },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },

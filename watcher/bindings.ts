@@ -1,5 +1,5 @@
 import type { ClusterBinding } from '../shared/config.ts';
-import { clusterName, serviceName } from './ecs-names.ts';
+import { clusterName, serviceKey } from './ecs-identity.ts';
 import type { Binding, ServiceState } from './model.ts';
 import { readBindingTags } from './tags.ts';
 
@@ -15,7 +15,7 @@ export function bindingsFromConfig(clusters: readonly ClusterBinding[]): Binding
     const cluster = spelling.get(clusterName(c.name)) ?? c.name;
     spelling.set(clusterName(c.name), cluster);
     for (const s of c.services) {
-      const key = `${clusterName(c.name)}\u0000${serviceName(s.name)}`;
+      const key = serviceKey(c.name, s.name);
       const entry = merged.get(key) ?? { cluster, service: s.name, secretIds: new Set<string>() };
       for (const id of s.secrets) entry.secretIds.add(id);
       merged.set(key, entry);

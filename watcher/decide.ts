@@ -1,6 +1,6 @@
+import { FINGERPRINT_TAG } from '../shared/contract.ts';
 import { byCodeUnit, fingerprint } from './fingerprint.ts';
 import type { Binding, Decision, Failure, Observation, SecretVersion, ServiceState } from './model.ts';
-import { FINGERPRINT_TAG } from './tags.ts';
 
 /** A binding and what DescribeServices said about its service. */
 export interface Target {
@@ -12,19 +12,14 @@ export interface DecideInput {
   readonly targets: readonly Target[];
   /** Every secret id named by a target, as read this pass. */
   readonly secrets: ReadonlyMap<string, Observation<SecretVersion>>;
-  /** Redeploys allowed this pass; the rest are skipped with reason `cap` and stay due. */
-  readonly maxRedeploys: number;
 }
 
 export interface DecideOutput {
-  /**
-   * One per service that could be fully read, sorted by cluster then service: the plan if every redeploy works
-   * (the first `maxRedeploys` of `due` redeploy, the rest are `skip`/`cap`).
-   */
+  /** One per service that could be fully read, sorted by cluster then service. */
   readonly decisions: readonly Decision[];
   /**
-   * The same decisions of every service due for a redeploy, in the order the cap serves them: the applier walks
-   * it, giving the slot of a failed redeploy to the next one.
+   * The `redeploy` decisions in the order a cap should serve them: the services that have run longest as they are
+   * first. What is due knows nothing of the cap; the applier does.
    */
   readonly due: readonly Decision[];
   /** One per unreadable service, or per (service, secret) pair that could not be read. */
@@ -38,8 +33,7 @@ export interface DecideOutput {
  */
 export function decide(input: DecideInput): DecideOutput {
   const failures: Failure[] = [];
-  const due: { base: Omit<Decision, 'decision' | 'reason'>; deployedAt: number | null }[] = [];
-  const found: Decision[] = [];
+  const decisions: Decision[] = [];
   for (const { binding, service } of mergeByService(input.targets)) {
     const { cluster } = binding;
     if (!service.ok) {
@@ -67,23 +61,27 @@ export function decide(input: DecideInput): DecideOutput {
     }
     const newFingerprint = fingerprint(versions);
     const oldFingerprint = svc.tags[FINGERPRINT_TAG] ?? null;
-    const base = { cluster, service: svc.name, serviceArn: svc.arn, oldFingerprint, newFingerprint, secretIds };
-    if (oldFingerprint === null) found.push({ ...base, decision: 'record', reason: 'no-fingerprint' });
-    else if (oldFingerprint === newFingerprint) found.push({ ...base, decision: 'skip', reason: 'unchanged' });
-    else due.push({ base, deployedAt: svc.deployedAt });
+    const base = {
+      cluster,
+      service: svc.name,
+      serviceArn: svc.arn,
+      oldFingerprint,
+      newFingerprint,
+      secretIds,
+      deployedAt: svc.deployedAt,
+    };
+    if (oldFingerprint === null) decisions.push({ ...base, decision: 'record', reason: 'no-fingerprint' });
+    else if (oldFingerprint === newFingerprint) decisions.push({ ...base, decision: 'skip', reason: 'unchanged' });
+    else decisions.push({ ...base, decision: 'redeploy', reason: 'fingerprint-changed' });
   }
-  // The cap goes to the services that have run longest as they are: oldest PRIMARY deployment first. The others
-  // are not tagged, so they stay due, and a storm drains at `maxRedeploys` per pass instead of rolling the whole
-  // fleet at once. A service redeployed now goes to the back of the queue, so one that was deferred is never
-  // stuck behind the same others pass after pass (and one deployed a moment ago already runs with fresh secrets).
-  // Unknown ages come first, so they cannot starve; ties go by cluster and service, so the order is deterministic.
-  due.sort((a, b) => byAge(a.deployedAt, b.deployedAt) || byService(a.base, b.base));
-  const queue: Decision[] = due.map(({ base }, i) =>
-    i < input.maxRedeploys
-      ? { ...base, decision: 'redeploy', reason: 'fingerprint-changed' }
-      : { ...base, decision: 'skip', reason: 'cap' },
-  );
-  return { decisions: [...found, ...queue].sort(byService), due: queue, failures };
+  // A cap serves the services that have run longest as they are first: oldest PRIMARY deployment first, so a storm
+  // drains a few at a time instead of rolling the whole fleet at once, and a service redeployed now goes to the back
+  // of the queue (one deferred is never stuck behind the same others pass after pass). Unknown ages come first, so
+  // they cannot starve; ties go by cluster and service, so the order is deterministic.
+  const due = decisions
+    .filter((d) => d.decision === 'redeploy')
+    .sort((a, b) => byAge(a.deployedAt, b.deployedAt) || byService(a, b));
+  return { decisions: decisions.sort(byService), due, failures };
 }
 
 function byAge(a: number | null, b: number | null): number {

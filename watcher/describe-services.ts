@@ -1,8 +1,9 @@
 import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
 import { describeAwsError } from '../shared/aws-error.ts';
+import type { EcsPort } from '../shared/aws-ports.ts';
 import type { CallContext } from './call-context.ts';
+import { isService } from './ecs-identity.ts';
 import type { Observation, ServiceState } from './model.ts';
-import type { EcsPort } from './ports.ts';
 
 /** DescribeServices takes at most ten services a call (moto does not enforce it; AWS does). */
 export const DESCRIBE_SERVICES_MAX = 10;
@@ -30,12 +31,12 @@ export async function describeServices(
           ecs.send(new DescribeServicesCommand({ cluster, services: batch, include: ['TAGS'] }), { abortSignal }),
         );
         for (const id of batch) {
-          const found = (res.services ?? []).find((s) => matches(id, s.serviceArn, s.serviceName));
+          const found = (res.services ?? []).find((s) => isService(id, { arn: s.serviceArn, name: s.serviceName }));
           if (found?.serviceArn && found.serviceName) {
             out.set(id, { ok: true, value: toState(cluster, found) });
             continue;
           }
-          const failure = (res.failures ?? []).find((f) => matches(id, f.arn, undefined));
+          const failure = (res.failures ?? []).find((f) => isService(id, { arn: f.arn }));
           const reason = failure?.reason ?? 'MISSING';
           out.set(id, { ok: false, error: `service not found (${reason})` });
         }
@@ -46,17 +47,6 @@ export async function describeServices(
     }),
   );
   return out;
-}
-
-/** A requested id is a name or an ARN (`.../service/NAME` or `.../service/CLUSTER/NAME`); names are unique per cluster. */
-function matches(id: string, arn: string | undefined, name: string | undefined): boolean {
-  if (arn !== undefined && arn === id) return true;
-  const wanted = lastSegment(id);
-  return wanted === (name ?? (arn === undefined ? undefined : lastSegment(arn)));
-}
-
-function lastSegment(id: string): string {
-  return id.startsWith('arn:') ? id.slice(id.lastIndexOf('/') + 1) : id;
 }
 
 function toState(cluster: string, s: Service): ServiceState {

@@ -1,8 +1,8 @@
 import { ListServicesCommand } from '@aws-sdk/client-ecs';
 import { describeAwsError } from '../shared/aws-error.ts';
+import type { EcsPort } from '../shared/aws-ports.ts';
 import type { CallContext } from './call-context.ts';
 import type { Observation } from './model.ts';
-import type { EcsPort } from './ports.ts';
 
 /** ListServices' largest page. */
 export const LIST_SERVICES_PAGE = 100;

@@ -33,18 +33,17 @@ export interface SecretVersion {
   readonly currentVersionId: string;
 }
 
-/** A read that worked, or the safe description of why it did not (never an SDK message). */
-export type Observation<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type { Observation } from '../shared/observation.ts';
 
 export type DecisionKind = 'record' | 'redeploy' | 'skip';
 
-/**
- * Why: `no-fingerprint` (first sight, record only), `fingerprint-changed` (redeploy), `unchanged`,
- * `cap` (a redeploy is due but the per-pass cap is reached; left untagged so it stays due). A `cap` decision
- * becomes `redeploy` during the pass if a failed redeploy frees its slot.
- */
-export type DecisionReason = 'no-fingerprint' | 'fingerprint-changed' | 'unchanged' | 'cap';
+/** Why: `no-fingerprint` (first sight, record only), `fingerprint-changed` (due for a redeploy), `unchanged`. */
+export type DecisionReason = 'no-fingerprint' | 'fingerprint-changed' | 'unchanged';
 
+/**
+ * What a service needs, from what was read: final once logged. Whether a due redeploy happens this pass (the cap,
+ * the deadline, AWS's answer) is its Outcome.
+ */
 export interface Decision {
   readonly cluster: string;
   readonly service: string;
@@ -55,6 +54,24 @@ export interface Decision {
   readonly newFingerprint: string;
   /** Sorted, distinct secret ids of the binding (ids, never values). */
   readonly secretIds: readonly string[];
+  /** When its PRIMARY deployment was created (ms since the epoch), null if unknown: orders the due queue. */
+  readonly deployedAt: number | null;
+}
+
+/**
+ * What applying a decision did. `recorded`: the fingerprint tag was written (first sight). `redeployed`: ECS accepted
+ * UpdateService. `deferred`: due, but the cap was reached (or the pass deadline passed first): nothing was sent, it
+ * stays due. `failed`: AWS refused or did not answer; `failure` says where.
+ */
+export type OutcomeKind = 'recorded' | 'redeployed' | 'deferred' | 'failed';
+
+export interface Outcome {
+  readonly decision: Decision;
+  readonly outcome: OutcomeKind;
+  /** For `deferred`: `cap` or `deadline`. */
+  readonly reason?: 'cap' | 'deadline';
+  /** For `failed`, and for a redeploy whose fingerprint tag could not be written afterwards. */
+  readonly failure?: Failure;
 }
 
 /**

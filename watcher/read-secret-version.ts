@@ -1,8 +1,8 @@
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { describeAwsError } from '../shared/aws-error.ts';
+import type { SecretsPort } from '../shared/aws-ports.ts';
 import type { CallContext } from './call-context.ts';
 import type { Observation, SecretVersion } from './model.ts';
-import type { SecretsPort } from './ports.ts';
 
 /**
  * Reads which version of a secret is AWSCURRENT with `DescribeSecret` (no `GetSecretValue`: the watcher never

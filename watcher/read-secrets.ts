@@ -1,6 +1,6 @@
+import type { SecretsPort } from '../shared/aws-ports.ts';
 import type { CallContext } from './call-context.ts';
 import type { Observation, SecretVersion } from './model.ts';
-import type { SecretsPort } from './ports.ts';
 import { readSecretVersion } from './read-secret-version.ts';
 
 /**

@@ -1,16 +1,16 @@
+import type { EcsPort, SecretsPort } from '../shared/aws-ports.ts';
 import type { ClusterBinding } from '../shared/config.ts';
 import { ExitCode } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { applyDecisions } from './apply-decisions.ts';
+import { applyPlan } from './apply-plan.ts';
 import { bindingFromTags, bindingsFromConfig } from './bindings.ts';
 import { type CallContext, createCallContext } from './call-context.ts';
 import { decide, type Target } from './decide.ts';
 import { describeServices } from './describe-services.ts';
-import { distinctClusters } from './ecs-names.ts';
+import { distinctClusters, serviceName } from './ecs-identity.ts';
 import { byCodeUnit } from './fingerprint.ts';
 import { listServiceArns } from './list-services.ts';
-import type { Decision, Failure } from './model.ts';
-import type { EcsPort, SecretsPort } from './ports.ts';
+import type { Decision, Failure, Outcome } from './model.ts';
 import { readSecretVersions } from './read-secrets.ts';
 
 /** Where bindings come from: the config file, or the `secrets-init/secrets` tags of every service in clusters. */
@@ -50,6 +50,8 @@ export interface PassOptions {
 export interface PassResult {
   readonly pass: number;
   readonly decisions: readonly Decision[];
+  /** One per `record` and `redeploy` decision applied (none in a dry run). */
+  readonly outcomes: readonly Outcome[];
   readonly failures: readonly Failure[];
   readonly apiCalls: Readonly<Record<string, number>>;
   readonly durationMs: number;
@@ -69,40 +71,45 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
   const secretIds = [...new Set(targets.filter((t) => t.service.ok).flatMap((t) => t.binding.secretIds))];
   const secrets = await readSecretVersions(deps.secrets, secretIds, ctx);
 
-  const plan = decide({ targets, secrets, maxRedeploys: options.maxRedeploys });
+  const plan = decide({ targets, secrets });
   const failures: Failure[] = [...sortFailures(readFailures), ...plan.failures];
   for (const f of failures) logFailure(log, f);
   for (const d of plan.decisions) logDecision(log, d, options.dryRun);
 
-  let decisions = plan.decisions;
+  let outcomes: Outcome[] = [];
   if (!options.dryRun) {
     const ports = { ecs: deps.ecs, deploy: deps.deploy ?? deps.ecs };
-    const applied = await applyDecisions(ports, plan, ctx, {
-      promoted: (d) => logDecision(log, d, false, true),
-      failed: (f) => logFailure(log, f),
-    });
-    decisions = applied.decisions;
-    failures.push(...applied.failures);
+    outcomes = await applyPlan(ports, plan, ctx, { maxRedeploys: options.maxRedeploys });
+    for (const o of outcomes) logOutcome(log, o);
+    failures.push(...outcomes.flatMap((o) => o.failure ?? []));
   }
 
-  const result: PassResult = { pass, decisions, failures, apiCalls: ctx.counts(), durationMs: deps.now() - started };
-  const count = (kind: string, reason?: string) =>
-    decisions.filter((d) => d.decision === kind && (reason === undefined || d.reason === reason)).length;
+  const result: PassResult = {
+    pass,
+    decisions: plan.decisions,
+    outcomes,
+    failures,
+    apiCalls: ctx.counts(),
+    durationMs: deps.now() - started,
+  };
+  const decided = (kind: Decision['decision']) => plan.decisions.filter((d) => d.decision === kind).length;
+  const did = (kind: Outcome['outcome']) => outcomes.filter((o) => o.outcome === kind).length;
   log[failures.length > 0 ? 'warn' : 'info'](
     {
       event: 'watch.pass',
       services: targets.length,
       secrets: secretIds.length,
-      record: count('record'),
-      redeploy: count('redeploy'),
-      skip: count('skip'),
-      deferred: count('skip', 'cap'),
+      unchanged: decided('skip'),
+      due: decided('redeploy'),
+      recorded: did('recorded'),
+      redeployed: did('redeployed'),
+      deferred: did('deferred'),
       failures: failures.length,
       apiCalls: result.apiCalls,
       durationMs: result.durationMs,
       dryRun: options.dryRun,
     },
-    `pass ${pass}: ${decisions.length} services decided, ${failures.length} failures`,
+    `pass ${pass}: ${plan.decisions.length} services decided, ${did('redeployed')} redeployed, ${failures.length} failures`,
   );
   return result;
 }
@@ -149,7 +156,7 @@ async function collectTargets(
       for (const [arn, service] of seen) {
         if (!service.ok) {
           // Listed a moment ago: either gone since (harmless) or unreadable (not harmless); report both.
-          const name = arn.slice(arn.lastIndexOf('/') + 1);
+          const name = serviceName(arn);
           failures.push({ cluster, service: name, secretId: null, stage: 'service', error: service.error });
           continue;
         }
@@ -190,8 +197,8 @@ export function failureMessage(f: Failure): string {
   }
 }
 
-/** One event per decision; `promoted` marks a capped service that a failed redeploy's slot went to. */
-function logDecision(log: Logger, d: Decision, dryRun: boolean, promoted = false): void {
+/** One event per decision, final: what the service needs. What applying it did follows as its outcome. */
+function logDecision(log: Logger, d: Decision, dryRun: boolean): void {
   log.info(
     {
       event: 'watch.decision',
@@ -203,9 +210,25 @@ function logDecision(log: Logger, d: Decision, dryRun: boolean, promoted = false
       newFingerprint: d.newFingerprint,
       secretIds: d.secretIds,
       dryRun,
-      ...(promoted && { promoted }),
     },
-    `${d.decision} ${d.service}: ${d.reason}${promoted ? ' (the slot of a failed redeploy)' : ''}`,
+    `${d.decision} ${d.service}: ${d.reason}`,
+  );
+}
+
+/** One event per applied decision; a failed one is an error naming the stage (redeploy or tag). */
+function logOutcome(log: Logger, o: Outcome): void {
+  const { cluster, service } = o.decision;
+  const failed = o.failure !== undefined;
+  log[failed ? 'error' : 'info'](
+    {
+      event: 'watch.outcome',
+      cluster,
+      service,
+      outcome: o.outcome,
+      ...(o.reason && { reason: o.reason }),
+      ...(o.failure && { stage: o.failure.stage, error: o.failure.error }),
+    },
+    o.failure ? failureMessage(o.failure) : `${o.outcome} ${service}${o.reason ? `: ${o.reason}` : ''}`,
   );
 }
 

@@ -1,6 +1,4 @@
-/** Tag keys on ECS services: the operator's binding, and the watcher's only state. */
-export const SECRETS_TAG = 'secrets-init/secrets';
-export const FINGERPRINT_TAG = 'secrets-init/fingerprint';
+import { SECRETS_TAG } from '../shared/contract.ts';
 
 /**
  * ECS tag values: at most 256 Unicode characters, letters, numbers, spaces and `_ . : / = + - @` (ECS tag

@@ -4,7 +4,7 @@ import { type DurationRange, MAX_TIMER_MS, parseDuration } from '../shared/durat
 import { UsageError } from '../shared/errors.ts';
 import { LOG_LEVELS } from '../shared/logger.ts';
 import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
-import { distinctClusters } from './ecs-names.ts';
+import { distinctClusters } from './ecs-identity.ts';
 import type { BindingSource } from './run-pass.ts';
 
 export const WATCH_USAGE = `Usage: secrets-init watch [OPTIONS]

@@ -570,11 +570,11 @@ describe('docker-compose (v1) against the podman socket', () => {
         0,
         'up',
       );
-      await waitFor('watch.ready', async () => {
+      await waitFor('dotenv-watch.ready', async () => {
         if ((await inspect(`${p}_init-watch_1`, '{{.State.Status}}')) === 'exited') {
           throw new Error(`init-watch exited:\n${await watchLogs()}`);
         }
-        return (await events()).some((e) => e.event === 'watch.ready') ? true : undefined;
+        return (await events()).some((e) => e.event === 'dotenv-watch.ready') ? true : undefined;
       });
       assert.equal((await appReport()).digests?.MILVUS_PORT, hmac('19530'));
 

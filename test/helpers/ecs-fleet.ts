@@ -9,11 +9,11 @@ import { CreateSecretCommand, PutSecretValueCommand, type SecretsManagerClient }
 
 // Seeding a moto fleet for the watcher's tests: clusters, tagged services and secrets with values the leak scan knows.
 
-/** The service tag that binds a service to its secrets (space-separated ids: ECS tag values allow no comma). */
-export const BINDING_TAG = 'secrets-init/secrets';
+import { SECRETS_TAG } from '../../shared/contract.ts';
 
-/** The service tag where the watcher records the fingerprint it last deployed. */
-export const FINGERPRINT_TAG = 'secrets-init/fingerprint';
+/** The binding tag (space-separated ids) and the watcher's fingerprint tag, from the product's one list of names. */
+export { FINGERPRINT_TAG } from '../../shared/contract.ts';
+export const BINDING_TAG = SECRETS_TAG;
 
 /** Every value `value()` made in this test process: no output may contain any of them. */
 export const seeded = new Set<string>();

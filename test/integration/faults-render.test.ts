@@ -171,44 +171,44 @@ const PERSISTENT: readonly Persistent[] = [
     faults: [{ action: '*', kind: 'throttle' }],
     // BatchGet's four attempts back off up to 1 + 2 + 4 s; if they end before the deadline, GetSecretValue takes
     // over, five tries of four attempts each at most, until the deadline ends it.
-    line: /reading secrets failed: "app": ThrottlingException$|render stopped: deadline of 3s exceeded$/,
+    line: /reading secret "app": ThrottlingException$|render stopped: deadline of 3s exceeded$/,
     maxCalls: 4 + 5 * 4,
   },
   {
     name: 'HTTP 500 on every call',
     faults: [{ action: '*', kind: 'http500' }],
-    line: /reading secrets failed: "app": InternalServiceError \(HTTP 500\)$/,
+    line: /reading secret "app": InternalServiceError \(HTTP 500\)$/,
     maxCalls: 4,
   },
   {
     name: 'HTTP 503 on every call',
     faults: [{ action: '*', kind: 'http503' }],
-    line: /reading secrets failed: "app": ServiceUnavailableException \(HTTP 503\)$/,
+    line: /reading secret "app": ServiceUnavailableException \(HTTP 503\)$/,
     maxCalls: 4,
   },
   {
     name: 'connection reset on every call',
     faults: [{ action: '*', kind: 'reset' }],
-    line: /reading secrets failed: "app": network error ECONNRESET$/,
+    line: /reading secret "app": network error ECONNRESET$/,
     maxCalls: 4,
   },
   {
     name: 'truncated answers on every call',
     faults: [{ action: '*', kind: 'truncate' }],
-    line: /reading secrets failed: "app": network error ECONNRESET$/,
+    line: /reading secret "app": network error ECONNRESET$/,
     maxCalls: 4,
   },
   {
     name: 'access denied for BatchGetSecretValue and GetSecretValue',
     faults: [{ action: '*', kind: 'accessDenied' }],
-    line: /reading secrets failed: "app": AccessDeniedException$/,
+    line: /reading secret "app": AccessDeniedException$/,
     maxCalls: 2,
   },
   {
     name: 'a stalled endpoint (accepts, never answers)',
     faults: [{ action: '*', kind: 'stall' }],
     // The per-request timeout is capped at the deadline, so the two race; both are exit 3 at ~3 s.
-    line: /render stopped: deadline of 3s exceeded$|reading secrets failed: "app": request timed out$/,
+    line: /render stopped: deadline of 3s exceeded$|reading secret "app": request timed out$/,
     maxCalls: 4,
   },
 ];
@@ -226,7 +226,7 @@ describe('a 200 whose body never ends', () => {
     assert.equal(res.code, 3, `exit code (signal ${res.signal}, peak RSS ${res.peakRss}); stderr: ${res.stderr}`);
     assert.equal(
       oneLine(res.stderr),
-      'secrets-init render: reading secrets failed: "app": response body over 10 MiB, refused (an endpoint that is not AWS, or a broken proxy?)',
+      'secrets-init render: reading secret "app": response body over 10 MiB, refused (an endpoint that is not AWS, or a broken proxy?)',
     );
     assert.ok(res.peakRss! > 0 && res.peakRss! < 300 * 1024 * 1024, `peak RSS ${res.peakRss} bytes`);
     assert.equal(proxy.count('BatchGetSecretValue'), 1, 'not retried: the same endpoint would answer the same');

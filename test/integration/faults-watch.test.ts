@@ -214,7 +214,11 @@ describe('watch pass under faults', () => {
     assert.notEqual(after.fingerprint, before.fingerprint, 'and tagged');
     assert.deepEqual(
       second.decisions.map((d) => `${d.service}:${d.decision}:${d.reason}`),
-      ['a:redeploy:fingerprint-changed', 'b:redeploy:fingerprint-changed', 'c:skip:cap'],
+      ['a:redeploy:fingerprint-changed', 'b:redeploy:fingerprint-changed', 'c:redeploy:fingerprint-changed'],
+    );
+    assert.deepEqual(
+      second.outcomes.map((o) => `${o.decision.service}:${o.outcome}`),
+      ['a:failed', 'b:redeployed', 'c:deferred'],
     );
 
     proxy.resetCounts();

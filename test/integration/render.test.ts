@@ -331,7 +331,7 @@ describe('render against Secrets Manager (moto, real SDK, shipped bundle)', () =
       const dotenv = join(work, '.env');
       assert.equal(
         res.stderr,
-        `secrets-init render: dotenv "${dotenv}": not valid UTF-8 (save it as UTF-8): ${where}\n`,
+        `secrets-init render: invalid secrets: dotenv "${dotenv}": not valid UTF-8 (save it as UTF-8): ${where}\n`,
         name,
       );
       assert.ok(!existsSync(join(work, 'out', 'app.env')), `${name}: nothing written`);
@@ -386,7 +386,7 @@ const failures: FailureCase[] = [
     },
     env: () => env({ SECRET_NAME: 'present,absent' }),
     code: 3,
-    line: /^secrets-init render: reading secrets failed: "absent": ResourceNotFoundException[^;]*$/,
+    line: /^secrets-init render: reading secret "absent": ResourceNotFoundException[^;]*$/,
   },
   {
     name: 'a secret that is not a JSON object',
@@ -469,7 +469,7 @@ const failures: FailureCase[] = [
     },
     env: () => env({ SECRET_NAME: SEED_SECRET_NAME, DOTENV_PATH: join(work, 'latin1.env') }),
     code: 4,
-    line: /^secrets-init render: dotenv "[^"]+latin1.env": not valid UTF-8 \(save it as UTF-8\): key "LEGACY_PASS" \(line 2\)$/,
+    line: /^secrets-init render: invalid secrets: dotenv "[^"]+latin1.env": not valid UTF-8 \(save it as UTF-8\): key "LEGACY_PASS" \(line 2\)$/,
     after: () => assert.deepEqual(proxy.counts(), {}, 'refused before any AWS call'),
   },
   {

@@ -168,7 +168,7 @@ describe('secrets-init watch (the bundle, against moto)', () => {
       ['svc00:skip', 'svc01:redeploy', 'svc02:skip', 'svc03:redeploy'],
     );
     const summary = lines.find((l) => l.event === 'watch.pass')!;
-    assert.equal(summary.redeploy, 2);
+    assert.deepEqual([summary.due, summary.redeployed], [2, 2]);
     assert.deepEqual(summary.apiCalls, {
       ListServices: 1,
       DescribeServices: 1,
@@ -280,7 +280,7 @@ describe('secrets-init watch (the bundle, against moto)', () => {
     const passes = run.lines().filter((l) => l.event === 'watch.pass');
     assert.equal(passes.length, 1);
     assert.equal(passes[0]!.failures, 0, 'the pass in flight was finished, not abandoned');
-    assert.equal(passes[0]!.record, 20);
+    assert.equal(passes[0]!.recorded, 20);
     assert.equal(proxy.count('TagResource'), 20);
     assert.equal(proxy.count('ListServices'), 1, 'no second pass');
     assert.equal(run.lines().at(-1)?.event, 'watch.stop');

@@ -294,13 +294,13 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     assert.deepEqual(updatedOnWire(), ['s1', 's2']);
     assert.equal(proxy.count('TagResource'), 2, 'deferred services are not tagged: they stay due');
     assert.deepEqual(
-      events('watch.decision')
+      events('watch.outcome')
         .filter((e) => e.reason === 'cap')
-        .map((e) => [e.service, e.decision]),
+        .map((e) => [e.service, e.outcome]),
       [
-        ['s3', 'skip'],
-        ['s4', 'skip'],
-        ['s5', 'skip'],
+        ['s3', 'deferred'],
+        ['s4', 'deferred'],
+        ['s5', 'deferred'],
       ],
     );
     // A second rotation makes all five due again: s1 and s2, just redeployed, now queue behind the other three.

@@ -4,8 +4,8 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { injectInitContainer } from '../../ops/inject.ts';
-import { INIT_CONTAINER } from '../../ops/inject-contract.ts';
 import { lintTaskDefinition } from '../../ops/inject-lint.ts';
+import { INIT_CONTAINER } from '../../shared/contract.ts';
 import { parseWatchFlags, resolveWatchSettings } from '../../watcher/watch-settings.ts';
 import { ROOT, removeDir, tempDir } from '../helpers/cli.ts';
 import {

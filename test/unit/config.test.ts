@@ -65,14 +65,15 @@ describe('validateConfig', () => {
     assert.deepEqual(c, {
       name: 'short-cut',
       sources: [
-        { secretId: 'short-cut/prod/app' },
+        { type: 'secretsmanager', secretId: 'short-cut/prod/app' },
         {
+          type: 'secretsmanager',
           secretId: 'short-cut/prod/db',
           versionStage: 'AWSPREVIOUS',
           keys: ['DB_PASSWORD'],
           rename: { DB_PASSWORD: 'PGPASSWORD' },
         },
-        { secretId: 'short-cut/prod/tls', key: 'TLS_KEY' },
+        { type: 'secretsmanager', secretId: 'short-cut/prod/tls', key: 'TLS_KEY' },
       ],
       dotenvPath: '.env.local',
       files: [{ fromKey: 'TLS_KEY', path: 'tls.key', mode: 0o400, envVar: 'TLS_KEY_FILE' }],
@@ -107,12 +108,12 @@ describe('validateConfig', () => {
 
   it('trims a secret id given as a plain string', () => {
     const c = configOf(docWith((d) => (d.spec.sources = ['  short-cut/prod/app  '])));
-    assert.deepEqual(c.sources, [{ secretId: 'short-cut/prod/app' }]);
+    assert.deepEqual(c.sources, [{ type: 'secretsmanager', secretId: 'short-cut/prod/app' }]);
   });
 
   it('accepts versionId alone (pinned version)', () => {
     const c = configOf(docWith((d) => (d.spec.sources = [{ secretId: 'app', versionId: 'v-123' }])));
-    assert.deepEqual(c.sources, [{ secretId: 'app', versionId: 'v-123' }]);
+    assert.deepEqual(c.sources, [{ type: 'secretsmanager', secretId: 'app', versionId: 'v-123' }]);
   });
 
   it('reads the worked example written in YAML', () => {

@@ -14,7 +14,7 @@ const SECRET = {
   GOOGLE_APPLICATION_CREDENTIALS_JSON: { type: 'service_account', private_key: 'VALUE-pk' },
 };
 const payload = (spec: Partial<SourceSpec> = {}, body: Partial<SecretPayload> = {}): SecretPayload => ({
-  spec: { secretId: 'short-cut/prod/app', ...spec },
+  spec: { type: 'secretsmanager', secretId: 'short-cut/prod/app', ...spec },
   secretString: JSON.stringify(SECRET),
   ...body,
 });
@@ -175,7 +175,7 @@ describe('parsePayload', () => {
 describe('parsePayload numbers', () => {
   it('keeps the JSON text of top-level numbers', () => {
     const { layer } = parsePayload({
-      spec: { secretId: 'n' },
+      spec: { type: 'secretsmanager', secretId: 'n' },
       secretString: '{"BIG":12345678901234567890,"DEC":1.50,"EXP":1e3,"NEG":-0.0,"HUGE":1e400}',
     });
     assert.deepEqual(Object.fromEntries(layer.entries), {
@@ -189,7 +189,7 @@ describe('parsePayload numbers', () => {
 
   it('keeps the JSON text of numbers at any depth, for a nested value written to a file', () => {
     const { layer } = parsePayload({
-      spec: { secretId: 'n' },
+      spec: { type: 'secretsmanager', secretId: 'n' },
       secretString: '{"DB":{"port":5432,"id":109876543210987654321,"limits":[1e400,-0,1.50,{"x":1E-7}]}}',
     });
     const db = layer.entries.get('DB');
@@ -258,7 +258,7 @@ describe('numbers from secret to output (property)', () => {
     fc.assert(
       fc.property(fc.stringMatching(NUMBER), nested, (top, config) => {
         const { layer, problems } = parsePayload({
-          spec: { secretId: 'n' },
+          spec: { type: 'secretsmanager', secretId: 'n' },
           secretString: `{"N":${top},"CONFIG":${compact(config)}}`,
         });
         assert.deepEqual(problems, []);

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { keyRule } from '../../init/deny-list.ts';
-import { ENV_FILE, GCP_FILE, type PlanInput, planOutputs } from '../../init/plan.ts';
+import { type PlanInput, planOutputs } from '../../init/plan.ts';
 import { type Layer, mergeLayers, type SecretValue, text } from '../../init/secret-value.ts';
 import type { FileMapping } from '../../shared/config.ts';
+import { ENV_FILE, GCP_FILE } from '../../shared/contract.ts';
 import { ExitCode, ValidationError } from '../../shared/errors.ts';
 
 const json = (j: object): SecretValue => ({ kind: 'json', json: j });

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  DEFAULT_FILE_MODE,
-  DEFAULT_SECRETS_DIR,
   DEFAULT_TIMEOUT_MS,
   type RenderFlags,
   type RenderSettings,
   resolveRenderSettings,
 } from '../../init/render-settings.ts';
 import { type ConfigFile, validateConfig } from '../../shared/config.ts';
+import { FILE_MODE as DEFAULT_FILE_MODE, SECRETS_DIR as DEFAULT_SECRETS_DIR } from '../../shared/contract.ts';
 import { ExitCode, UsageError } from '../../shared/errors.ts';
 
 const CWD = '/srv/app';
@@ -55,7 +54,7 @@ describe('resolveRenderSettings', () => {
     assert.deepEqual(resolve({}, prodEnv()), {
       appEnv: 'production',
       region: 'eu-west-1',
-      sources: [{ secretId: 'short-cut/prod/app' }],
+      sources: [{ type: 'secretsmanager', secretId: 'short-cut/prod/app' }],
       dotenvPath: '/srv/app/.env',
       dotenvExplicit: false,
       outputDir: DEFAULT_SECRETS_DIR,
@@ -85,7 +84,10 @@ describe('resolveRenderSettings', () => {
 
   it('splits SECRET_NAME on commas, keeps the order and drops blanks', () => {
     const s = resolve({}, { ...prodEnv(), SECRET_NAME: ' base , ,override,' });
-    assert.deepEqual(s.sources, [{ secretId: 'base' }, { secretId: 'override' }]);
+    assert.deepEqual(s.sources, [
+      { type: 'secretsmanager', secretId: 'base' },
+      { type: 'secretsmanager', secretId: 'override' },
+    ]);
   });
 
   it('takes config files and allowKeys as given', () => {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { SecretValueEntry } from '@aws-sdk/client-secrets-manager';
-import { BATCH_LIMIT, fetchSecrets, type SecretsPort } from '../../init/secrets-manager-source.ts';
+import { BATCH_LIMIT, type FetchedSecret, readSecrets, secretVerdict } from '../../init/secrets-manager-source.ts';
+import { failClosed } from '../../init/source.ts';
+import type { SecretsPort } from '../../shared/aws-ports.ts';
 import type { SourceSpec } from '../../shared/config.ts';
 import { ExitCode, SourceError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
@@ -121,9 +123,14 @@ function logger() {
   return { logger: createLogger('info', dest), lines };
 }
 const live = () => new AbortController().signal;
-const specs = (...ids: string[]): SourceSpec[] => ids.map((secretId) => ({ secretId }));
-const fetch = (s: readonly SourceSpec[], client: SecretsPort, signal = live()) =>
-  fetchSecrets(s, client, signal, logger().logger);
+const specs = (...ids: string[]): SourceSpec[] => ids.map((secretId) => ({ type: 'secretsmanager', secretId }));
+/** The secrets read, or the error render would fail with (every failure named, exit 3). */
+async function fetch(s: readonly SourceSpec[], client: SecretsPort, signal = live()): Promise<FetchedSecret[]> {
+  const read = await readSecrets(s, client, signal, logger().logger);
+  // Reading only: what the payloads hold is parsePayload's business (payload.test.ts).
+  failClosed(read.map((o, i) => ({ ...secretVerdict(s[i]!, o), problems: [] })));
+  return read.flatMap((o) => (o.ok ? [o.value] : []));
+}
 
 async function sourceError(p: Promise<unknown>): Promise<SourceError> {
   try {
@@ -143,14 +150,14 @@ const summary = (calls: Call[]) =>
 const APP = stored('short-cut/prod/app');
 const DB = stored('short-cut/prod/db');
 
-describe('fetchSecrets', () => {
+describe('readSecrets (what render fails closed with)', () => {
   it('reads unpinned secrets with one BatchGetSecretValue and returns them in spec order with their versions', async () => {
     const { client, calls } = fakeClient([APP, DB], { reverse: true });
     const got = await fetch(specs('short-cut/prod/app', 'short-cut/prod/db'), client);
     assert.deepEqual(summary(calls), ['BatchGetSecretValue ["short-cut/prod/app","short-cut/prod/db"]']);
     assert.deepEqual(got, [
       {
-        spec: { secretId: 'short-cut/prod/app' },
+        spec: { type: 'secretsmanager', secretId: 'short-cut/prod/app' },
         arn: arnOf(APP),
         name: 'short-cut/prod/app',
         versionId: 'v-short-cut/prod/app-current',
@@ -158,7 +165,7 @@ describe('fetchSecrets', () => {
         secretString: '{"K":"VALUE-short-cut/prod/app"}',
       },
       {
-        spec: { secretId: 'short-cut/prod/db' },
+        spec: { type: 'secretsmanager', secretId: 'short-cut/prod/db' },
         arn: arnOf(DB),
         name: 'short-cut/prod/db',
         versionId: 'v-short-cut/prod/db-current',
@@ -243,9 +250,9 @@ describe('fetchSecrets', () => {
     const { client, calls } = fakeClient([APP, DB]);
     const got = await fetch(
       [
-        { secretId: 'short-cut/prod/app' },
-        { secretId: 'short-cut/prod/app', versionStage: 'AWSPREVIOUS' },
-        { secretId: 'short-cut/prod/db', versionId: 'v-short-cut/prod/db-previous' },
+        { type: 'secretsmanager', secretId: 'short-cut/prod/app' },
+        { type: 'secretsmanager', secretId: 'short-cut/prod/app', versionStage: 'AWSPREVIOUS' },
+        { type: 'secretsmanager', secretId: 'short-cut/prod/db', versionId: 'v-short-cut/prod/db-previous' },
       ],
       client,
     );
@@ -263,7 +270,9 @@ describe('fetchSecrets', () => {
   it('falls back to GetSecretValue (stage AWSCURRENT) per secret when BatchGetSecretValue is denied, and logs it once', async () => {
     const { client, calls } = fakeClient([APP, DB], { batchThrows: sdkError('AccessDeniedException') });
     const log = logger();
-    const got = await fetchSecrets(specs('short-cut/prod/app', 'short-cut/prod/db'), client, live(), log.logger);
+    const got = (await readSecrets(specs('short-cut/prod/app', 'short-cut/prod/db'), client, live(), log.logger)).map(
+      (o) => (o.ok ? o.value : assert.fail(o.error)),
+    );
     assert.deepEqual(summary(calls), [
       'BatchGetSecretValue ["short-cut/prod/app","short-cut/prod/db"]',
       'GetSecretValue {"SecretId":"short-cut/prod/app","VersionStage":"AWSCURRENT"}',
@@ -288,7 +297,9 @@ describe('fetchSecrets', () => {
       },
     );
     const log = logger();
-    const got = await fetchSecrets(specs(...ids), client, live(), log.logger);
+    const got = (await readSecrets(specs(...ids), client, live(), log.logger)).map((o) =>
+      o.ok ? o.value : assert.fail(o.error),
+    );
     assert.deepEqual(
       got.map((g) => g.secretString),
       ids.map((id) => `{"K":"VALUE-${id}"}`),
@@ -324,7 +335,7 @@ describe('fetchSecrets', () => {
     const timer = setTimeout(() => ac.abort('deadline of 30s exceeded'), 20_000);
     const err = await sourceError(fetch(specs('short-cut/prod/app'), client, ac.signal));
     clearTimeout(timer);
-    assert.equal(err.message, 'reading secrets failed: "short-cut/prod/app": ThrottlingException');
+    assert.equal(err.message, 'reading secret "short-cut/prod/app": ThrottlingException');
     assert.equal(calls.filter((c) => c.command === 'GetSecretValueCommand').length, 5, 'one call and 4 retries');
   });
 
@@ -343,58 +354,58 @@ describe('fetchSecrets', () => {
       name: 'BatchGet Errors[] for one of several secrets',
       specs: specs('short-cut/prod/app', 'absent'),
       fake: {},
-      message: 'reading secrets failed: "absent": ResourceNotFoundException (no such secret or version)',
+      message: 'reading secret "absent": ResourceNotFoundException (no such secret or version)',
     },
     {
       name: 'several Errors[] at once',
       specs: specs('gone-1', 'short-cut/prod/app', 'gone-2'),
       fake: { batchErrorCode: { 'short-cut/prod/app': 'DecryptionFailure' } },
       message:
-        'reading secrets failed: "gone-1": ResourceNotFoundException (no such secret or version); ' +
-        '"short-cut/prod/app": DecryptionFailure (kms:Decrypt denied or key disabled); ' +
-        '"gone-2": ResourceNotFoundException (no such secret or version)',
+        'reading secret "gone-1": ResourceNotFoundException (no such secret or version); ' +
+        'reading secret "short-cut/prod/app": DecryptionFailure (kms:Decrypt denied or key disabled); ' +
+        'reading secret "gone-2": ResourceNotFoundException (no such secret or version)',
     },
     {
       name: 'a per-secret AccessDenied in Errors[] (no fallback: GetSecretValue would be denied too)',
       specs: specs('short-cut/prod/app'),
       fake: { batchErrorCode: { 'short-cut/prod/app': 'AccessDeniedException' } },
-      message: 'reading secrets failed: "short-cut/prod/app": AccessDeniedException',
+      message: 'reading secret "short-cut/prod/app": AccessDeniedException',
     },
     {
       name: 'an Errors[] code that is not an identifier',
       specs: specs('short-cut/prod/app'),
       fake: { batchErrorCode: { 'short-cut/prod/app': 'LEAK-secret in code' } },
-      message: 'reading secrets failed: "short-cut/prod/app": Error',
+      message: 'reading secret "short-cut/prod/app": Error',
     },
     {
       name: 'an id BatchGet neither returns nor reports',
       specs: specs('short-cut/prod/app', 'short-cut/prod/db'),
       fake: { batchSkips: ['short-cut/prod/db'] },
-      message: 'reading secrets failed: "short-cut/prod/db": not returned by BatchGetSecretValue',
+      message: 'reading secret "short-cut/prod/db": not returned by BatchGetSecretValue',
     },
     {
       name: 'a missing secret after the throttling fallback',
       specs: specs('short-cut/prod/app', 'absent'),
       fake: { batchThrows: sdkError('ThrottlingException') },
-      message: 'reading secrets failed: "absent": ResourceNotFoundException (no such secret or version)',
+      message: 'reading secret "absent": ResourceNotFoundException (no such secret or version)',
     },
     {
       name: 'BatchGet server fault',
       specs: specs('short-cut/prod/app'),
       fake: { batchThrows: sdkError('InternalServiceError', 500) },
-      message: 'reading secrets failed: "short-cut/prod/app": InternalServiceError (HTTP 500)',
+      message: 'reading secret "short-cut/prod/app": InternalServiceError (HTTP 500)',
     },
     {
       name: 'a missing secret after the AccessDenied fallback',
       specs: specs('short-cut/prod/app', 'absent'),
       fake: { batchThrows: sdkError('AccessDeniedException') },
-      message: 'reading secrets failed: "absent": ResourceNotFoundException (no such secret or version)',
+      message: 'reading secret "absent": ResourceNotFoundException (no such secret or version)',
     },
     {
       name: 'a pinned version that does not exist',
-      specs: [{ secretId: 'short-cut/prod/app', versionId: 'v-nope' }],
+      specs: [{ type: 'secretsmanager', secretId: 'short-cut/prod/app', versionId: 'v-nope' }],
       fake: {},
-      message: 'reading secrets failed: "short-cut/prod/app": ResourceNotFoundException (no such secret or version)',
+      message: 'reading secret "short-cut/prod/app": ResourceNotFoundException (no such secret or version)',
     },
   ];
   for (const c of failures) {
@@ -405,24 +416,22 @@ describe('fetchSecrets', () => {
     });
   }
 
-  it('fails with the abort reason when the signal is already aborted', async () => {
+  it('stops when the signal is already aborted (render turns that into its deadline error)', async () => {
     const ac = new AbortController();
     ac.abort('deadline of 30s exceeded');
-    const err = await sourceError(fetch(specs('short-cut/prod/app'), fakeClient([APP]).client, ac.signal));
-    assert.equal(err.message, 'reading secrets: deadline of 30s exceeded');
+    await assert.rejects(fetch(specs('short-cut/prod/app'), fakeClient([APP]).client, ac.signal));
   });
 
-  it('fails with the abort reason when the deadline passes mid-call, batch or single', async () => {
+  it('stops when the deadline passes mid-call, batch or single', async () => {
     for (const pinned of [false, true]) {
       const ac = new AbortController();
       const { client } = fakeClient([APP], { hang: true });
       const spec: SourceSpec = pinned
-        ? { secretId: 'short-cut/prod/app', versionStage: 'AWSPREVIOUS' }
-        : { secretId: 'short-cut/prod/app' };
+        ? { type: 'secretsmanager', secretId: 'short-cut/prod/app', versionStage: 'AWSPREVIOUS' }
+        : { type: 'secretsmanager', secretId: 'short-cut/prod/app' };
       const p = fetch([spec], client, ac.signal);
       setImmediate(() => ac.abort(new Error('deadline of 2s exceeded')));
-      const err = await sourceError(p);
-      assert.equal(err.message, 'reading secrets: deadline of 2s exceeded');
+      await assert.rejects(p);
     }
   });
 

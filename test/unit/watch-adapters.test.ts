@@ -7,15 +7,15 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { applyDecision } from '../../watcher/apply-decision.ts';
-import { applyDecisions } from '../../watcher/apply-decisions.ts';
+import type { EcsPort, SecretsPort } from '../../shared/aws-ports.ts';
+import { applyPlan } from '../../watcher/apply-plan.ts';
 import { createCallContext } from '../../watcher/call-context.ts';
 import { describeServices } from '../../watcher/describe-services.ts';
 import { listServiceArns } from '../../watcher/list-services.ts';
 import type { Decision } from '../../watcher/model.ts';
-import type { EcsPort, SecretsPort } from '../../watcher/ports.ts';
 import { readSecretVersion } from '../../watcher/read-secret-version.ts';
 import { throttlingOnlyRetry } from '../../watcher/redeploy-client.ts';
+import { updateService } from '../../watcher/service-update.ts';
 
 // Fakes are one `send` function each; `sent` records the command objects in order.
 type Send = (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => Promise<unknown>;
@@ -184,7 +184,7 @@ describe('listServiceArns', () => {
   });
 });
 
-describe('applyDecision', () => {
+describe('updateService', () => {
   const decision = (kind: Decision['decision']): Decision => ({
     cluster: 'prod',
     service: 'api',
@@ -194,6 +194,7 @@ describe('applyDecision', () => {
     oldFingerprint: null,
     newFingerprint: 'v1:new',
     secretIds: ['db'],
+    deployedAt: null,
   });
   const names = (sent: unknown[]) => sent.map((c) => (c as object).constructor.name);
   /** One fake answering both ports, so `sent` keeps the order across them; `via` tells which port was used. */
@@ -215,7 +216,7 @@ describe('applyDecision', () => {
 
   it('redeploys with forceNewDeployment first (through the deploy client), then tags the new fingerprint', async () => {
     const fake = ports();
-    assert.deepEqual(await applyDecision(fake.ports, decision('redeploy'), ctx()), { started: true, redeployed: true });
+    assert.deepEqual(await updateService(fake.ports, decision('redeploy'), ctx()), { started: true, redeployed: true });
     assert.deepEqual(names(fake.sent), ['UpdateServiceCommand', 'TagResourceCommand']);
     assert.deepEqual(
       fake.sent.map((c) => fake.via.get(c)),
@@ -234,19 +235,13 @@ describe('applyDecision', () => {
 
   it('records with a tag only', async () => {
     const fake = ports();
-    assert.deepEqual(await applyDecision(fake.ports, decision('record'), ctx()), { started: true, redeployed: false });
+    assert.deepEqual(await updateService(fake.ports, decision('record'), ctx()), { started: true, redeployed: false });
     assert.deepEqual(names(fake.sent), ['TagResourceCommand']);
-  });
-
-  it('does nothing for a skip', async () => {
-    const fake = ports();
-    await applyDecision(fake.ports, decision('skip'), ctx());
-    assert.deepEqual(fake.sent, []);
   });
 
   it('does not tag when the redeploy failed, so the service stays due', async () => {
     const fake = ports(async () => Promise.reject(awsError('ServiceNotActiveException')));
-    const applied = await applyDecision(fake.ports, decision('redeploy'), ctx());
+    const applied = await updateService(fake.ports, decision('redeploy'), ctx());
     assert.deepEqual(names(fake.sent), ['UpdateServiceCommand']);
     assert.deepEqual(applied, {
       started: true,
@@ -265,7 +260,7 @@ describe('applyDecision', () => {
     const fake = ports(async (cmd) =>
       cmd instanceof TagResourceCommand ? Promise.reject(awsError('ThrottlingException')) : {},
     );
-    const applied = await applyDecision(fake.ports, decision('redeploy'), ctx());
+    const applied = await updateService(fake.ports, decision('redeploy'), ctx());
     assert.equal(applied.redeployed, true);
     assert.equal(applied.failure?.stage, 'tag');
   });
@@ -275,19 +270,9 @@ describe('applyDecision', () => {
     ac.abort();
     const c = createCallContext({ signal: ac.signal, concurrency: 1 });
     const fake = ports();
-    const applied = await applyDecision(fake.ports, decision('redeploy'), c);
+    const applied = await updateService(fake.ports, decision('redeploy'), c);
     assert.deepEqual(fake.sent, []);
-    assert.deepEqual(applied, {
-      started: false,
-      redeployed: false,
-      failure: {
-        cluster: 'prod',
-        service: 'api',
-        secretId: null,
-        stage: 'redeploy',
-        error: 'deadline exceeded before it started',
-      },
-    });
+    assert.deepEqual(applied, { started: false, redeployed: false });
   });
 
   it('tags a redeploy during which the pass deadline passed: its writes have their own timeout', async () => {
@@ -300,7 +285,7 @@ describe('applyDecision', () => {
       if (opts?.abortSignal?.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' });
       return {};
     });
-    assert.deepEqual(await applyDecision(fake.ports, decision('redeploy'), c), { started: true, redeployed: true });
+    assert.deepEqual(await updateService(fake.ports, decision('redeploy'), c), { started: true, redeployed: true });
     assert.deepEqual(names(fake.sent), ['UpdateServiceCommand', 'TagResourceCommand']);
     for (const signal of [...fake.ecs.signals, ...fake.deploy.signals]) {
       assert.notEqual(signal, c.signal, 'writes are not aborted by the pass deadline');
@@ -310,9 +295,9 @@ describe('applyDecision', () => {
   });
 });
 
-describe('applyDecisions', () => {
+describe('applyPlan', () => {
   const arn = (name: string) => `arn:aws:ecs:us-east-1:123456789012:service/prod/${name}`;
-  const planned = (name: string, decision: Decision['decision'], reason: Decision['reason']): Decision => ({
+  const decided = (name: string, decision: Decision['decision'], reason: Decision['reason']): Decision => ({
     cluster: 'prod',
     service: name,
     serviceArn: arn(name),
@@ -321,12 +306,15 @@ describe('applyDecisions', () => {
     oldFingerprint: 'v1:old',
     newFingerprint: 'v1:new',
     secretIds: ['db'],
+    deployedAt: null,
   });
-  /** Five due in this order, the cap at 2 (as decide plans it), and one record. */
-  const due = ['e', 'b', 'd', 'a', 'c'].map((n, i) =>
-    i < 2 ? planned(n, 'redeploy', 'fingerprint-changed') : planned(n, 'skip', 'cap'),
-  );
-  const plan = { decisions: [...due, planned('r', 'record', 'no-fingerprint')], due };
+  /** Five due, in the order decide queues them, one record and one unchanged. */
+  const due = ['e', 'b', 'd', 'a', 'c'].map((n) => decided(n, 'redeploy', 'fingerprint-changed'));
+  const decisions = [...due, decided('r', 'record', 'no-fingerprint'), decided('u', 'skip', 'unchanged')];
+  const plan = { decisions, due };
+  const cap = { maxRedeploys: 2 };
+  const outcomesOf = (out: Awaited<ReturnType<typeof applyPlan>>) =>
+    out.map((o) => `${o.decision.service}:${o.outcome}${o.reason ? `:${o.reason}` : ''}`);
   function fakeEcs(updateFails: (service: string) => boolean) {
     const updated: string[] = [];
     let inFlight = 0;
@@ -343,59 +331,53 @@ describe('applyDecisions', () => {
     const p = port<EcsPort>(send).port;
     return { ports: { ecs: p, deploy: p }, updated, maxInFlight: () => maxInFlight };
   }
-  const noEvents = { promoted: () => {}, failed: () => {} };
 
-  it('sends exactly the cap of UpdateService calls when they work, in the order of the due list', async () => {
+  it('sends exactly the cap of UpdateService calls when they work, in queue order; one outcome per applied decision', async () => {
     const fake = fakeEcs(() => false);
-    const out = await applyDecisions(fake.ports, plan, ctx(), noEvents);
+    const out = await applyPlan(fake.ports, plan, ctx(), cap);
     assert.deepEqual(fake.updated, ['e', 'b']);
-    assert.deepEqual(out.decisions, plan.decisions);
-    assert.deepEqual(out.failures, []);
+    assert.deepEqual(outcomesOf(out), [
+      'e:redeployed',
+      'b:redeployed',
+      'd:deferred:cap',
+      'a:deferred:cap',
+      'c:deferred:cap',
+      'r:recorded',
+    ]);
   });
 
   it('gives the slot of a failed redeploy to the next due service, never more than the cap in flight', async () => {
     const fake = fakeEcs((s) => s !== 'a');
-    const promoted: string[] = [];
-    const out = await applyDecisions(
+    const out = await applyPlan(
       fake.ports,
       plan,
       createCallContext({ signal: new AbortController().signal, concurrency: 10 }),
-      {
-        promoted: (d) => promoted.push(d.service),
-        failed: () => {},
-      },
+      cap,
     );
     assert.deepEqual(fake.updated, ['e', 'b', 'd', 'a', 'c']);
     assert.equal(fake.maxInFlight(), 2);
-    assert.deepEqual(promoted, ['d', 'a', 'c']);
+    assert.deepEqual(outcomesOf(out), ['e:failed', 'b:failed', 'd:failed', 'a:redeployed', 'c:failed', 'r:recorded']);
     assert.deepEqual(
-      out.decisions.map((d) => `${d.service}:${d.decision}`),
-      ['e:redeploy', 'b:redeploy', 'd:redeploy', 'a:redeploy', 'c:redeploy', 'r:record'],
-    );
-    assert.deepEqual(
-      out.failures.map((f) => f.service),
-      ['b', 'c', 'd', 'e'],
-      'sorted by service, whatever order they finished in',
+      out.flatMap((o) => o.failure?.stage ?? []),
+      ['redeploy', 'redeploy', 'redeploy', 'redeploy'],
     );
   });
 
-  it('promotes no capped service once the pass deadline has passed', async () => {
+  it('starts nothing more once the pass deadline has passed: what the lanes reach is deferred (deadline)', async () => {
     const ac = new AbortController();
     const fake = fakeEcs(() => {
       ac.abort();
       return true;
     });
-    const out = await applyDecisions(
-      fake.ports,
-      plan,
-      createCallContext({ signal: ac.signal, concurrency: 10 }),
-      noEvents,
-    );
+    const out = await applyPlan(fake.ports, plan, createCallContext({ signal: ac.signal, concurrency: 10 }), cap);
     assert.deepEqual(fake.updated, ['e', 'b']);
-    assert.deepEqual(
-      out.decisions.filter((d) => d.reason === 'cap').map((d) => d.service),
-      ['d', 'a', 'c'],
-    );
+    assert.deepEqual(outcomesOf(out).slice(0, 5), [
+      'e:failed',
+      'b:failed',
+      'd:deferred:deadline',
+      'a:deferred:deadline',
+      'c:deferred:cap',
+    ]);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bindingFromTags, bindingsFromConfig } from '../../watcher/bindings.ts';
-import { clusterName, distinctClusters, serviceName } from '../../watcher/ecs-names.ts';
+import { clusterName, distinctClusters, serviceName } from '../../watcher/ecs-identity.ts';
 import type { ServiceState } from '../../watcher/model.ts';
 
 const service = (tags: Record<string, string>, status = 'ACTIVE'): ServiceState => ({

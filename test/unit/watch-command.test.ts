@@ -8,8 +8,8 @@ import { DescribeServicesCommand, ListServicesCommand } from '@aws-sdk/client-ec
 import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';
 import { createWatchCommand, type WatchCommandDeps } from '../../cli/watch-command.ts';
+import type { EcsPort, SecretsPort } from '../../shared/aws-ports.ts';
 import { UsageError } from '../../shared/errors.ts';
-import type { EcsPort, SecretsPort } from '../../watcher/ports.ts';
 
 function io(env: Record<string, string>, shutdown = new AbortController().signal) {
   const stdout = new PassThrough();
@@ -145,7 +145,7 @@ describe('secrets-init watch (in process)', () => {
     assert.equal(await createWatchCommand(f.deps)(['--once', '--pass-timeout', '6s'], t.io), 0);
     assert.deepEqual(f.created, [{ region: 'eu-west-1', requestTimeoutMs: 2000 }]);
     const events = t.lines().map((l) => l.event);
-    assert.deepEqual(events, ['watch.start', 'watch.decision', 'watch.pass']);
+    assert.deepEqual(events, ['watch.start', 'watch.decision', 'watch.outcome', 'watch.pass']);
     assert.match(f.tags.get('secrets-init/fingerprint') ?? '', /^v1:/);
   });
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FINGERPRINT_TAG } from '../../shared/contract.ts';
 import { type DecideInput, decide, type Target } from '../../watcher/decide.ts';
 import { fingerprint } from '../../watcher/fingerprint.ts';
 import type { Observation, SecretVersion, ServiceState } from '../../watcher/model.ts';
-import { FINGERPRINT_TAG } from '../../watcher/tags.ts';
 
 // One valid world, tweaked per case: two services in "prod", api uses db+openai, worker uses db.
 const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
@@ -43,7 +43,6 @@ function world(overrides: Partial<DecideInput> = {}): DecideInput {
       target('worker', ['db'], ok(service('worker', tagged(fpWorker)))),
     ],
     secrets: secrets({ db: ok(current.db), openai: ok(current.openai) }),
-    maxRedeploys: 10,
     ...overrides,
   };
 }
@@ -95,7 +94,6 @@ describe('decide', () => {
     const out = decide({
       targets: [target('by-name', ['db']), target('by-arn', [arn('db')])],
       secrets: secrets({ db: ok(current.db), [arn('db')]: ok(current.db) }),
-      maxRedeploys: 10,
     });
     assert.equal(out.decisions[0]!.newFingerprint, out.decisions[1]!.newFingerprint);
   });
@@ -115,7 +113,6 @@ describe('decide', () => {
         },
       ],
       secrets: secrets({ db: ok(current.db), openai: ok(current.openai) }),
-      maxRedeploys: 10,
     });
     assert.deepEqual(summary(out), ['api:skip:unchanged']);
     assert.deepEqual(out.decisions[0]!.secretIds, ['db', 'openai']);
@@ -126,47 +123,34 @@ describe('decide', () => {
     assert.deepEqual(summary(out), ['api:redeploy:fingerprint-changed']);
   });
 
-  it('caps redeploys per pass; the rest are skipped with reason "cap" in a stable order', () => {
+  it('knows nothing of a cap: every service whose fingerprint changed is due, in a stable order', () => {
     const names = ['e', 'c', 'a', 'd', 'b'];
     const out = decide({
       targets: names.map((n) => target(n, ['db'], ok(service(n, tagged('v1:old'))))),
       secrets: secrets({ db: ok(current.db) }),
-      maxRedeploys: 2,
     });
-    assert.deepEqual(summary(out), [
-      'a:redeploy:fingerprint-changed',
-      'b:redeploy:fingerprint-changed',
-      'c:skip:cap',
-      'd:skip:cap',
-      'e:skip:cap',
-    ]);
-    const deferred = out.decisions.find((d) => d.service === 'c')!;
-    assert.equal(deferred.oldFingerprint, 'v1:old', 'a deferred service keeps its old fingerprint, so it stays due');
+    assert.deepEqual(
+      summary(out),
+      names.toSorted().map((n) => `${n}:redeploy:fingerprint-changed`),
+    );
+    assert.equal(out.due.length, 5);
   });
 
-  it('gives the cap to the services whose PRIMARY deployment is oldest, then by name: the longest waiting go first', () => {
+  it('queues the due services oldest PRIMARY deployment first, then by name: the longest waiting go first', () => {
     const due = (name: string, deployedAt: number | null) =>
       target(name, ['db'], ok(service(name, tagged('v1:old'), 'ACTIVE', deployedAt)));
     const out = decide({
       targets: [due('a', 300), due('b', 100), due('c', 200), due('d', 100), due('e', null)],
       secrets: secrets({ db: ok(current.db) }),
-      maxRedeploys: 2,
     });
     assert.deepEqual(
-      out.due.map((d) => `${d.service}:${d.decision}:${d.reason}`),
-      ['e:redeploy:fingerprint-changed', 'b:redeploy:fingerprint-changed', 'd:skip:cap', 'c:skip:cap', 'a:skip:cap'],
+      out.due.map((d) => d.service),
+      ['e', 'b', 'd', 'c', 'a'],
       'unknown age first (never starved), then oldest first, ties by name',
     );
-    assert.deepEqual(summary(out), [
-      'a:skip:cap',
-      'b:redeploy:fingerprint-changed',
-      'c:skip:cap',
-      'd:skip:cap',
-      'e:redeploy:fingerprint-changed',
-    ]);
   });
 
-  it('does not count records and skips against the cap', () => {
+  it('puts only redeploy decisions in the due queue (records and skips are not due)', () => {
     const out = decide({
       targets: [
         target('a', ['db']),
@@ -174,9 +158,12 @@ describe('decide', () => {
         target('c', ['db'], ok(service('c', tagged('v1:old')))),
       ],
       secrets: secrets({ db: ok(current.db) }),
-      maxRedeploys: 1,
     });
     assert.deepEqual(summary(out), ['a:record:no-fingerprint', 'b:skip:unchanged', 'c:redeploy:fingerprint-changed']);
+    assert.deepEqual(
+      out.due.map((d) => d.service),
+      ['c'],
+    );
   });
 
   const failures: { name: string; input: DecideInput; expected: string[]; decided: string[] }[] = [
@@ -237,7 +224,6 @@ describe('decide', () => {
         target('d', ['gone']),
       ],
       secrets: secrets({ db: ok(current.db), openai: ok(current.openai), gone: bad('ResourceNotFoundException') }),
-      maxRedeploys: 1,
     });
     const expected = decide(input);
     for (let i = 0; i < 20; i++) {

@@ -7,8 +7,8 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import type { EcsPort, SecretsPort } from '../../shared/aws-ports.ts';
 import { createLogger } from '../../shared/logger.ts';
-import type { EcsPort, SecretsPort } from '../../watcher/ports.ts';
 import { failureMessage, type PassOptions, passExitCode, runPass } from '../../watcher/run-pass.ts';
 
 /**
@@ -390,17 +390,22 @@ describe('runPass', () => {
     );
     assert.deepEqual(
       second.decisions.map((d) => `${d.service}:${d.decision}:${d.reason}`),
-      ['a:redeploy:fingerprint-changed', 'b:redeploy:fingerprint-changed', 'c:skip:cap'],
+      ['a:redeploy:fingerprint-changed', 'b:redeploy:fingerprint-changed', 'c:redeploy:fingerprint-changed'],
+      'what is due is decided once and never changes',
     );
     assert.deepEqual(
-      events('watch.decision')
-        .filter((e) => e.promoted === true)
-        .map((e) => [e.service, e.decision]),
-      [['b', 'redeploy']],
-      'the promotion is logged as a decision of its own',
+      events('watch.outcome')
+        .slice(3)
+        .map((e) => [e.service, e.outcome, e.reason ?? e.stage]),
+      [
+        ['a', 'failed', 'redeploy'],
+        ['b', 'redeployed', undefined],
+        ['c', 'deferred', 'cap'],
+      ],
+      'then one outcome per due service: the slot of the failed one went to b',
     );
     const summary = events('watch.pass').at(-1)!;
-    assert.deepEqual([summary.redeploy, summary.deferred, summary.failures], [2, 1, 1]);
+    assert.deepEqual([summary.due, summary.redeployed, summary.deferred, summary.failures], [3, 1, 1, 1]);
     await pass();
     assert.deepEqual(aws.updated(), ['a', 'b', 'a', 'c'], 'next pass: a fails again, c takes the slot');
   });
@@ -420,7 +425,7 @@ describe('runPass', () => {
     assert.deepEqual(aws.updated(), ['s1', 's2', 's3', 's1']);
   });
 
-  it('logs one event per decision and one summary per pass, with counts and API calls', async () => {
+  it('logs one event per decision, one outcome per applied decision, and one summary per pass', async () => {
     const { aws, pass, lines, events } = seeded();
     await pass();
     aws.rotate('openai', 'oa-v2');
@@ -428,6 +433,10 @@ describe('runPass', () => {
     await pass({ pass: 7 });
     const decisions = events('watch.decision');
     assert.equal(decisions.length, 2);
+    assert.deepEqual(
+      events('watch.outcome').map((e) => [e.service, e.outcome]),
+      [['api', 'redeployed']],
+    );
     for (const d of decisions) {
       for (const field of ['service', 'cluster', 'decision', 'reason', 'oldFingerprint', 'newFingerprint']) {
         assert.ok(field in d, `decision event has ${field}`);
@@ -436,8 +445,9 @@ describe('runPass', () => {
     const summary = events('watch.pass');
     assert.equal(summary.length, 1);
     assert.equal(summary[0]!.pass, 7);
-    assert.equal(summary[0]!.redeploy, 1);
-    assert.equal(summary[0]!.skip, 1);
+    assert.equal(summary[0]!.due, 1);
+    assert.equal(summary[0]!.redeployed, 1);
+    assert.equal(summary[0]!.unchanged, 1);
     assert.equal(summary[0]!.failures, 0);
     assert.deepEqual(summary[0]!.apiCalls, {
       ListServices: 1,

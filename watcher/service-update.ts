@@ -1,10 +1,10 @@
 import { TagResourceCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { describeAwsError } from '../shared/aws-error.ts';
+import type { EcsPort } from '../shared/aws-ports.ts';
+import { FINGERPRINT_TAG } from '../shared/contract.ts';
 import { retryThrottled } from '../shared/throttle-retry.ts';
 import type { CallContext } from './call-context.ts';
 import type { Decision, Failure } from './model.ts';
-import type { EcsPort } from './ports.ts';
-import { FINGERPRINT_TAG } from './tags.ts';
 
 /**
  * How long each write of a started apply may take, whatever is left of the pass deadline: a redeploy that ECS
@@ -19,7 +19,7 @@ export interface ApplyPorts {
 }
 
 export interface Applied {
-  /** False when the pass deadline had passed before the apply could start: nothing was sent. */
+  /** False when the pass deadline had passed before anything could be sent. */
   readonly started: boolean;
   /** UpdateService succeeded (whether or not the tag did). */
   readonly redeployed: boolean;
@@ -27,15 +27,15 @@ export interface Applied {
 }
 
 /**
- * Applies one decision. `record`: tag the fingerprint. `redeploy`: UpdateService(forceNewDeployment), then tag.
- * The order is the guarantee: the tag is written only after the redeploy succeeded, so a failed redeploy stays due,
- * and a failed tag makes the next pass redeploy once more and then tag (at least once, at most one extra).
- * The pass deadline is checked once, before anything is sent: past it nothing starts (the service stays as it
- * was, still due). Once started, both writes run to the end in the same concurrency slot, each with its own
- * WRITE_TIMEOUT_MS, so a deadline falling between UpdateService and TagResource no longer costs a second deploy.
+ * The writes of one `record` or `redeploy` decision. `record`: tag the fingerprint. `redeploy`:
+ * UpdateService(forceNewDeployment), then tag. The order is the guarantee: the tag is written only after the redeploy
+ * succeeded, so a failed redeploy stays due, and a failed tag makes the next pass redeploy once more and then tag (at
+ * least once, at most one extra). The pass deadline is checked once, before anything is sent: past it nothing starts
+ * (the service stays as it was, still due). Once started, both writes run to the end in the same concurrency slot,
+ * each with its own WRITE_TIMEOUT_MS, so a deadline falling between UpdateService and TagResource costs no second
+ * deploy.
  */
-export async function applyDecision(ports: ApplyPorts, d: Decision, ctx: CallContext): Promise<Applied> {
-  if (d.decision === 'skip') return { started: false, redeployed: false };
+export async function updateService(ports: ApplyPorts, d: Decision, ctx: CallContext): Promise<Applied> {
   const fail = (stage: Failure['stage'], error: string): Failure => ({
     cluster: d.cluster,
     service: d.service,
@@ -44,10 +44,7 @@ export async function applyDecision(ports: ApplyPorts, d: Decision, ctx: CallCon
     error,
   });
   return ctx.withSlot(async () => {
-    if (ctx.signal.aborted) {
-      const stage = d.decision === 'redeploy' ? 'redeploy' : 'tag';
-      return { started: false, redeployed: false, failure: fail(stage, 'deadline exceeded before it started') };
-    }
+    if (ctx.signal.aborted) return { started: false, redeployed: false };
     if (d.decision === 'redeploy') {
       const update = new UpdateServiceCommand({ cluster: d.cluster, service: d.service, forceNewDeployment: true });
       const error = await write(ctx, 'UpdateService', (abortSignal) => ports.deploy.send(update, { abortSignal }));

@@ -58,12 +58,15 @@ export async function watchDotenv(settings: RenderSettings, deps: RenderDeps, st
   };
   watcher.on('add', schedule).on('change', schedule).on('unlink', schedule);
   watcher.on('error', (err) => {
-    logger.error({ event: 'watch.error', error: (err as NodeJS.ErrnoException).code ?? 'error' }, 'file watcher error');
+    logger.error(
+      { event: 'dotenv-watch.error', error: (err as NodeJS.ErrnoException).code ?? 'error' },
+      'file watcher error',
+    );
   });
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   // An edit between the first render and the watcher being ready would otherwise wait for the next one.
   schedule();
-  logger.info({ event: 'watch.ready', path: settings.dotenvPath }, 'watching the dotenv file');
+  logger.info({ event: 'dotenv-watch.ready', path: settings.dotenvPath }, 'watching the dotenv file');
 
   await new Promise<void>((resolve) => {
     if (stop.aborted) return resolve();
@@ -72,6 +75,6 @@ export async function watchDotenv(settings: RenderSettings, deps: RenderDeps, st
   clearTimeout(timer);
   await watcher.close();
   await running;
-  logger.info({ event: 'watch.stopped' }, 'stopped');
+  logger.info({ event: 'dotenv-watch.stopped' }, 'stopped');
   return 0;
 }

@@ -40,7 +40,7 @@ before(async () => {
   child.stderr!.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
-  await waitFor('watch.ready', () => events().some((e) => e.event === 'watch.ready'));
+  await waitFor('dotenv-watch.ready', () => events().some((e) => e.event === 'dotenv-watch.ready'));
 });
 after(() => {
   child.kill('SIGKILL');
