@@ -54,8 +54,8 @@ interface Holder {
  * (3) A waiter reads the lock through one descriptor (token, holder and age of the same file). It breaks the lock
  *     when nobody touched it for `staleMs` (a render killed, OOM, a stopped container), or at once when the
  *     holder shares its PID namespace and boot and no such process exists (a killed local render).
- * (4) Breaking renames the lock aside and removes it only if the token is the one judged stale; a live lock
- *     caught in between (taken after the look) is linked back. Identity is the token, never the inode number,
+ * (4) Breaking looks again (a holder judged dead may have released before it died), renames the lock aside and
+ *     removes it only if the token is the one judged stale; a live lock caught in between is linked back. Identity is the token, never the inode number,
  *     which a new lock may reuse the moment an old one is removed.
  * (5) Release removes the lock only if it is still this holder's: the same inode as its open descriptor (which
  *     keeps that inode from being reused while it is open).
@@ -143,6 +143,9 @@ async function readLock(fs: LockFs, path: string): Promise<{ holder: Holder; mti
 }
 
 async function breakStale(fs: LockFs, path: string, staleToken: string): Promise<void> {
+  // Looked at again now that the holder is judged dead: a holder that released and exited after our first look
+  // (a render ends in milliseconds) has left the name to a live lock, which the rename below would take away.
+  if ((await readLock(fs, path))?.holder.token !== staleToken) return;
   const aside = `${path}.stale-${randomBytes(6).toString('hex')}`;
   try {
     await fs.rename(path, aside);
