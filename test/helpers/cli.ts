@@ -17,6 +17,27 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUNDLE = join(ROOT, 'dist', 'secrets-init.mjs');
+/** The CLI's V8 startup snapshot (`npm run build` writes it with this Node; the bench measures it). */
+export const SNAPSHOT_BLOB = join(ROOT, 'dist', 'secrets-init.blob');
+
+/** Where a CLI run starts: the bundle (`node dist/secrets-init.mjs`, the npm bin) or the startup snapshot. */
+export type CliStart = 'bundle' | 'snapshot';
+
+/**
+ * Where the tests' CLI runs start: the bundle, as the init image does, or with TEST_CLI_START=snapshot (`npm run
+ * test:snapshot`) the startup snapshot, to check that variant against every integration test.
+ */
+export const CLI_START: CliStart = process.env.TEST_CLI_START === 'snapshot' ? 'snapshot' : 'bundle';
+
+/**
+ * Node's arguments for a CLI run. From the snapshot, `--` ends node's own options: without it node would take
+ * `--help` or `--app-env` for its own.
+ */
+export function cliArgs(args: readonly string[], start: CliStart = CLI_START): string[] {
+  const file = start === 'snapshot' ? SNAPSHOT_BLOB : BUNDLE;
+  if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first (npm test does)`);
+  return start === 'snapshot' ? ['--snapshot-blob', file, '--', ...args] : [file, ...args];
+}
 
 export interface CliResult {
   readonly code: number | null;
@@ -26,14 +47,13 @@ export interface CliResult {
   readonly ms: number;
 }
 
-/** Runs the shipped bundle (what the image runs) with exactly the given environment plus PATH. */
+/** Runs the CLI (from `opts.start`, default CLI_START) with exactly the given environment plus PATH. */
 export function runCli(
   args: readonly string[],
   env: Record<string, string | undefined>,
-  opts: { cwd?: string; timeoutMs?: number; uid?: number; gid?: number } = {},
+  opts: { cwd?: string; timeoutMs?: number; uid?: number; gid?: number; start?: CliStart } = {},
 ): Promise<CliResult> {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npm run build" first (npm test does)`);
-  return runProcess(process.execPath, [BUNDLE, ...args], { PATH: process.env.PATH, ...env }, opts);
+  return runProcess(process.execPath, cliArgs(args, opts.start), { PATH: process.env.PATH, ...env }, opts);
 }
 
 /**
