@@ -34,7 +34,8 @@ export async function wireSources(settings: RenderSettings, wiring: SourceWiring
     ]);
     const client = () =>
       createSecretsManagerClient({ region: settings.region!, requestTimeoutMs: requestTimeoutFor(settings.timeoutMs) });
-    secretsManagerSources(secrets, { client, logger: wiring.logger }).forEach((s, i) => bySpec.set(secrets[i]!, s));
+    const wired = secretsManagerSources(secrets, { client, logger: wiring.logger });
+    for (const [i, s] of wired.entries()) bySpec.set(secrets[i]!, s);
   }
   return [...sources, ...settings.sources.map((spec) => bySpec.get(spec)!)];
 }

@@ -20,6 +20,7 @@ import { parse } from 'dotenv';
 import { debrisIn, leakedValues, recordOutput, seedValues, visibleNames } from '../helpers/cli.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 import { SEED_SECRET, SEED_SECRET_NAME, SEED_VALUES } from '../helpers/seed.ts';
+import { compressedLayers, type ImageLayer } from './image-layers.ts';
 import { type Podman, ROOT, type RunResult, run, setupPodman } from './podman.ts';
 import { startRegistry } from './registry.ts';
 
@@ -32,6 +33,8 @@ import { startRegistry } from './registry.ts';
 // The names manifests/compose.yaml uses, so compose runs exactly the images built here.
 const INIT_IMAGE = 'localhost/ecs-secrets-init/init:local';
 const APP_IMAGE = 'localhost/ecs-secrets-init/app:local';
+/** The final stage's base: Dockerfile.init's last FROM. */
+const INIT_BASE = [...readFileSync(join(ROOT, 'Dockerfile.init'), 'utf8').matchAll(/^FROM (\S+)/gm)].at(-1)![1]!;
 /** The platform the init image is built for, named as docs/deploy-by-hand.md builds it (the task's, there). */
 const PLATFORM = `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
 const COMPOSE_FILE = join(ROOT, 'manifests', 'compose.yaml');
@@ -314,6 +317,65 @@ describe('images', () => {
         `compile cache, ${m.cold.toFixed(0)} ms without (saves ${(m.cold - m.cached).toFixed(0)} ms, ` +
         `${((1 - m.cached / m.cold) * 100).toFixed(0)}%); bare node -e 0: ${m.bare.toFixed(0)} ms`,
     );
+  });
+
+  test('as a registry stores it (Fargate downloads it at every task start): the base and each layer we add', async () => {
+    const layers = await compressedLayers(pm, INIT_IMAGE, join(work, 'layers'));
+    const base = JSON.parse(expectCode(await pm.podman(['image', 'inspect', INIT_BASE]), 0, 'inspect base').stdout)[0];
+    const baseCount = (base.RootFS.Layers as string[]).length;
+    const ours = layers.slice(baseCount);
+    const sum = (list: readonly ImageLayer[], key: 'gzipBytes' | 'zstdBytes') => list.reduce((n, l) => n + l[key], 0);
+    const size = (list: readonly ImageLayer[]) =>
+      `${compressed(sum(list, 'gzipBytes'))} gzip, ${compressed(sum(list, 'zstdBytes'))} zstd`;
+    fact(`init image compressed (what a registry stores and Fargate pulls per task): ${size(layers)} (target: 50 MB)`);
+    fact(`  base ${INIT_BASE} (this machine's stand-in, ${baseCount} layer): ${size(layers.slice(0, baseCount))}`);
+    for (const l of ours) fact(`  ${describeStep(l.createdBy)}: ${size([l])}`);
+    fact(`  the layers Dockerfile.init adds: ${size(ours)}`);
+    // What we control: a dependency tree, the sources or a second Node in a layer would be megabytes.
+    assert.ok(sum(ours, 'gzipBytes') < 1e6, `the layers Dockerfile.init adds are ${size(ours)}`);
+  });
+
+  test('flags reach the CLI through the entrypoint, and log lines name no pid or host', async () => {
+    const help = expectCode(
+      await pm.podman(['run', '--rm', '--pull=never', '--network=none', INIT_IMAGE, '--help']),
+      0,
+      '--help',
+    );
+    assert.match(help.stdout, /^Usage: secrets-init \[COMMAND\]/);
+    const dotenv = join(work, 'flags.env');
+    writeFileSync(dotenv, 'GREETING=hello\n', { mode: 0o644 });
+    const host = `runtime-${randomBytes(4).toString('hex')}`;
+    const local = expectCode(
+      await pm.podman([
+        'run',
+        '--rm',
+        '--pull=never',
+        '--network=none',
+        '--read-only',
+        '--hostname',
+        host,
+        '-v',
+        `${dotenv}:/config/.env:ro`,
+        INIT_IMAGE,
+        'render',
+        '--app-env',
+        'local',
+      ]),
+      0,
+      'render --app-env local',
+    );
+    const lines = local.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(
+      lines.some((l) => l.event === 'render.done'),
+      local.stdout,
+    );
+    for (const line of lines) {
+      assert.equal('pid' in line || 'hostname' in line, false, JSON.stringify(line));
+    }
+    assert.ok(!local.stdout.includes(host), "the container's host name is in no log line");
   });
 
   test('the same image runs the watcher: `watch --help` exits 0', async () => {
@@ -644,7 +706,8 @@ describe('publishing: the init image through a registry, as ECR serves it', () =
         0,
         'volume inspect',
       ).stdout.trim();
-      assert.deepEqual(readdirSync(volume).sort(), ['app.env', 'gcp-credentials.json', 'render.json']);
+      assert.deepEqual(visibleNames(volume), ['app.env', 'gcp-credentials.json', 'render.json']);
+      assert.deepEqual(debrisIn(volume), []);
     } finally {
       await pm.podman([...store, 'volume', 'rm', '--all', '--force']);
       await pm.podman([...store, 'rmi', '--all', '--force']);
@@ -715,6 +778,19 @@ function walk(root: string): Map<string, number> {
 }
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** A layer's step, short: `RUN ...`, `COPY /app/x` or how the base was made. */
+function describeStep(createdBy: string): string {
+  let step = createdBy
+    .replace(/^\/bin\/sh -c (#\(nop\) )?/, '')
+    .replace(/^COPY (dir|file):[0-9a-f]+ in /, 'COPY ')
+    .trim();
+  if (step.startsWith('[')) step = `RUN ${(JSON.parse(step) as string[]).join(' ')}`;
+  return step.length > 80 ? `${step.slice(0, 77)}...` : step;
+}
+
+/** Sizes as a registry shows them: kB under a megabyte. */
+const compressed = (bytes: number) => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(0)} kB` : mb(bytes));
 
 /** Runs inside the init image: medians of interleaved cached/cold local renders and of bare node. */
 const MEASURE_SCRIPT = `

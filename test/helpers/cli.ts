@@ -14,10 +14,37 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertReachableByOthers, reachableBundle, reachableNode, reachableWorkDir } from './other-user.ts';
+import {
+  assertReachableByOthers,
+  reachableBundle,
+  reachableCopy,
+  reachableNode,
+  reachableWorkDir,
+} from './other-user.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const BUNDLE = join(ROOT, 'dist', 'secrets-init.mjs');
+/** The CLI's V8 startup snapshot (`npm run build` writes it with this Node; the bench measures it). */
+export const SNAPSHOT_BLOB = join(ROOT, 'dist', 'secrets-init.blob');
+
+/** Where a CLI run starts: the bundle (`node dist/secrets-init.mjs`, the npm bin) or the startup snapshot. */
+export type CliStart = 'bundle' | 'snapshot';
+
+/**
+ * Where the tests' CLI runs start: the bundle, as the init image does, or with TEST_CLI_START=snapshot (`npm run
+ * test:snapshot`) the startup snapshot, to check that variant against every integration test.
+ */
+export const CLI_START: CliStart = process.env.TEST_CLI_START === 'snapshot' ? 'snapshot' : 'bundle';
+
+/**
+ * Node's arguments for a CLI run. From the snapshot, `--` ends node's own options: without it node would take
+ * `--help` or `--app-env` for its own.
+ */
+export function cliArgs(args: readonly string[], start: CliStart = CLI_START): string[] {
+  const file = start === 'snapshot' ? SNAPSHOT_BLOB : BUNDLE;
+  if (!existsSync(file)) throw new Error(`${file} is missing: run "npm run build" first (npm test does)`);
+  return start === 'snapshot' ? ['--snapshot-blob', file, '--', ...args] : [file, ...args];
+}
 
 export interface CliResult {
   readonly code: number | null;
@@ -39,22 +66,27 @@ export function peakRssOf(pid: number): number | undefined {
   }
 }
 
-/** Runs the shipped bundle (what the image runs) with exactly the given environment plus PATH. */
+/** Runs the CLI (from `opts.start`, default CLI_START) with exactly the given environment plus PATH. */
 export function runCli(
   args: readonly string[],
   env: Record<string, string | undefined>,
   opts: RunOptions = {},
 ): Promise<CliResult> {
-  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npm run build" first (npm test does)`);
   // As another uid, node, the bundle and the working directory must not be in the checkout (see other-user.ts).
   const asOther = opts.uid !== undefined;
   const cwd = opts.cwd ?? (asOther ? reachableWorkDir() : ROOT);
   if (asOther) assertReachableByOthers(cwd, true);
+  const reachable = (a: string) =>
+    a === BUNDLE ? reachableBundle(a) : a === SNAPSHOT_BLOB ? reachableCopy(a, 0o644) : a;
+  const argv = asOther ? cliArgs(args, opts.start).map(reachable) : cliArgs(args, opts.start);
   return runProcess(
     asOther ? reachableNode() : process.execPath,
-    [asOther ? reachableBundle(BUNDLE) : BUNDLE, ...args],
+    argv,
     { PATH: process.env.PATH, ...env },
-    { ...opts, cwd },
+    {
+      ...opts,
+      cwd,
+    },
   );
 }
 
@@ -63,6 +95,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   readonly uid?: number;
   readonly gid?: number;
+  /** Where the CLI starts (default CLI_START). */
+  readonly start?: CliStart;
   /** Sample the child's peak RSS while it runs; past `killAbove` bytes it is killed (the machine is shared). */
   readonly sampleRss?: { readonly killAbove: number };
 }

@@ -46,9 +46,13 @@ export async function cluster(ecs: ECSClient, name: string): Promise<void> {
   );
 }
 
-/** Creates the secrets, each with a `value()`. */
-export async function secrets(sm: SecretsManagerClient, names: readonly string[]): Promise<void> {
-  await pool(names, 8, (Name) => sm.send(new CreateSecretCommand({ Name, SecretString: value() })));
+/** Creates the secrets, each with a `value()` or what `secretString` makes of its name (build it from `value()`s). */
+export async function secrets(
+  sm: SecretsManagerClient,
+  names: readonly string[],
+  secretString: (name: string) => string = () => value(),
+): Promise<void> {
+  await pool(names, 8, (Name) => sm.send(new CreateSecretCommand({ Name, SecretString: secretString(Name) })));
 }
 
 /** Creates services (name -> binding tag, none if undefined); `parallel: 1` makes deployments oldest first in order. */

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BUNDLE, recordOutput, removeDir, snapshotDir, tempDir } from '../helpers/cli.ts';
+import { cliArgs, recordOutput, removeDir, snapshotDir, tempDir } from '../helpers/cli.ts';
 
 let work: string;
 let child: ChildProcess;
@@ -29,7 +29,7 @@ const appEnv = () => readFileSync(join(work, 'out', 'app.env'), 'utf8');
 before(async () => {
   work = tempDir();
   writeFileSync(join(work, '.env'), 'GREETING=hello\n');
-  child = spawn(process.execPath, [BUNDLE, 'render', '--watch'], {
+  child = spawn(process.execPath, cliArgs(['render', '--watch']), {
     cwd: work,
     env: { PATH: process.env.PATH, APP_ENV: 'local', SECRETS_DIR: join(work, 'out') },
     stdio: ['ignore', 'pipe', 'pipe'],

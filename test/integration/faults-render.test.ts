@@ -17,7 +17,7 @@ import {
 } from '../helpers/cli.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 
-// `render` (the shipped bundle) against moto behind the fault proxy. What must hold under a misbehaving API:
+// `render` (the built CLI) against moto behind the fault proxy. What must hold under a misbehaving API:
 // transient faults are retried by the SDK and the render succeeds; persistent faults and a stalled endpoint end
 // with exit 3 within the deadline; a failed render leaves the output directory byte for byte as it was (mtimes
 // included); no output line ever holds a secret value.

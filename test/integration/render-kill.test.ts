@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BUNDLE, debrisIn, removeDir, runCli, tempDir, visibleNames } from '../helpers/cli.ts';
+import { cliArgs, debrisIn, removeDir, runCli, tempDir, visibleNames } from '../helpers/cli.ts';
 
 let work: string;
 before(() => {
@@ -32,7 +32,7 @@ test('a render killed at any point leaves one whole set visible: the old one or 
   for (let i = 0; i < 24; i++) {
     const tag = i % 2 === 0 ? 'new' : 'old';
     writeFileSync(join(work, '.env'), dotenv(tag));
-    const child = spawn(process.execPath, [BUNDLE], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, cliArgs([]), { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' });
     // Spread the kills over start-up, parsing, and writing.
     const delay = 40 + ((i * 37) % 400);
     const timer = setTimeout(() => child.kill('SIGKILL'), delay);

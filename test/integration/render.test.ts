@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
 import {
-  BUNDLE,
+  cliArgs,
   debrisIn,
   leakedValues,
   ROOT,
@@ -34,7 +34,7 @@ let proxy: AwsProxy;
 let sm: SecretsManagerClient;
 let work: string;
 
-/** Runs the bundle in the test's own directory, so only a dotenv file the test wrote is ever found. */
+/** Runs the built CLI in the test's own directory, so only a dotenv file the test wrote is ever found. */
 const runCli = (args: string[], e: Record<string, string | undefined>, o: { uid?: number } = {}) =>
   runCliIn(args, e, { cwd: work, ...o });
 
@@ -73,7 +73,7 @@ beforeEach(async () => {
 });
 afterEach(() => removeDir(work));
 
-describe('render against Secrets Manager (moto, real SDK, shipped bundle)', () => {
+describe('render against Secrets Manager (moto, real SDK, the built CLI)', () => {
   test('renders the seed secret into app.env, gcp-credentials.json and render.json', async () => {
     const arn = await createSecret(SEED_SECRET_NAME, SEED_SECRET);
     const res = await runCli(
@@ -563,7 +563,7 @@ describe('every failure exits with its code, names the thing, and leaves the pre
     assert.equal((await runCli([], env({ SECRET_NAME: 'previous' }))).code, 0);
     const before = snapshotDir(out);
     proxy.addFault({ action: '*', kind: 'stall' });
-    const child = spawn(process.execPath, [BUNDLE], {
+    const child = spawn(process.execPath, cliArgs([]), {
       cwd: work,
       env: { PATH: process.env.PATH, ...env({ SECRET_NAME: 'previous' }) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -595,6 +595,6 @@ describe('every failure exits with its code, names the thing, and leaves the pre
 });
 
 test('setpriv-free uid switch works for the unwritable-directory case', () => {
-  // The unwritable case runs the bundle as uid 65534 through spawn's uid option; prove that uid is real.
+  // The unwritable case runs the CLI as uid 65534 through spawn's uid option; prove that uid is real.
   assert.equal(nodeAsOtherUser('process.stdout.write(String(process.getuid()))'), String(OTHER_UID));
 });

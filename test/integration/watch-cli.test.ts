@@ -2,19 +2,17 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { CreateServiceCommand, DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
+import { BUNDLE, cliArgs, ROOT } from '../helpers/cli.ts';
 import { BINDING_TAG, cluster, FINGERPRINT_TAG, rotate, secrets, seeded, services } from '../helpers/ecs-fleet.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 
-// The shipped bundle, run the way ECS runs it: `node dist/secrets-init.mjs watch ...`, talking to moto through
-// the counting proxy.
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BUNDLE = join(ROOT, 'dist', 'secrets-init.mjs');
+// The built CLI (bundle or startup snapshot, helpers/cli.ts), run the way ECS runs it: `secrets-init watch ...`,
+// talking to moto through the counting proxy.
 
 let moto: Moto;
 let proxy: AwsProxy;
@@ -63,7 +61,7 @@ interface Run {
 }
 
 function watch(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [BUNDLE, 'watch', ...args], {
+  const child = spawn(process.execPath, cliArgs(['watch', ...args]), {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...awsEnv(proxy.endpoint), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -117,7 +115,7 @@ async function fingerprintOf(service: string): Promise<string | undefined> {
   return res.services?.[0]?.tags?.find((t) => t.key === FINGERPRINT_TAG)?.value;
 }
 
-describe('secrets-init watch (the bundle, against moto)', () => {
+describe('secrets-init watch (the built CLI, against moto)', () => {
   it('--help prints the usage and exits 0 without a network call', async () => {
     const r = await watch(['--help']).done;
     assert.equal(r.code, 0);

@@ -125,4 +125,28 @@ describe('acquireDirLock', () => {
     await assert.rejects(acquireDirLock(dir, { fs: racing, staleMs: 60_000, waitMs: 300 }), LockTimeout);
     assert.equal(JSON.parse(readFileSync(join(dir, LOCK_NAME), 'utf8')).token, 'live');
   });
+
+  test('a holder that releases and exits while a waiter judges it is not broken out of its successor', async () => {
+    // The waiter reads A's lock; A releases, B takes the name, A exits; the waiter then finds A gone. Breaking
+    // now would take B's live lock away, and a third writer taking the name meanwhile would leave B without it.
+    const gone = { token: 'released', pid: goneProcess(), ...here() };
+    writeFileSync(join(dir, LOCK_NAME), JSON.stringify(gone));
+    let judging = 0;
+    const racing: LockFs = {
+      ...fsp,
+      readlink: (async (path: string) => {
+        // The first readlink of the PID namespace is the waiter's own identity; the second, its look at A.
+        if (path === '/proc/self/ns/pid' && ++judging === 2) {
+          writeFileSync(join(dir, LOCK_NAME), JSON.stringify({ token: 'successor', pid: process.pid, ...here() }));
+        }
+        return fsp.readlink(path);
+      }) as LockFs['readlink'],
+      rename: async (from, to) => {
+        await fsp.rename(from, to);
+        if (String(from).endsWith(LOCK_NAME)) writeFileSync(String(from), JSON.stringify({ token: 'third' }));
+      },
+    };
+    await assert.rejects(acquireDirLock(dir, { fs: racing, staleMs: 60_000, waitMs: 300 }), LockTimeout);
+    assert.equal(JSON.parse(readFileSync(join(dir, LOCK_NAME), 'utf8')).token, 'successor');
+  });
 });
