@@ -34,6 +34,6 @@ describe('links in README and docs/', () => {
 
   it('finds the links (the parser is not blind)', () => {
     const count = pages.reduce((n, p) => n + relativeLinks(readFileSync(join(ROOT, p), 'utf8')).length, 0);
-    assert.ok(count >= 50, `only ${count} links in ${pages.length} pages`);
+    assert.ok(count >= 100, `only ${count} links in ${pages.length} pages`);
   });
 });
