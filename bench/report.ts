@@ -37,7 +37,7 @@ export function snapshotVerdict(r: BenchResults): { keep: boolean; savedMs: numb
   return { keep: savedMs > 0 && savedMs > unpackMs, savedMs, unpackMs };
 }
 
-/** bench/RESULTS.md: the tables README.md ("Performance") quotes. Pure: every figure comes in `r`. */
+/** bench/RESULTS.md: the tables docs/performance.md quotes. Pure: every figure comes in `r`. */
 export function renderResults(r: BenchResults): string {
   const m = (id: string) => stats(r, id);
   const floor = m('floor');
@@ -142,7 +142,7 @@ export function renderResults(r: BenchResults): string {
   return `# Benchmark results
 
 Written by \`npm run bench\` (bench/run.ts) on ${r.at.toISOString().slice(0, 16).replace('T', ' ')} UTC. Do not edit by hand;
-see README.md ("Performance") for what the figures mean and how to reproduce them.
+see docs/performance.md for what the figures mean and how to reproduce them.
 
 - Machine: ${r.machine.cpu}, ${r.machine.cpus} CPUs, ${r.machine.memGiB.toFixed(0)} GiB RAM, ${r.machine.kernel}
 - Node ${r.machine.node} (the one in node_modules/.bin); ${r.machine.aws}; ${r.machine.jq}; moto on loopback
@@ -166,7 +166,7 @@ ${coldStart.join('\n')}
 Where \`render\`'s ${ms(r1.wall)} ms go (1 secret, medians): ${ms(floor.wall)} ms is Node starting (the floor);
 ${ms(sdk.wall - floor.wall)} ms more is the AWS SDK v3 reading one secret (the reference row, a bundled program that does
 nothing else, is already ${ratio(sdk.wall / floor.wall)} the floor); the remaining ${ms(r1.wall - sdk.wall)} ms is secrets-init's own work
-(command and settings, logging, validation, writing two files with fsync). ${sdk.wall / floor.wall > 2.5 ? 'The 2.5× target is below what the SDK alone costs on this machine' : 'The SDK alone stays within 2.5× the floor here'}; see README.md ("Performance").
+(command and settings, logging, validation, writing two files with fsync). ${sdk.wall / floor.wall > 2.5 ? 'The 2.5× target is below what the SDK alone costs on this machine' : 'The SDK alone stays within 2.5× the floor here'}; see docs/performance.md.
 
 ${snapshotSection(r, snapshotRows)}
 

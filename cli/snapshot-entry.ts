@@ -1,6 +1,6 @@
 // The startup snapshot's entry: `node --snapshot-blob B --build-snapshot` runs it bundled as CommonJS
 // (scripts/build-snapshot.mjs), and `node --snapshot-blob B -- ARGS` starts from the heap it leaves (the bench
-// measures it beside the bundle; README.md, "Performance"). What it imports statically is evaluated at build time:
+// measures it beside the bundle; docs/performance.md). What it imports statically is evaluated at build time:
 // the render command and the Secrets Manager client and source (the AWS SDK, whose evaluation is most of render's
 // start-up). The other commands stay in the bundle, evaluated on first use.
 //

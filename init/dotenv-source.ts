@@ -5,7 +5,7 @@ import type { Source } from './source.ts';
 
 /**
  * Parses dotenv text with the `dotenv` package (no `${VAR}` expansion, `\n` expanded only inside double
- * quotes; see README "dotenv semantics") into a layer.
+ * quotes; see docs/configuration.md, "dotenv semantics") into a layer.
  */
 export function parseDotenv(src: string | Buffer, path: string): Layer {
   const entries = new Map<string, SecretValue>();

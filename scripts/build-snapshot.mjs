@@ -1,6 +1,6 @@
 // Builds the CLI's V8 startup snapshot. `npm run build` writes it and the bench measures it beside the shipped
 // bundle; the init image does not ship it (its layer costs more to unpack at a Fargate task start than it saves:
-// README.md, "Performance").
+// docs/performance.md).
 //   1. dist/secrets-init-snapshot.cjs: cli/snapshot-entry.ts bundled as CommonJS (`--build-snapshot` runs a
 //      script, not an ES module, and its require() loads built-ins only, so everything else is in the bundle);
 //   2. dist/secrets-init.blob: written by scripts/snapshot-blob.cjs with the Node running this script (a blob only

@@ -1,4 +1,4 @@
-/** Exit codes are the product contract (README "Exit codes"). */
+/** Exit codes are the product contract (docs/outputs.md, "Exit codes"). */
 export const ExitCode = Object.freeze({
   ok: 0,
   failure: 1,

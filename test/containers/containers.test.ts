@@ -27,7 +27,7 @@ import { startRegistry } from './registry.ts';
 /**
  * Builds Dockerfile.init and Dockerfile.app unchanged with podman and runs them the way ECS and
  * `docker compose` do: init against moto (production) or a dotenv file (local) into a shared volume,
- * then the non-root app with that volume read-only. Prints the image facts that README.md ("Local development and the images") quotes.
+ * then the non-root app with that volume read-only. Prints the image facts that docs/images.md quotes.
  */
 
 // The names manifests/compose.yaml uses, so compose runs exactly the images built here.
@@ -613,7 +613,7 @@ describe('docker-compose (v1) against the podman socket', () => {
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as { event: string; time: string; changed?: boolean });
     const appReport = async () => {
-      // `start`, not `up`/`run`: see README.md ("Local development and the images") on podman and compose v1's volume check.
+      // `start`, not `up`/`run`: see docs/images.md on podman and compose v1's volume check.
       await waitExited(`${p}_app_1`);
       const before = (await pm.podman(['logs', `${p}_app_1`])).stdout.split('\n').length;
       expectCode(await composeIn('watch', [COMPOSE_FILE], ['start', 'app'], env), 0, 'start app');

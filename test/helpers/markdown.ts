@@ -50,6 +50,48 @@ export const anchor = (heading: string) =>
     .replace(/[^\p{L}\p{N} _-]/gu, '')
     .replaceAll(' ', '-');
 
-/** The anchors of every heading of a markdown page. */
-export const anchors = (markdown: string) =>
-  new Set([...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => anchor(m[1]!)));
+/** The lines of a page outside fenced code blocks (a `#` comment in a shell block is no heading). */
+function prose(markdown: string): string[] {
+  let fenced = false;
+  return markdown.split('\n').filter((line) => {
+    if (line.startsWith('```')) fenced = !fenced;
+    return !fenced && !line.startsWith('```');
+  });
+}
+
+/** The anchors of every heading of a markdown page; a repeated heading gets `-1`, `-2`, ... as on GitHub. */
+export function anchors(markdown: string): Set<string> {
+  const out = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const line of prose(markdown)) {
+    const m = /^#{1,6} (.+)$/.exec(line);
+    if (!m) continue;
+    const base = anchor(m[1]!);
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    out.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return out;
+}
+
+/** The targets of a page's links, `[text](target)`, outside code: relative paths and `#anchors` only. */
+export const relativeLinks = (markdown: string): string[] =>
+  prose(markdown)
+    .flatMap((line) => [...line.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!))
+    .filter((target) => !/^[a-z]+:/.test(target));
+
+/** The lines under a heading, up to the next heading of its level or above (code blocks skipped over). */
+export function section(markdown: string, heading: string): string {
+  const lines = markdown.split('\n');
+  const start = lines.indexOf(heading);
+  assert.ok(start >= 0, `no heading "${heading}"`);
+  const level = heading.indexOf(' ');
+  let fenced = false;
+  const out: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (line.startsWith('```')) fenced = !fenced;
+    else if (!fenced && new RegExp(`^#{1,${level}} `).test(line)) break;
+    out.push(line);
+  }
+  return out.join('\n');
+}

@@ -21,7 +21,7 @@ import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts'
 import { SEED_SECRET, SEED_SECRET_NAME, SEED_VALUES } from '../helpers/seed.ts';
 
 // The CLI started from its V8 startup snapshot (`node --snapshot-blob dist/secrets-init.blob -- ARGS`), the variant
-// the bench measures beside the bundle (README.md, "Performance"). Every integration test can run this way
+// the bench measures beside the bundle (docs/performance.md). Every integration test can run this way
 // (TEST_CLI_START=snapshot, `npm run test:snapshot`); here is what only a snapshot can get wrong: node's own option
 // parsing in front of the CLI's, and state frozen at build time (the module state of everything evaluated then)
 // instead of this run's.

@@ -1,33 +1,18 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/cli.ts';
 import { readTemplate } from '../helpers/cloudformation.ts';
-import { anchors } from '../helpers/markdown.ts';
+import { section } from '../helpers/markdown.ts';
 
 // docs/deploy-cloudformation.md owns the CloudFormation path; its commands run in
-// test/integration/cloudformation-deploy.test.ts. These keep its links and its tables in step with the templates.
+// test/integration/cloudformation-deploy.test.ts. These keep its tables in step with the templates (its links are
+// checked with every page's, in docs-links.test.ts).
 
 const PAGE = 'docs/deploy-cloudformation.md';
 const page = readFileSync(join(ROOT, PAGE), 'utf8');
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-
-/** The lines under a heading, up to the next heading of its level or above (code blocks skipped over). */
-function section(markdown: string, heading: string): string {
-  const lines = markdown.split('\n');
-  const start = lines.indexOf(heading);
-  assert.ok(start >= 0, `no heading "${heading}"`);
-  const level = heading.indexOf(' ');
-  let fenced = false;
-  const out: string[] = [];
-  for (const line of lines.slice(start + 1)) {
-    if (line.startsWith('```')) fenced = !fenced;
-    else if (!fenced && new RegExp(`^#{1,${level}} `).test(line)) break;
-    out.push(line);
-  }
-  return out.join('\n');
-}
 
 /** The first table of a section, as rows of cells (the header and the rule left out). */
 function table(text: string): string[][] {
@@ -69,19 +54,6 @@ function templateDefaults(path: string): Record<string, string | undefined> {
 describe('docs/deploy-cloudformation.md', () => {
   it('is linked from the deploy section of README', () => {
     assert.ok(section(readme, '## Deploying on ECS').includes(`](${PAGE})`));
-  });
-
-  it('links only to files that exist and headings they have', () => {
-    const links = [...page.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((l) => !/^https?:/.test(l));
-    assert.ok(links.length >= 15, `only ${links.length} links`);
-    for (const link of links) {
-      const [file, hash] = link.split('#') as [string, string | undefined];
-      const target = file === '' ? join(ROOT, PAGE) : join(ROOT, dirname(PAGE), file);
-      assert.ok(existsSync(target), `${PAGE} links ${link}: no such file`);
-      if (hash !== undefined) {
-        assert.ok(anchors(readFileSync(target, 'utf8')).has(hash), `${PAGE} links ${link}: no such heading`);
-      }
-    }
   });
 
   const tables: [string, string][] = [

@@ -13,9 +13,10 @@ const parsed = (src: string | Buffer): Record<string, string> => {
 };
 
 /**
- * What the `dotenv` package (17.x) does with each construct, pinned so README "dotenv semantics" can say it and a
- * dependency update that changes it fails here. `differs` notes where docker compose `env_file` and python-dotenv
- * read the same line differently: a .env shared between them and secrets-init must avoid those constructs.
+ * What the `dotenv` package (17.x) does with each construct, pinned so docs/configuration.md ("dotenv semantics")
+ * can say it and a dependency update that changes it fails here. `differs` notes where docker compose `env_file`
+ * and python-dotenv read the same line differently: a .env shared between them and secrets-init must avoid those
+ * constructs.
  */
 const table: { construct: string; src: string; expected: Record<string, string>; differs?: string }[] = [
   { construct: 'plain assignment', src: 'A=value', expected: { A: 'value' } },

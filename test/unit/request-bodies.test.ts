@@ -7,8 +7,8 @@ import { ROOT } from '../helpers/cli.ts';
 import { assertValidRequests, type ServiceRequest, validateRequests } from '../helpers/service-model.ts';
 
 // Every request body the project ships, judged by the AWS service models (botocore) rather than by moto, which
-// stores unknown keys and values AWS refuses. Each file is sent the way README sends it: `--cli-input-json` takes
-// the file as the parameters; `file://` passes its text as one string parameter.
+// stores unknown keys and values AWS refuses. Each file is sent the way docs/deploy-by-hand.md sends it:
+// `--cli-input-json` takes the file as the parameters; `file://` passes its text as one string parameter.
 
 const names = deployNames('short-cut');
 const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -36,7 +36,7 @@ const SHIPPED: Record<string, (path: string) => ServiceRequest[]> = {
   'iam/execution-role-policy.json': (p) => [rolePolicy(p, names.executionRole, 'execution')],
   'iam/watcher-policy.json': (p) => [rolePolicy(p, names.watcherRole, 'watcher')],
   'iam/scheduler-policy.json': (p) => [rolePolicy(p, names.triggerRole, 'run-watcher')],
-  // The shape of the app's secret: README fills a copy and passes it as --secret-string file://...
+  // The shape of the app's secret: docs/deploy-by-hand.md fills a copy and passes it as --secret-string file://...
   'iam/secret-structure-example.json': (p) => [
     request(p, 'secretsmanager', 'CreateSecret', { Name: 'short-cut/prod/app', SecretString: text(p) }),
   ],
@@ -131,7 +131,7 @@ describe('every request body the project ships', () => {
     assert.deepEqual([...jsonFilesUnder('manifests'), ...jsonFilesUnder('iam')].sort(), Object.keys(SHIPPED).sort());
   });
 
-  it('is accepted by the AWS service models, sent the way README sends it', () => {
+  it('is accepted by the AWS service models, sent the way docs/deploy-by-hand.md sends it', () => {
     assertValidRequests(Object.entries(SHIPPED).flatMap(([path, toRequests]) => toRequests(path)));
   });
 });
