@@ -93,6 +93,8 @@ function sourced(names: string[]): Record<string, string> {
   return Object.fromEntries(names.map((n, i) => [n, values[i]!.toString()]));
 }
 const renderJson = () => JSON.parse(readFileSync(join(out(), 'render.json'), 'utf8'));
+/** Calls of an action on the wire, less those the account's quota refused (they were sent again). */
+const sent = (action: string) => proxy.count(action) - (moto.limits.refusals()[action] ?? 0);
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 describe('render from SSM Parameter Store', () => {
@@ -258,15 +260,10 @@ describe('render from SSM Parameter Store', () => {
     assert.equal(keys.length, 35);
     assert.equal(sourced(['P22', 'N11']).P22, 'value-22');
     // 10 a page: 10, 10, 3 (moto then answers no token; AWS may answer fewer a page, and the loop follows tokens).
-    assert.ok(proxy.count('GetParametersByPath') >= 3, `${proxy.count('GetParametersByPath')} pages`);
-    assert.equal(proxy.count('GetParameters'), 2);
-    assert.deepEqual(
-      proxy
-        .bodies('GetParameters')
-        .map((b) => JSON.parse(b).Names.length)
-        .sort(),
-      [10, 2].sort(),
-    );
+    assert.ok(sent('GetParametersByPath') >= 3, `${sent('GetParametersByPath')} pages`);
+    assert.equal(sent('GetParameters'), 2);
+    const sizes = proxy.bodies('GetParameters').map((b) => JSON.parse(b).Names.length as number);
+    assert.deepEqual([...new Set(sizes)].sort(), [10, 2].sort(), 'ten names, then two');
     // What the SDK sent, judged by the AWS service model rather than by moto.
     assertValidRequests(
       [
@@ -289,8 +286,8 @@ describe('render from SSM Parameter Store', () => {
     proxy.addFault({ action: 'GetParameters', kind: 'throttle', times: 5 });
     const res = await render(config(['parameterPath: /short-cut/prod/', 'parameter: /short-cut/prod/ONE']));
     assert.equal(res.code, 0, res.stderr);
-    assert.equal(proxy.count('GetParametersByPath'), 6);
-    assert.equal(proxy.count('GetParameters'), 6);
+    assert.equal(sent('GetParametersByPath'), 6);
+    assert.equal(sent('GetParameters'), 6);
   });
 
   test('access denied is exit 3 naming the source and the action', async () => {
@@ -369,7 +366,7 @@ describe('check --remote with parameters', () => {
     assert.equal(res2.code, 3, res2.stdout + res2.stderr);
     assert.match(res2.stdout, /^parameter "\/short-cut\/prod\/NOPE": ParameterNotFound/m);
     assert.match(res2.stdout, /^parameter path "\/short-cut\/none\/": no parameter under the path/m);
-    assert.equal(proxy.count('GetParameters'), 2, 'one GetParameters a check (the two names in one call)');
+    assert.equal(sent('GetParameters'), 2, 'one GetParameters a check (the two names in one call)');
     assert.deepEqual(leakedValues(), []);
   });
 });
