@@ -29,7 +29,7 @@ export interface FetchedParameter {
  * Reads every SSM source, decrypted: the named parameters with GetParameters, 10 names a call across all sources
  * (a name in its `InvalidParameters` is a failure, never silence), each path with GetParametersByPath (recursive,
  * every page). A call that stays throttled after the SDK's retries is tried again with jittered back-off
- * (retryThrottled) until the deadline: the reads share a quota of 40 requests/s per account by default. One
+ * (retryThrottled), never past the deadline: the reads share a quota of 40 requests/s per account by default. One
  * observation per spec, in order (a parameter: one; a path: every parameter under it, sorted by name); a failure is
  * data here, only the deadline throws.
  */
