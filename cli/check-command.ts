@@ -11,23 +11,24 @@ import type { Command } from './io.ts';
 
 export const CHECK_USAGE = `Usage: secrets-init check [--config FILE] [--remote] [--cluster NAME]...
 
-Validates a config (every problem with its path; exit 2). With --remote it also reads every source from
-Secrets Manager exactly as render would and reports, per secret, whether it exists and is readable and which
-keys it holds, then whether the merged keys pass render's validation (required keys, names, deny list, GCP key).
-It reads Secrets Manager only (not a dotenv file). It prints key names only, never a value, and writes nothing.
+Validates a config (every problem with its path; exit 2). With --remote it also reads every source exactly as
+render would (Secrets Manager secrets, SSM parameters and parameter paths) and reports, per source, whether it
+exists and is readable and which keys it holds, then whether the merged keys pass render's validation (required
+keys, names, deny list, GCP key). It reads no dotenv file. It prints key names only, never a value, and writes
+nothing.
 With --cluster it reads the cluster's services as watch discovers them and prints each binding (the secret ids of
 the secrets-init/secrets tags) and what is wrong with it (a comma, more than 256 characters, ...).
 
 Options:
   --config FILE       the YAML config                        (env SECRETS_CONFIG)
-  --remote            read the secrets (needs AWS_REGION or AWS_DEFAULT_REGION and read access, like render)
+  --remote            read the sources (needs AWS_REGION or AWS_DEFAULT_REGION and read access, like render)
   --secret-name IDS   check these secrets instead of spec.sources  (env SECRET_NAME)
   --required KEYS     comma-separated keys that must be present    (env SECRETS_REQUIRED)
   --cluster NAME      print the tag bindings of the cluster's services; repeatable (needs AWS_REGION or
                       AWS_DEFAULT_REGION and ecs:ListServices, ecs:DescribeServices, like watch)
   -h, --help
 
-Exit codes: 0 all good, 2 config or a binding watch would skip, 3 a secret or a cluster is missing or unreadable,
+Exit codes: 0 all good, 2 config or a binding watch would skip, 3 a source or a cluster is missing or unreadable,
 4 secret contents would fail render.
 `;
 
@@ -111,7 +112,8 @@ export const checkCommand: Command = async (args, io) => {
     const { layer, version } = v.read.value;
     layers.push(layer);
     const keys = [...layer.entries.keys()].sort().map(shownKey).join(', ') || '(none)';
-    out(`${v.subject}: readable, ${version ? `version ${version}` : 'no version'}, keys: ${keys}`);
+    // A path has no version of its own (render.json records each of its parameters').
+    out(`${v.subject}: readable, ${version ? `version ${version}, ` : ''}keys: ${keys}`);
     for (const p of v.problems) {
       out(`  problem: ${p}`);
       fail(ExitCode.validation, p);
@@ -150,7 +152,7 @@ async function clusterBindings(
   if (!region) throw new UsageError(`check --cluster: ${REGION_REQUIRED}`);
   const [{ createEcsClient }, { requestTimeoutFor }, { checkClusters }] = await Promise.all([
     import('../shared/aws-clients.ts'),
-    import('../shared/secrets-manager-client.ts'),
+    import('../shared/client-config.ts'),
     import('./check-cluster.ts'),
   ]);
   const ecs = createEcsClient({ region, requestTimeoutMs: requestTimeoutFor(CLUSTER_CHECK.timeoutMs) });

@@ -30,9 +30,10 @@ Options:
   --out DIR           write DIR/<name>.json for each policy instead of printing
   -h, --help          this text
 
-Files: secrets-read-policy.json (app task role), ecs-task-trust-policy.json (trust of the task, watcher and
-execution roles), execution-role-policy.json, and with clusters to watch: watcher-policy.json (watcher task role),
-scheduler-policy.json and scheduler-trust-policy.json (the role the schedule and the rotation rule assume).
+Files: secrets-read-policy.json (app task role: its secrets, SSM parameters and paths), ecs-task-trust-policy.json
+(trust of the task, watcher and execution roles), execution-role-policy.json, and with clusters to watch:
+watcher-policy.json (watcher task role), scheduler-policy.json and scheduler-trust-policy.json (the role the
+schedule and the rotation rule assume).
 `;
 
 /** `secrets-init policy`: reads the config, prints or writes the policies. */

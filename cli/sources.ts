@@ -1,7 +1,8 @@
 import { dotenvSource } from '../init/dotenv-source.ts';
 import type { RenderSettings } from '../init/render-settings.ts';
 import type { Source } from '../init/source.ts';
-import type { SourceSpec } from '../shared/config.ts';
+import { type ClientSettings, requestTimeoutFor } from '../shared/client-config.ts';
+import { isSsmSource, type SourceSpec } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
 
 /** What wiring the sources needs besides the settings. */
@@ -28,14 +29,27 @@ export async function wireSources(settings: RenderSettings, wiring: SourceWiring
   const bySpec = new Map<SourceSpec, Source>();
   const secrets = settings.sources.filter((s) => s.type === 'secretsmanager');
   if (secrets.length > 0) {
-    const [{ secretsManagerSources }, { createSecretsManagerClient, requestTimeoutFor }] = await Promise.all([
+    const [{ secretsManagerSources }, { createSecretsManagerClient }] = await Promise.all([
       import('../init/secrets-manager-source.ts'),
       import('../shared/secrets-manager-client.ts'),
     ]);
-    const client = () =>
-      createSecretsManagerClient({ region: settings.region!, requestTimeoutMs: requestTimeoutFor(settings.timeoutMs) });
+    const client = () => createSecretsManagerClient(clientSettings(settings));
     const wired = secretsManagerSources(secrets, { client, logger: wiring.logger });
     for (const [i, s] of wired.entries()) bySpec.set(secrets[i]!, s);
   }
+  const parameters = settings.sources.filter(isSsmSource);
+  if (parameters.length > 0) {
+    const [{ ssmSources }, { createSsmClient }] = await Promise.all([
+      import('../init/ssm-source.ts'),
+      import('../shared/ssm-client.ts'),
+    ]);
+    const wired = ssmSources(parameters, { client: () => createSsmClient(clientSettings(settings)) });
+    for (const [i, s] of wired.entries()) bySpec.set(parameters[i]!, s);
+  }
   return [...sources, ...settings.sources.map((spec) => bySpec.get(spec)!)];
+}
+
+/** Every client of a render: its region, and a per-request timeout that leaves the deadline room for a retry. */
+function clientSettings(settings: RenderSettings): ClientSettings {
+  return { region: settings.region!, requestTimeoutMs: requestTimeoutFor(settings.timeoutMs) };
 }

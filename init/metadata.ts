@@ -10,7 +10,16 @@ export type SourceRecord =
       readonly versionId?: string;
       readonly versionStages?: readonly string[];
     }
+  | ({ readonly type: 'ssm-parameter'; readonly parameter: string } & ParameterRecord)
+  | { readonly type: 'ssm-path'; readonly path: string; readonly parameters: readonly ParameterRecord[] }
   | { readonly type: 'dotenv'; readonly path: string };
+
+/** A parameter as render.json records it: its name, version and last change (ISO 8601), never its value. */
+export interface ParameterRecord {
+  readonly name: string;
+  readonly version?: number;
+  readonly lastModified?: string;
+}
 
 export const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 

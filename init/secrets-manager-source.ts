@@ -11,7 +11,7 @@ import type { Observation } from '../shared/observation.ts';
 import { runBounded } from '../shared/run-bounded.ts';
 import { retryThrottled } from '../shared/throttle-retry.ts';
 import { parsePayload, type SecretPayload } from './payload.ts';
-import type { Source, SourceVerdict } from './source.ts';
+import { oncePerSignal, type Source, type SourceVerdict } from './source.ts';
 
 /** BatchGetSecretValue takes at most 20 ids (moto does not enforce it; we do). */
 export const BATCH_LIMIT = 20;
@@ -176,15 +176,10 @@ export interface SecretsManagerReading {
  * (BatchGetSecretValue batches across sources), started by the first source asked and made once per signal.
  */
 export function secretsManagerSources(specs: readonly SecretSourceSpec[], reading: SecretsManagerReading): Source[] {
-  let shared: { signal: AbortSignal; result: Promise<Observation<FetchedSecret>[]> } | undefined;
-  const readAll = (signal: AbortSignal) => {
-    if (shared?.signal !== signal) {
-      const client = reading.client();
-      const result = readSecrets(specs, client, signal, reading.logger).finally(() => client.destroy?.());
-      shared = { signal, result };
-    }
-    return shared.result;
-  };
+  const readAll = oncePerSignal((signal) => {
+    const client = reading.client();
+    return readSecrets(specs, client, signal, reading.logger).finally(() => client.destroy?.());
+  });
   return specs.map((spec, i) => ({
     subject: secretSubject(spec),
     remote: true,

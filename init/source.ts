@@ -57,3 +57,15 @@ export function failClosed(verdicts: readonly SourceVerdict[]): void {
   const problems = verdicts.flatMap((v) => v.problems);
   if (problems.length > 0) throw new ValidationError(`invalid secrets: ${problems.join('; ')}`);
 }
+
+/**
+ * One read shared by the sources of a kind (one batch across all of them): started by the first source asked, made
+ * once per signal, so that a second render (dotenv-watch) or check reads again.
+ */
+export function oncePerSignal<T>(read: (signal: AbortSignal) => Promise<T>): (signal: AbortSignal) => Promise<T> {
+  let shared: { signal: AbortSignal; result: Promise<T> } | undefined;
+  return (signal) => {
+    if (shared?.signal !== signal) shared = { signal, result: read(signal) };
+    return shared.result;
+  };
+}

@@ -1,4 +1,6 @@
+import type { SsmSourceSpec } from '../shared/config.ts';
 import { UsageError } from '../shared/errors.ts';
+import { parameterArn } from '../shared/parameter-name.ts';
 
 /** Where the policies apply: one account and region (the partition follows from the region). */
 export interface AwsLocation {
@@ -60,4 +62,30 @@ export function secretResource(id: string, loc: AwsLocation): SecretResource {
   }
   const arn = `arn:${partitionOf(loc.region)}:secretsmanager:${loc.region}:${loc.account}:secret:${id}-??????`;
   return { id, arnPattern: arn, account: loc.account, region: loc.region };
+}
+
+/**
+ * What the app task reads from Parameter Store, as IAM sees it. A parameter is read with GetParameters on its own
+ * ARN (a pinned `:version` or `:label` is no part of it). A path is read with GetParametersByPath, which IAM checks
+ * against the path's ARN; granting the path also grants every level below it (SSM's rule: "if a user has access to
+ * a path, then the user can access all levels of that path"), so `path/*` is granted too and nothing wider.
+ * Sources name parameters of the task's own account and region (by name, not ARN).
+ */
+export interface ParameterResource {
+  readonly kind: 'parameter' | 'path';
+  /** The name or path as the config writes it. */
+  readonly id: string;
+  readonly arns: readonly string[];
+  readonly account: string;
+  readonly region: string;
+}
+
+export function parameterResource(spec: SsmSourceSpec, loc: AwsLocation): ParameterResource {
+  const where = { partition: partitionOf(loc.region), region: loc.region, account: loc.account };
+  const base = { account: loc.account, region: loc.region };
+  if (spec.type === 'ssm-parameter') {
+    return { kind: 'parameter', id: spec.parameter, arns: [parameterArn(spec.name, where)], ...base };
+  }
+  const arn = parameterArn(spec.path, where);
+  return { kind: 'path', id: spec.path, arns: [arn, `${arn}/*`], ...base };
 }

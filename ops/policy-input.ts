@@ -1,7 +1,14 @@
-import type { ConfigFile } from '../shared/config.ts';
+import { isParameterId } from '../shared/binding-id.ts';
+import { type ConfigFile, isSsmSource } from '../shared/config.ts';
 import { UsageError } from '../shared/errors.ts';
 import type { PolicyInput } from './policy.ts';
-import { type AwsLocation, checkLocation, type SecretResource, secretResource } from './policy-arn.ts';
+import {
+  type AwsLocation,
+  checkLocation,
+  parameterResource,
+  type SecretResource,
+  secretResource,
+} from './policy-arn.ts';
 import { deployNames } from './policy-names.ts';
 
 /** What the operator adds to a config on the command line. */
@@ -23,9 +30,9 @@ const LOG_GROUP = /^[A-Za-z0-9_\-/.#]{1,512}$/;
 const REPOSITORY = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
 
 /**
- * Turns a validated config plus flags into the policy input. The app task reads `spec.sources` (and --secret);
- * the watcher reads the metadata of every secret bound in `spec.watch` and of the sources, in the clusters of
- * `spec.watch.clusters` (and --cluster).
+ * Turns a validated config plus flags into the policy input. The app task reads `spec.sources` (and --secret):
+ * secrets, parameters and paths; the watcher reads the metadata of every secret bound in `spec.watch` and of the
+ * sources, and of parameters when any is bound or read, in the clusters of `spec.watch.clusters` (and --cluster).
  */
 export function policyInput(config: ConfigFile, options: PolicyOptions): PolicyInput {
   const location = checkLocation(options.location);
@@ -45,10 +52,12 @@ export function policyInput(config: ConfigFile, options: PolicyOptions): PolicyI
     ...config.sources.flatMap((s) => (s.type === 'secretsmanager' ? [s.secretId] : [])),
     ...(options.secrets ?? []),
   ]);
-  if (ids.length === 0) {
+  const parameters = config.sources.filter(isSsmSource).map((s) => parameterResource(s, location));
+  if (ids.length === 0 && parameters.length === 0) {
     throw new UsageError('no secrets to grant: the config has no spec.sources; name them with --secret');
   }
   const bound = (config.watch?.clusters ?? []).flatMap((c) => c.services.flatMap((s) => s.secrets));
+  const boundSecrets = bound.filter((id) => !isParameterId(id));
   const clusters = unique([...(config.watch?.clusters ?? []).map((c) => c.name), ...(options.clusters ?? [])]);
   for (const c of clusters) if (!CLUSTER.test(c)) throw new UsageError(`cluster "${c}" is not an ECS cluster name`);
   const resource = (id: string): SecretResource => secretResource(id, location);
@@ -59,7 +68,10 @@ export function policyInput(config: ConfigFile, options: PolicyOptions): PolicyI
       ...(options.logGroup && { logGroup: options.logGroup }),
     }),
     secrets: ids.map(resource),
-    watchedSecrets: unique([...bound, ...ids]).map(resource),
+    watchedSecrets: unique([...boundSecrets, ...ids]).map(resource),
+    parameters,
+    // As for secrets, the watcher may meet the sources' parameters in a tag binding as well as the bound ones.
+    watchesParameters: parameters.length > 0 || bound.some(isParameterId),
     clusters,
   };
 }

@@ -1,5 +1,11 @@
 import { FINGERPRINT_TAG } from '../shared/contract.ts';
-import { type AwsLocation, dnsSuffixOf, partitionOf, type SecretResource } from './policy-arn.ts';
+import {
+  type AwsLocation,
+  dnsSuffixOf,
+  type ParameterResource,
+  partitionOf,
+  type SecretResource,
+} from './policy-arn.ts';
 import type { DeployNames } from './policy-names.ts';
 
 export type ConditionBlock = Readonly<Record<string, Readonly<Record<string, string | readonly string[]>>>>;
@@ -26,6 +32,10 @@ export interface PolicyInput {
   readonly secrets: readonly SecretResource[];
   /** Secrets whose versions the watcher reads (metadata only). */
   readonly watchedSecrets: readonly SecretResource[];
+  /** Parameters and paths the app task reads (SSM Parameter Store). */
+  readonly parameters: readonly ParameterResource[];
+  /** The watcher reads parameter versions (DescribeParameters). */
+  readonly watchesParameters: boolean;
   /** Clusters whose services the watcher redeploys; none means no watcher policies. */
   readonly clusters: readonly string[];
 }
@@ -60,37 +70,7 @@ export function buildPolicies(input: PolicyInput): PolicySet {
     },
   });
 
-  const secretsRead = doc(
-    {
-      Sid: 'ReadExactlyTheseSecrets',
-      Effect: 'Allow',
-      Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      Resource: one(unique(input.secrets.map((s) => s.arnPattern))),
-    },
-    {
-      // BatchGetSecretValue has no resource type; Secrets Manager checks GetSecretValue on every secret in the batch.
-      Sid: 'BatchGetChecksGetSecretValuePerSecret',
-      Effect: 'Allow',
-      Action: 'secretsmanager:BatchGetSecretValue',
-      Resource: '*',
-    },
-    {
-      // Only needed for secrets under a customer managed key; usable only through Secrets Manager.
-      Sid: 'DecryptOnlyThroughSecretsManager',
-      Effect: 'Allow',
-      Action: 'kms:Decrypt',
-      Resource: one(
-        unique(input.secrets.map((s) => `arn:${partitionOf(s.region)}:kms:${s.region}:${s.account}:key/*`)),
-      ),
-      Condition: {
-        StringEquals: {
-          'kms:ViaService': one(
-            unique(input.secrets.map((s) => `secretsmanager.${s.region}.${dnsSuffixOf(s.region)}`)),
-          ),
-        },
-      },
-    },
-  );
+  const secretsRead = doc(...secretStatements(input.secrets), ...parameterStatements(input.parameters));
 
   const execution = doc(
     {
@@ -123,13 +103,29 @@ export function buildPolicies(input: PolicyInput): PolicySet {
   const clusterArns = input.clusters.map((c) => ecs(`cluster/${c}`));
   const services = input.clusters.map((c) => ecs(`service/${c}/*`));
   set['watcher-policy.json'] = doc(
-    {
-      // Metadata only: the watcher compares AWSCURRENT version ids and never reads a value.
-      Sid: 'ReadSecretVersionsNotValues',
-      Effect: 'Allow',
-      Action: 'secretsmanager:DescribeSecret',
-      Resource: one(unique(input.watchedSecrets.map((s) => s.arnPattern))),
-    },
+    ...(input.watchedSecrets.length === 0
+      ? []
+      : [
+          {
+            // Metadata only: the watcher compares AWSCURRENT version ids and never reads a value.
+            Sid: 'ReadSecretVersionsNotValues',
+            Effect: 'Allow' as const,
+            Action: 'secretsmanager:DescribeSecret',
+            Resource: one(unique(input.watchedSecrets.map((s) => s.arnPattern))),
+          },
+        ]),
+    ...(input.watchesParameters
+      ? [
+          {
+            // Metadata only (names, versions, dates; DescribeParameters has no value to give). It has no resource
+            // type: IAM can grant it on "*" only, which lets the role list every parameter's metadata in the account.
+            Sid: 'DescribeParametersHasNoResourceType',
+            Effect: 'Allow' as const,
+            Action: 'ssm:DescribeParameters',
+            Resource: '*',
+          },
+        ]
+      : []),
     {
       Sid: 'ListServicesOfTheseClusters',
       Effect: 'Allow',
@@ -198,6 +194,73 @@ export function buildPolicies(input: PolicyInput): PolicySet {
     },
   );
   return sortKeys(set);
+}
+
+/** The app task's Secrets Manager grants: exactly its secrets, and KMS only through Secrets Manager. */
+function secretStatements(secrets: readonly SecretResource[]): PolicyStatement[] {
+  if (secrets.length === 0) return [];
+  return [
+    {
+      Sid: 'ReadExactlyTheseSecrets',
+      Effect: 'Allow',
+      Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      Resource: one(unique(secrets.map((s) => s.arnPattern))),
+    },
+    {
+      // BatchGetSecretValue has no resource type; Secrets Manager checks GetSecretValue on every secret in the batch.
+      Sid: 'BatchGetChecksGetSecretValuePerSecret',
+      Effect: 'Allow',
+      Action: 'secretsmanager:BatchGetSecretValue',
+      Resource: '*',
+    },
+    {
+      // Only needed for secrets under a customer managed key; usable only through Secrets Manager.
+      Sid: 'DecryptOnlyThroughSecretsManager',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: one(unique(secrets.map((s) => `arn:${partitionOf(s.region)}:kms:${s.region}:${s.account}:key/*`))),
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': one(unique(secrets.map((s) => `secretsmanager.${s.region}.${dnsSuffixOf(s.region)}`))),
+        },
+      },
+    },
+  ];
+}
+
+/**
+ * The app task's Parameter Store grants: GetParameters on exactly its parameters, GetParametersByPath on exactly its
+ * paths (and the levels below them, which a path grants anyway), and KMS (SecureString) only through SSM.
+ */
+function parameterStatements(parameters: readonly ParameterResource[]): PolicyStatement[] {
+  const grant = (Sid: string, Action: string, list: readonly ParameterResource[]): PolicyStatement[] =>
+    list.length === 0 ? [] : [{ Sid, Effect: 'Allow', Action, Resource: one(unique(list.flatMap((p) => p.arns))) }];
+  const kms = (p: ParameterResource) => `arn:${partitionOf(p.region)}:kms:${p.region}:${p.account}:key/*`;
+  const ssm = (p: ParameterResource) => `ssm.${p.region}.${dnsSuffixOf(p.region)}`;
+  return [
+    ...grant(
+      'ReadExactlyTheseParameters',
+      'ssm:GetParameters',
+      parameters.filter((p) => p.kind === 'parameter'),
+    ),
+    ...grant(
+      'ReadEveryParameterUnderThesePaths',
+      'ssm:GetParametersByPath',
+      parameters.filter((p) => p.kind === 'path'),
+    ),
+    ...(parameters.length === 0
+      ? []
+      : [
+          {
+            // For SecureString parameters (the AWS managed key aws/ssm or a customer managed key); only through SSM.
+            Sid: 'DecryptOnlyThroughParameterStore',
+            Effect: 'Allow' as const,
+            Action: 'kms:Decrypt',
+            Resource: one(unique(parameters.map(kms))),
+            Condition: { StringEquals: { 'kms:ViaService': one(unique(parameters.map(ssm))) } },
+          },
+        ]),
+  ];
 }
 
 function sortKeys(set: Record<string, PolicyDocument>): PolicySet {

@@ -1,8 +1,9 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { type ClientSettings, clientConfig } from './secrets-manager-client.ts';
+import { type ClientSettings, clientConfig } from './client-config.ts';
 
-// Both clients for the watcher. `render` needs only Secrets Manager: importing `./secrets-manager-client.ts`
-// instead of this module keeps the ECS client out of its start-up.
+// The watcher's clients. `render` needs only the clients of its sources: importing `./secrets-manager-client.ts`
+// or `./ssm-client.ts` instead of this module keeps the ECS client out of its start-up. The SSM client is not
+// offered here: a watcher with no parameter bound need not load it (import `./ssm-client.ts` when one is).
 export { type ClientSettings, createSecretsManagerClient } from './secrets-manager-client.ts';
 
 export function createEcsClient(s: ClientSettings): ECSClient {

@@ -1,5 +1,6 @@
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 
 /**
  * The narrow ports every AWS caller talks through: `send` only, so a test fake is one function and the real thing
@@ -7,3 +8,4 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
  */
 export type SecretsPort = Pick<SecretsManagerClient, 'send'>;
 export type EcsPort = Pick<ECSClient, 'send'>;
+export type SsmPort = Pick<SSMClient, 'send'>;

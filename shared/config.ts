@@ -1,6 +1,8 @@
+import { parseBindingId } from './binding-id.ts';
 import { FILE_NAME, PRODUCT, RESERVED_FILE_NAMES, VARIABLE_NAME } from './contract.ts';
 import { type DurationRange, MAX_TIMER_MS, parseDuration } from './duration.ts';
 import { isObj, type Obj } from './json.ts';
+import { lastLevel, parseParameterPath, parseParameterRef } from './parameter-name.ts';
 import { isShellOwned, shellVariable } from './shell-names.ts';
 
 /**
@@ -26,8 +28,39 @@ export interface SecretSourceSpec {
   readonly key?: string;
 }
 
+/** One SSM parameter (`parameter:` in `spec.sources`), read with GetParameters, decrypted. */
+export interface ParameterSourceSpec {
+  readonly type: 'ssm-parameter';
+  /** As written: the name, optionally pinned with `:version` or `:label`. */
+  readonly parameter: string;
+  readonly name: string;
+  readonly selector?: string;
+  /** The variable it becomes: `key:`, else the name's last level. */
+  readonly key: string;
+}
+
+/** Every parameter under a path (`parameterPath:`), recursively, decrypted: GetParametersByPath. */
+export interface ParameterPathSourceSpec {
+  readonly type: 'ssm-path';
+  /** With its final `/`: `/short-cut/prod/`. */
+  readonly path: string;
+  /** Only these keys (as the path gives them: `db_url` for `/short-cut/prod/db/url`); each must exist. */
+  readonly keys?: readonly string[];
+  /** Renames applied after `keys`: key under the path -> variable name. */
+  readonly rename?: Readonly<Record<string, string>>;
+  /** An empty path is no error (it is exit 3 otherwise). */
+  readonly optional: boolean;
+}
+
 /** A source in `spec.sources`, told apart by `type`; render merges them in order, later wins. */
-export type SourceSpec = SecretSourceSpec;
+export type SourceSpec = SecretSourceSpec | ParameterSourceSpec | ParameterPathSourceSpec;
+
+/** The SSM Parameter Store kinds of source. */
+export type SsmSourceSpec = ParameterSourceSpec | ParameterPathSourceSpec;
+
+export function isSsmSource(s: SourceSpec): s is SsmSourceSpec {
+  return s.type === 'ssm-parameter' || s.type === 'ssm-path';
+}
 
 export interface FileMapping {
   /** The merged key whose value becomes the file. */
@@ -47,6 +80,7 @@ export interface OwnerSpec {
 
 export interface ServiceBinding {
   readonly name: string;
+  /** Binding ids (shared/binding-id.ts): secret names or ARNs, `ssm:NAME` parameters, `ssm:/path/` paths. */
   readonly secrets: readonly string[];
 }
 
@@ -171,40 +205,34 @@ export function parseOwner(v: unknown): OwnerSpec | string {
   return { uid: uid!, gid: gid! };
 }
 
+/** The kinds of source an object in `spec.sources` can be, by the field that names what it reads. */
+const SOURCE_KINDS = ['secretId', 'parameter', 'parameterPath'] as const;
+
 function source(p: Problems, path: string, v: unknown): SourceSpec | undefined {
   if (typeof v === 'string') {
     if (v.trim() === '') p.add(path, 'must be a non-empty string');
-    return v.trim() === '' ? undefined : { type: 'secretsmanager', secretId: v.trim() };
+    return v.trim() === '' ? undefined : Object.freeze({ type: 'secretsmanager' as const, secretId: v.trim() });
   }
   if (!isObj(v)) {
-    p.add(path, 'must be a secret id or an object with secretId');
+    p.add(path, 'must be a secret id or an object with secretId, parameter or parameterPath');
     return undefined;
   }
+  const kinds = SOURCE_KINDS.filter((k) => v[k] !== undefined);
+  if (kinds.length > 1) {
+    p.add(path, `${kinds.join(' and ')} are exclusive: one source per item`);
+    return undefined;
+  }
+  if (kinds[0] === 'parameter') return parameterSource(p, path, v);
+  if (kinds[0] === 'parameterPath') return parameterPathSource(p, path, v);
   checkKnown(p, path, v, ['secretId', 'versionStage', 'versionId', 'keys', 'rename', 'key']);
   const secretId = str(p, `${path}.secretId`, v.secretId, true);
   const versionStage = str(p, `${path}.versionStage`, v.versionStage, false);
   const versionId = str(p, `${path}.versionId`, v.versionId, false);
   if (versionStage && versionId) p.add(path, 'versionStage and versionId are exclusive');
   const keys = v.keys === undefined ? undefined : strList(p, `${path}.keys`, v.keys);
-  let rename: Record<string, string> | undefined;
-  if (v.rename !== undefined) {
-    if (!isObj(v.rename)) p.add(`${path}.rename`, 'must be a map of secret key to variable name');
-    else {
-      rename = {};
-      for (const [from, to] of Object.entries(v.rename)) {
-        if (typeof to !== 'string' || !VARIABLE_NAME.test(to)) {
-          p.add(`${path}.rename.${from}`, 'must be a valid variable name');
-        } else {
-          notShellOwned(p, `${path}.rename.${from}`, to);
-          rename[from] = to;
-        }
-      }
-    }
-  }
-  const key = str(p, `${path}.key`, v.key, false);
-  if (key !== undefined && !VARIABLE_NAME.test(key)) p.add(`${path}.key`, `"${key}" is not a valid variable name`);
-  else if (key !== undefined) notShellOwned(p, `${path}.key`, key);
-  if (key !== undefined && (keys !== undefined || rename !== undefined)) {
+  const rename = renames(p, `${path}.rename`, v.rename, 'secret key');
+  const key = variableName(p, `${path}.key`, v.key);
+  if (v.key !== undefined && v.key !== null && (keys !== undefined || rename !== undefined)) {
     p.add(path, 'key takes the whole secret; keys and rename do not apply');
   }
   if (!secretId) return undefined;
@@ -217,6 +245,81 @@ function source(p: Problems, path: string, v: unknown): SourceSpec | undefined {
     ...(rename && { rename: Object.freeze(rename) }),
     ...(key && { key }),
   });
+}
+
+/** `parameter: /short-cut/prod/DATABASE_URL` (or `...:3`, `...:label`), its key the last level unless `key:`. */
+function parameterSource(p: Problems, path: string, v: Obj): ParameterSourceSpec | undefined {
+  checkKnown(p, path, v, ['parameter', 'key']);
+  const text = str(p, `${path}.parameter`, v.parameter, true);
+  const ref = text === undefined ? undefined : parseParameterRef(text.trim());
+  if (ref && 'problem' in ref) p.add(`${path}.parameter`, `"${text}" is ${ref.problem}`);
+  let key = variableName(p, `${path}.key`, v.key);
+  if (v.key === undefined && ref && 'name' in ref) {
+    // The name written in the config is no secret: its last level is checked here, before anything is read.
+    const last = lastLevel(ref.name);
+    if (!VARIABLE_NAME.test(last)) {
+      p.add(`${path}.key`, `required: the last level "${last}" of the name is not a valid variable name`);
+    } else if (isShellOwned(last)) {
+      p.add(`${path}.key`, `required: the last level "${last}" ${shellVariable(last)}`);
+    } else key = last;
+  }
+  if (!ref || 'problem' in ref || key === undefined) return undefined;
+  return Object.freeze({
+    type: 'ssm-parameter' as const,
+    parameter: text!.trim(),
+    name: ref.name,
+    ...(ref.selector !== undefined && { selector: ref.selector }),
+    key,
+  });
+}
+
+/** `parameterPath: /short-cut/prod/`, with `keys`, `rename` and `optional`. */
+function parameterPathSource(p: Problems, path: string, v: Obj): ParameterPathSourceSpec | undefined {
+  checkKnown(p, path, v, ['parameterPath', 'keys', 'rename', 'optional']);
+  const text = str(p, `${path}.parameterPath`, v.parameterPath, true);
+  const parsed = text === undefined ? undefined : parseParameterPath(text.trim());
+  if (parsed && 'problem' in parsed) p.add(`${path}.parameterPath`, `"${text}": ${parsed.problem}`);
+  const keys = v.keys === undefined ? undefined : strList(p, `${path}.keys`, v.keys);
+  const rename = renames(p, `${path}.rename`, v.rename, 'key under the path');
+  if (v.optional !== undefined && typeof v.optional !== 'boolean') p.add(`${path}.optional`, 'must be true or false');
+  if (!parsed || 'problem' in parsed) return undefined;
+  return Object.freeze({
+    type: 'ssm-path' as const,
+    path: parsed.path,
+    ...(keys && { keys: Object.freeze(keys) }),
+    ...(rename && { rename: Object.freeze(rename) }),
+    optional: v.optional === true,
+  });
+}
+
+/** A `rename` map: each target a variable name no shell owns. */
+function renames(p: Problems, path: string, v: unknown, from: string): Record<string, string> | undefined {
+  if (v === undefined) return undefined;
+  if (!isObj(v)) {
+    p.add(path, `must be a map of ${from} to variable name`);
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const [k, to] of Object.entries(v)) {
+    if (typeof to !== 'string' || !VARIABLE_NAME.test(to)) p.add(`${path}.${k}`, 'must be a valid variable name');
+    else {
+      notShellOwned(p, `${path}.${k}`, to);
+      out[k] = to;
+    }
+  }
+  return out;
+}
+
+/** An optional variable-name field (`key`): a valid name no shell owns. */
+function variableName(p: Problems, path: string, v: unknown): string | undefined {
+  const name = str(p, path, v, false);
+  if (name === undefined) return undefined;
+  if (!VARIABLE_NAME.test(name)) {
+    p.add(path, `"${name}" is not a valid variable name`);
+    return undefined;
+  }
+  notShellOwned(p, path, name);
+  return name;
 }
 
 function fileMapping(p: Problems, path: string, v: unknown): FileMapping | undefined {
@@ -277,6 +380,13 @@ function watchSpec(p: Problems, path: string, v: unknown): WatchSpec | undefined
         const sname = str(p, `${sp}.name`, s.name, true);
         const secrets = strList(p, `${sp}.secrets`, s.secrets);
         if (secrets.length === 0) p.add(`${sp}.secrets`, 'must name at least one secret');
+        // Over the list as written, so that an invalid earlier item cannot shift the index in the path.
+        if (Array.isArray(s.secrets)) {
+          s.secrets.forEach((id: unknown, k) => {
+            const parsed = typeof id === 'string' && id.trim() !== '' ? parseBindingId(id) : undefined;
+            if (parsed && 'problem' in parsed) p.add(`${sp}.secrets[${k}]`, parsed.problem);
+          });
+        }
         if (sname) services.push(Object.freeze({ name: sname, secrets: Object.freeze(secrets) }));
       });
     if (name) clusters.push(Object.freeze({ name, services: Object.freeze(services) }));

@@ -1,49 +1,11 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { credentialsWithTimeout } from './credentials-timeout.ts';
-import { responseCap } from './response-cap.ts';
+import { type ClientSettings, clientConfig } from './client-config.ts';
 
-/**
- * Clients built on the SDK's default chain (task-role credentials, AWS_REGION, AWS_ENDPOINT_URL[_SERVICE]).
- * Retries are the SDK's standard mode (throttling and 5xx with backoff); every request has its own timeout
- * that really throws (throwOnRequestTimeout), and callers pass an AbortSignal for the overall deadline.
- * The Secrets Manager client has a module of its own so that `render` loads it without the ECS client
- * (whose module set costs ~10 ms of start-up); `aws-clients.ts` offers both to the watcher.
- */
-export interface ClientSettings {
-  readonly region: string;
-  /** Per HTTP request; the overall deadline is the caller's AbortSignal. */
-  readonly requestTimeoutMs?: number;
-  readonly maxAttempts?: number;
-}
+// The settings every client shares live in client-config.ts (no client loaded); re-exported for the callers that
+// build a Secrets Manager client anyway.
+export { type ClientSettings, clientConfig, requestTimeoutFor } from './client-config.ts';
 
-/**
- * Per-request timeout for an overall deadline: a third of it (1-10 s), so that one stalled connection is
- * abandoned and retried while the deadline still leaves room for the retry.
- */
-export function requestTimeoutFor(deadlineMs: number): number {
-  return Math.min(10_000, Math.max(1000, Math.round(deadlineMs / 3)));
-}
-
-/**
- * The configuration every client of this project shares. Besides timeouts and retries, two guards: response bodies
- * are capped (responseCap), and resolving credentials has the per-request timeout too (credentialsWithTimeout).
- */
-export function clientConfig(s: ClientSettings) {
-  const requestTimeout = s.requestTimeoutMs ?? 10_000;
-  return {
-    region: s.region,
-    maxAttempts: s.maxAttempts ?? 4,
-    retryMode: 'standard' as const,
-    requestHandler: {
-      connectionTimeout: Math.min(3000, s.requestTimeoutMs ?? 3000),
-      requestTimeout,
-      throwOnRequestTimeout: true,
-    },
-    credentialDefaultProvider: credentialsWithTimeout(requestTimeout),
-    extensions: [responseCap()],
-  };
-}
-
+/** The Secrets Manager client, alone in its module so that loading it loads no other client. */
 export function createSecretsManagerClient(s: ClientSettings): SecretsManagerClient {
   return new SecretsManagerClient(clientConfig(s));
 }

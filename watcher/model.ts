@@ -27,10 +27,16 @@ export interface ServiceState {
   readonly deployedAt: number | null;
 }
 
-/** The AWSCURRENT version of a secret, keyed by its ARN so a name and an ARN of the same secret agree. */
+/**
+ * The current version of what a binding id names, keyed by `arn`, the fingerprint's stable key: a secret's
+ * AWSCURRENT VersionId under its ARN (so a name and an ARN of the same secret agree); a parameter's or a path's
+ * version under its id (`ssm:NAME`, `ssm:/PATH/`; watcher/read-parameter-versions.ts).
+ */
 export interface SecretVersion {
   readonly arn: string;
   readonly currentVersionId: string;
+  /** When it last changed (ms since the epoch), where the read says: a parameter's LastModifiedDate, a path's latest. */
+  readonly changedAt?: number;
 }
 
 export type { Observation } from '../shared/observation.ts';

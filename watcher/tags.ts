@@ -1,3 +1,4 @@
+import { parseBindingId } from '../shared/binding-id.ts';
 import { SECRETS_TAG } from '../shared/contract.ts';
 
 /**
@@ -8,9 +9,8 @@ export const TAG_VALUE_MAX = 256;
 const TAG_VALUE_CHAR = /[\p{L}\p{Z}\p{N}_.:/=+\-@]/u;
 
 /**
- * A secret id in a binding: a name or an ARN (`[A-Za-z0-9/_+=.@-]`, plus `:` in ARNs). Ids get no meaning from
- * a prefix here: a later source kind (e.g. `ssm:/path`) fits the same grammar and will be told apart where ids
- * are read, not in the tag.
+ * An id in a binding: a secret name or ARN (`[A-Za-z0-9/_+=.@-]`, plus `:` in ARNs), or a parameter or path
+ * (`ssm:/short-cut/prod/DATABASE_URL`, `ssm:/short-cut/prod/`); shared/binding-id.ts tells them apart.
  */
 const ID_TOKEN = /^[A-Za-z0-9/_+=.@:-]+$/;
 
@@ -29,7 +29,7 @@ export function secretsTagKey(n: number): string {
 export interface BindingTags {
   /** The service carries at least one binding tag (it asked to be watched). */
   readonly present: boolean;
-  /** Distinct ids in tag order, then in the order written. */
+  /** Distinct ids in tag order, then in the order written: secrets, `ssm:` parameters and paths (binding-id.ts). */
   readonly secretIds: readonly string[];
   /** Every problem, each naming the tag key; a binding with problems is not used. */
   readonly problems: readonly string[];
@@ -70,8 +70,13 @@ export function readBindingTags(tags: Readonly<Record<string, string>>): Binding
     problems.push(...valueProblems);
     if (valueProblems.length > 0) continue;
     for (const token of value.split(SEPARATOR).filter((t) => t !== '')) {
-      if (ID_TOKEN.test(token)) ids.push(token);
-      else problems.push(`${key}: "${token}" is not a secret id (letters, digits and / _ + = . @ : - only)`);
+      if (!ID_TOKEN.test(token)) {
+        problems.push(`${key}: "${token}" is not a secret id (letters, digits and / _ + = . @ : - only)`);
+        continue;
+      }
+      const parsed = parseBindingId(token);
+      if ('problem' in parsed) problems.push(`${key}: ${parsed.problem}`);
+      else ids.push(token);
     }
   }
   return { present, secretIds: [...new Set(ids)], problems };

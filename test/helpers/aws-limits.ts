@@ -19,8 +19,27 @@ export interface RateQuota {
   readonly perSecond: number;
 }
 
-/** `service:Action`, the service as the X-Amz-Target prefix names it: `ecs:UpdateService`, `secretsmanager:...`. */
+/**
+ * `service:Action`, the service as the X-Amz-Target prefix names it (`ecs:UpdateService`, `secretsmanager:...`,
+ * `ssm:...`); or the name of a bucket several calls share (SSM_READS).
+ */
 export type QuotaKey = string;
+
+/** Parameter Store's reads: one quota for the three calls together (below). */
+export const SSM_READS: QuotaKey = 'ssm:GetParameter+GetParameters+GetParametersByPath';
+
+/** Calls that draw on one quota between them, by the key of that quota's bucket. */
+export const SHARED_QUOTAS: Readonly<Record<QuotaKey, QuotaKey>> = {
+  'ssm:GetParameter': SSM_READS,
+  'ssm:GetParameters': SSM_READS,
+  'ssm:GetParametersByPath': SSM_READS,
+};
+
+/** The bucket a call takes its token from. */
+export function quotaKeyOf(service: string, action: string): QuotaKey {
+  const key = `${service}:${action}`;
+  return SHARED_QUOTAS[key] ?? key;
+}
 
 /**
  * Account request-rate quotas (per account and Region) for the calls this tool makes.
@@ -36,6 +55,13 @@ export type QuotaKey = string;
  * ListServices): bucket 100, refill 20/s (the sustained 20/s is also what Prometheus' ECS discovery quotes from that
  * page, discovery/aws/ecs.go). UpdateService and TagResource: the copy of the page available when this was written
  * did not show their rows, so they get the same bucket as the service reads; check the live page and adjust here.
+ *
+ * SSM Parameter Store: "AWS Systems Manager endpoints and quotas" (docs.aws.amazon.com/general/latest/gr/ssm.html,
+ * Parameter Store, "Max throughput (transactions per second)"): the default ("standard") throughput is 40 requests/s
+ * shared by GetParameter, GetParameters and GetParametersByPath, per account and Region; "higher throughput" (a
+ * paid setting, "Changing Parameter Store throughput" in the user guide) raises it. Throttled calls get
+ * ThrottlingException "Rate exceeded" (Knowledge Center, "ssm-parameter-store-rate-exceeded"). DescribeParameters
+ * is throttled too (same article) but no figure is published: it gets no bucket here.
  */
 export const AWS_QUOTAS: Readonly<Record<QuotaKey, RateQuota>> = {
   'secretsmanager:BatchGetSecretValue': { capacity: 100, perSecond: 100 },
@@ -45,12 +71,20 @@ export const AWS_QUOTAS: Readonly<Record<QuotaKey, RateQuota>> = {
   'ecs:ListServices': { capacity: 100, perSecond: 20 },
   'ecs:UpdateService': { capacity: 100, perSecond: 20 },
   'ecs:TagResource': { capacity: 100, perSecond: 20 },
+  [SSM_READS]: { capacity: 40, perSecond: 40 },
 };
 
 /** DescribeServices takes at most 10 services (API reference; ECS answers "service names can have at most 10 items."). */
 export const DESCRIBE_SERVICES_MAX = 10;
 /** BatchGetSecretValue takes at most 20 ids (the model: SecretIdList min 1, max 20). */
 export const BATCH_GET_MAX = 20;
+/**
+ * SSM (its model and API reference): GetParameters takes at most 10 names; GetParametersByPath answers at most 10
+ * a page (MaxResults 1-10), DescribeParameters 50 (MaxResults 1-50). moto refuses the first two and not the third.
+ */
+export const GET_PARAMETERS_MAX = 10;
+export const BY_PATH_MAX_RESULTS = 10;
+export const DESCRIBE_PARAMETERS_MAX_RESULTS = 50;
 /**
  * ECS tags ("Tagging your Amazon ECS resources", tag restrictions; the ECS model's TagKey/TagValue/Tags): at most 50
  * tags a resource; key 1-128 and value 0-256 Unicode characters; letters, numbers, spaces and `_ . : / = + - @`;
@@ -68,6 +102,7 @@ export function serviceOf(target: string | undefined): string | undefined {
   if (target === undefined) return undefined;
   if (target.startsWith('AmazonEC2ContainerService')) return 'ecs';
   if (target.startsWith('secretsmanager.')) return 'secretsmanager';
+  if (target.startsWith('AmazonSSM.')) return 'ssm';
   return undefined;
 }
 
@@ -91,6 +126,27 @@ export function ecsTagsProblem(tags: unknown): string | undefined {
 
 const invalidParameter = (message: string): Refusal => ({ status: 400, type: 'InvalidParameterException', message });
 
+/** A model constraint broken, as AWS's JSON services state it (`1 validation error detected: ...`). */
+const validation = (member: string, constraint: string): Refusal => ({
+  status: 400,
+  type: 'ValidationException',
+  message: `1 validation error detected: Value at '${member}' failed to satisfy constraint: ${constraint}`,
+});
+
+/** The SSM calls' count limits (the values are left out of the message: they may be parameter names). */
+function ssmRefusal(action: string, body: Record<string, unknown>): Refusal | undefined {
+  if (action === 'GetParameters' && Array.isArray(body.Names) && body.Names.length > GET_PARAMETERS_MAX) {
+    return validation('names', `Member must have length less than or equal to ${GET_PARAMETERS_MAX}`);
+  }
+  const most = { GetParametersByPath: BY_PATH_MAX_RESULTS, DescribeParameters: DESCRIBE_PARAMETERS_MAX_RESULTS }[
+    action as 'GetParametersByPath'
+  ];
+  if (most !== undefined && typeof body.MaxResults === 'number' && body.MaxResults > most) {
+    return validation('maxResults', `Member must have value less than or equal to ${most}`);
+  }
+  return undefined;
+}
+
 /**
  * The refusal a request gets for its contents alone (counts, tag grammar), or undefined. `existingTagKeys` is
  * asked only for TagResource, to count the tags the resource will have.
@@ -112,6 +168,7 @@ export async function requestRefusal(
     }
     return undefined;
   }
+  if (service === 'ssm') return ssmRefusal(action, body);
   if (service !== 'ecs') return undefined;
   if (action === 'DescribeServices') {
     const services = body.services;

@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import {
   AWS_QUOTAS,
   type QuotaKey,
+  quotaKeyOf,
   RateLimiter,
   type RateQuota,
   type Refusal,
@@ -52,7 +53,10 @@ export interface AwsProxy {
   /** Calls refused for a limit (a quota or a request AWS would refuse) per action; they are in counts() too. */
   refusals(): Record<string, number>;
   resetCounts(): void;
-  /** With limits: changes one quota (`ecs:TagResource`, `secretsmanager:BatchGetSecretValue`); undefined removes it. */
+  /**
+   * With limits: changes one quota (`ecs:TagResource`, `secretsmanager:BatchGetSecretValue`, SSM_READS); undefined
+   * removes it.
+   */
   setQuota(key: QuotaKey, quota: RateQuota | undefined): void;
   /** With limits: every token bucket full again (as a fresh account). */
   refillQuotas(): void;
@@ -86,9 +90,13 @@ function endless(res: ServerResponse): void {
   pump();
 }
 
-/** The 5xx error each service models (ECS: ServerException; Secrets Manager: InternalServiceError). */
+/** The 5xx error each service models (ECS: ServerException; SSM: InternalServerError; Secrets Manager: InternalServiceError). */
 const serverErrorOf = (target: string | undefined) =>
-  target?.startsWith('AmazonEC2ContainerService') ? 'ServerException' : 'InternalServiceError';
+  target?.startsWith('AmazonEC2ContainerService')
+    ? 'ServerException'
+    : target?.startsWith('AmazonSSM.')
+      ? 'InternalServerError'
+      : 'InternalServiceError';
 
 export interface AwsProxyOptions {
   /** Refuse what AWS refuses (aws-limits.ts) with AWS's answers. Default off: startMoto() puts one with limits first. */
@@ -156,7 +164,7 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
   const limitRefusal = async (req: IncomingMessage, action: string, body: Buffer): Promise<Refusal | undefined> => {
     const service = serviceOf(targetOf(req));
     if (!service || !limiter) return undefined;
-    if (!limiter.take(`${service}:${action}`)) return throttled;
+    if (!limiter.take(quotaKeyOf(service, action))) return throttled;
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8') || '{}');

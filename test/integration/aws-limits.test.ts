@@ -10,6 +10,15 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-ecs';
 import { BatchGetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeParametersCommand,
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  GetParametersCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { AWS_QUOTAS, SSM_READS } from '../helpers/aws-limits.ts';
 import { cluster, secrets, services } from '../helpers/ecs-fleet.ts';
 import { clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 
@@ -19,6 +28,7 @@ import { clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 let moto: Moto;
 let ecs: ECSClient;
 let sm: SecretsManagerClient;
+let ssm: SSMClient;
 const ARN = 'arn:aws:ecs:us-east-1:123456789012:service/prod/api';
 
 before(async () => {
@@ -26,10 +36,12 @@ before(async () => {
   // Two attempts: a refusal AWS would not have retried shows one attempt, a throttled call two.
   ecs = new ECSClient({ ...clientOptions(moto.endpoint), maxAttempts: 2 });
   sm = new SecretsManagerClient({ ...clientOptions(moto.endpoint), maxAttempts: 2 });
+  ssm = new SSMClient({ ...clientOptions(moto.endpoint), maxAttempts: 2 });
 });
 after(async () => {
   ecs?.destroy();
   sm?.destroy();
+  ssm?.destroy();
   await moto?.stop();
 });
 beforeEach(async () => {
@@ -130,6 +142,40 @@ describe('counts per call', () => {
   });
 });
 
+describe('SSM Parameter Store counts (ValidationException, 400, as SSM answers; moto lets the last through)', () => {
+  const validation = { name: 'ValidationException', status: 400, attempts: 1 };
+  const names = Array.from({ length: 11 }, (_, i) => `/limits/P${i}`);
+  beforeEach(async () => {
+    for (const Name of names) await ssm.send(new PutParameterCommand({ Name, Value: 'v', Type: 'String' }));
+  });
+
+  it('GetParameters takes at most 10 names', async () => {
+    const ok = await ssm.send(new GetParametersCommand({ Names: names.slice(0, 10) }));
+    assert.equal(ok.Parameters?.length, 10);
+    assert.deepEqual(await refusal(ssm.send(new GetParametersCommand({ Names: names }))), validation);
+  });
+
+  it('GetParametersByPath answers at most 10 a page (MaxResults 1-10)', async () => {
+    const ok = await ssm.send(new GetParametersByPathCommand({ Path: '/limits', MaxResults: 10 }));
+    assert.equal(ok.Parameters?.length, 10);
+    assert.deepEqual(
+      await refusal(ssm.send(new GetParametersByPathCommand({ Path: '/limits', MaxResults: 11 }))),
+      validation,
+    );
+  });
+
+  it('DescribeParameters answers at most 50 a page (MaxResults 1-50)', async () => {
+    const filters = [{ Key: 'Path', Option: 'Recursive', Values: ['/limits'] }];
+    const ok = await ssm.send(new DescribeParametersCommand({ ParameterFilters: filters, MaxResults: 50 }));
+    assert.ok((ok.Parameters?.length ?? 0) > 0);
+    assert.deepEqual(
+      await refusal(ssm.send(new DescribeParametersCommand({ ParameterFilters: filters, MaxResults: 51 }))),
+      validation,
+    );
+    assert.equal(moto.limits.refusals().DescribeParameters, 1, 'refused by the proxy, not by moto');
+  });
+});
+
 describe("the account's request-rate quotas", () => {
   it('throttles DescribeServices past its bucket (100 at once, 20/s after) with ThrottlingException', async () => {
     const once = new ECSClient({ ...clientOptions(moto.endpoint), maxAttempts: 1 });
@@ -146,6 +192,45 @@ describe("the account's request-rate quotas", () => {
       assert.equal(e.$metadata.httpStatusCode, 400);
     }
     assert.equal(moto.limits.refusals().DescribeServices, throttled.length);
+  });
+
+  it("throttles Parameter Store's reads together past 40/s (GetParameter, GetParameters, GetParametersByPath)", async () => {
+    await ssm.send(new PutParameterCommand({ Name: '/q/P', Value: 'v', Type: 'String' }));
+    const once = new SSMClient({ ...clientOptions(moto.endpoint), maxAttempts: 1 });
+    const calls = [
+      () => once.send(new GetParameterCommand({ Name: '/q/P' })),
+      () => once.send(new GetParametersCommand({ Names: ['/q/P'] })),
+      () => once.send(new GetParametersByPathCommand({ Path: '/q' })),
+    ];
+    const results = await Promise.allSettled(Array.from({ length: 120 }, (_, i) => calls[i % 3]!()));
+    once.destroy();
+    const throttled = results.filter((r) => r.status === 'rejected');
+    assert.ok(throttled.length > 0, '120 reads in well under 2 s cannot all fit 40 + 40/s');
+    assert.ok(results.filter((r) => r.status === 'fulfilled').length >= 40, 'the burst goes through');
+    for (const r of throttled) {
+      const e = (r as PromiseRejectedResult).reason as { name: string; $metadata: { httpStatusCode: number } };
+      assert.equal(e.name, 'ThrottlingException');
+      assert.equal(e.$metadata.httpStatusCode, 400);
+    }
+    const refused = moto.limits.refusals();
+    const byAction = ['GetParameter', 'GetParameters', 'GetParametersByPath'].map((a) => refused[a] ?? 0);
+    assert.equal(
+      byAction.reduce((a, b) => a + b),
+      throttled.length,
+    );
+    assert.ok(byAction.filter((n) => n > 0).length >= 2, `one bucket for all three: refused ${byAction.join(', ')}`);
+  });
+
+  it('lets a test change the shared SSM quota by its bucket key', async () => {
+    await ssm.send(new PutParameterCommand({ Name: '/q/P', Value: 'v', Type: 'String' }));
+    moto.limits.setQuota(SSM_READS, { capacity: 1, perSecond: 0.01 });
+    await ssm.send(new GetParametersCommand({ Names: ['/q/P'] }));
+    assert.deepEqual(await refusal(ssm.send(new GetParametersByPathCommand({ Path: '/q' }))), {
+      name: 'ThrottlingException',
+      status: 400,
+      attempts: 2,
+    });
+    moto.limits.setQuota(SSM_READS, AWS_QUOTAS[SSM_READS]);
   });
 
   it('answers a quota refusal so that the SDK classifies it as throttling: backed off and retried', async () => {

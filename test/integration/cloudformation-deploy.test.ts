@@ -364,6 +364,8 @@ describe('docs/deploy-cloudformation.md, run with the aws CLI against moto', () 
       },
       secrets: [secretResource(secretArn, { account: ACCOUNT, region: REGION })],
       watchedSecrets: [secretResource(secretArn, { account: ACCOUNT, region: REGION })],
+      parameters: [],
+      watchesParameters: false,
       clusters: [CLUSTER],
     });
     const watcher = (await aws([

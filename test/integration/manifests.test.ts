@@ -147,7 +147,10 @@ describe('manifests agree with the config and the policies', () => {
     const env = Object.fromEntries(init.environment.map((e: Obj) => [e.name, e.value]));
     assert.equal(env.APP_ENV, 'production');
     assert.equal(env.AWS_REGION, REGION);
-    assert.equal(env.SECRET_NAME, cfg.sources.map((s) => s.secretId).join(','));
+    assert.equal(
+      env.SECRET_NAME,
+      cfg.sources.map((s) => (s.type === 'secretsmanager' ? s.secretId : s.type)).join(','),
+    );
     assert.equal(env.SECRETS_REQUIRED, cfg.required.join(','));
     assert.equal(env.SECRETS_DIR, cfg.outputDir);
     assert.equal(Number.parseInt(env.SECRETS_FILE_MODE, 8), cfg.fileMode);

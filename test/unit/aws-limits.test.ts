@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AWS_QUOTAS, RateLimiter } from '../helpers/aws-limits.ts';
+import { AWS_QUOTAS, quotaKeyOf, RateLimiter, SSM_READS } from '../helpers/aws-limits.ts';
 
 // The test proxy's account quotas (test/helpers/aws-limits.ts; sources in its comments), on a clock of our own:
 // each bucket lets its burst through at once, refuses the next call, and refills at its sustained rate.
@@ -14,6 +14,7 @@ describe("the limits proxy's rate quotas", () => {
     ['ecs:ListServices', 100, 20],
     ['ecs:UpdateService', 100, 20],
     ['ecs:TagResource', 100, 20],
+    [SSM_READS, 40, 40],
   ];
 
   it('has a quota for every call the tool makes, and no other', () => {
@@ -34,6 +35,25 @@ describe("the limits proxy's rate quotas", () => {
       assert.equal(limiter.take(key), false);
     });
   }
+
+  it("gives Parameter Store's three reads one bucket, and every other call its own", () => {
+    for (const action of ['GetParameter', 'GetParameters', 'GetParametersByPath']) {
+      assert.equal(quotaKeyOf('ssm', action), SSM_READS);
+    }
+    assert.equal(quotaKeyOf('ssm', 'DescribeParameters'), 'ssm:DescribeParameters');
+    assert.equal(quotaKeyOf('ecs', 'UpdateService'), 'ecs:UpdateService');
+    let now = 0;
+    const limiter = new RateLimiter(AWS_QUOTAS, () => now);
+    for (let i = 0; i < 40; i++)
+      assert.equal(
+        limiter.take(quotaKeyOf('ssm', ['GetParameter', 'GetParameters', 'GetParametersByPath'][i % 3]!)),
+        true,
+      );
+    assert.equal(limiter.take(quotaKeyOf('ssm', 'GetParametersByPath')), false, 'the 41st read of any kind waits');
+    assert.equal(limiter.take(quotaKeyOf('ssm', 'DescribeParameters')), true, 'no published quota: not limited here');
+    now += 25;
+    assert.equal(limiter.take(quotaKeyOf('ssm', 'GetParameters')), true);
+  });
 
   it('keeps buckets apart, lets unlisted calls through, and takes a changed quota at once', () => {
     const limiter = new RateLimiter(AWS_QUOTAS, () => 0);

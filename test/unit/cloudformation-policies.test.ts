@@ -96,6 +96,8 @@ function watcherCase(
       names: watcherNames('pfx', repository),
       secrets: watched,
       watchedSecrets: watched,
+      parameters: [],
+      watchesParameters: false,
       clusters: ['clu'],
     },
   };
@@ -122,6 +124,8 @@ function appCase(name: string, where: { account: string; region: string }, arns:
       names: deployNames('pfx', { repositories: ['secrets-init', 'app-repo'] }),
       secrets,
       watchedSecrets: secrets,
+      parameters: [],
+      watchesParameters: false,
       clusters: [],
     },
   };

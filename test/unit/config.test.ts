@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { type ConfigFile, parseMode, parseOwner, validateConfig } from '../../shared/config.ts';
+import { type ConfigFile, parseMode, parseOwner, type SecretSourceSpec, validateConfig } from '../../shared/config.ts';
 
 // One valid document using every section; each bad case below is this plus one small tweak.
 type Doc = Record<string, unknown>;
@@ -93,7 +93,8 @@ describe('validateConfig', () => {
 
   it('returns a deeply frozen config', () => {
     const c = configOf(validDoc());
-    for (const o of [c, c.sources, c.sources[1], c.sources[1]!.keys, c.sources[1]!.rename, c.files, c.files[0]]) {
+    const db = c.sources[1] as SecretSourceSpec;
+    for (const o of [c, c.sources, db, db.keys, db.rename, c.files, c.files[0]]) {
       assert.ok(Object.isFrozen(o), JSON.stringify(o));
     }
     for (const o of [c.required, c.allowKeys, c.owner, c.watch, c.watch!.clusters, c.watch!.clusters[0]]) {
@@ -204,7 +205,7 @@ describe('validateConfig', () => {
     {
       name: 'source of the wrong type',
       doc: docWith((d) => (sources(d)[0] = 42)),
-      problems: ['spec.sources[0]: must be a secret id or an object with secretId'],
+      problems: ['spec.sources[0]: must be a secret id or an object with secretId, parameter or parameterPath'],
     },
     {
       name: 'versionStage and versionId together',
@@ -460,6 +461,146 @@ describe('validateConfig', () => {
       'spec.timeout: "never" is not a duration such as "30s", "5m" or "1h"',
     ]);
   });
+});
+
+describe('validateConfig: SSM Parameter Store sources and binding ids', () => {
+  const withSources = (...list: unknown[]) => docWith((d) => (d.spec.sources = list));
+  const withBound = (...ids: string[]) =>
+    docWith((d) => ((watch(d).clusters[0]!.services as Doc[])[0]!.secrets = ['short-cut/prod/app', ...ids]));
+
+  it('reads parameter and parameterPath sources, fully defaulted, next to secrets in the order written', () => {
+    const c = configOf(
+      withSources(
+        { parameter: '/short-cut/prod/DATABASE_URL' },
+        'short-cut/prod/app',
+        { parameter: ' /short-cut/prod/db/url:3 ', key: 'DB_URL_V3' },
+        { parameter: 'PLAIN' },
+        { parameter: '/short-cut/prod/x:stable', key: 'X' },
+        { parameterPath: '/short-cut/prod' },
+        { parameterPath: '/short-cut/prod/db/', keys: ['url'], rename: { url: 'DB_URL' }, optional: true },
+      ),
+    );
+    assert.deepEqual(c.sources, [
+      {
+        type: 'ssm-parameter',
+        parameter: '/short-cut/prod/DATABASE_URL',
+        name: '/short-cut/prod/DATABASE_URL',
+        key: 'DATABASE_URL',
+      },
+      { type: 'secretsmanager', secretId: 'short-cut/prod/app' },
+      {
+        type: 'ssm-parameter',
+        parameter: '/short-cut/prod/db/url:3',
+        name: '/short-cut/prod/db/url',
+        selector: '3',
+        key: 'DB_URL_V3',
+      },
+      { type: 'ssm-parameter', parameter: 'PLAIN', name: 'PLAIN', key: 'PLAIN' },
+      {
+        type: 'ssm-parameter',
+        parameter: '/short-cut/prod/x:stable',
+        name: '/short-cut/prod/x',
+        selector: 'stable',
+        key: 'X',
+      },
+      { type: 'ssm-path', path: '/short-cut/prod/', optional: false },
+      { type: 'ssm-path', path: '/short-cut/prod/db/', keys: ['url'], rename: { url: 'DB_URL' }, optional: true },
+    ]);
+    for (const s of c.sources) assert.ok(Object.isFrozen(s));
+  });
+
+  it('takes parameter and path ids in watch bindings', () => {
+    const c = configOf(withBound('ssm:/short-cut/prod/DATABASE_URL', 'ssm:/short-cut/prod/', 'ssm:PLAIN'));
+    assert.deepEqual(c.watch!.clusters[0]!.services[0]!.secrets, [
+      'short-cut/prod/app',
+      'ssm:/short-cut/prod/DATABASE_URL',
+      'ssm:/short-cut/prod/',
+      'ssm:PLAIN',
+    ]);
+  });
+
+  const bad: [string, Doc, string[]][] = [
+    [
+      'two kinds in one item',
+      withSources({ secretId: 'app', parameter: '/a' }),
+      ['spec.sources[0]: secretId and parameter are exclusive: one source per item'],
+    ],
+    [
+      'a field of another kind',
+      withSources({ parameter: '/a/B', versionStage: 'AWSCURRENT', keys: ['B'] }),
+      ['spec.sources[0].versionStage: unknown field', 'spec.sources[0].keys: unknown field'],
+    ],
+    [
+      'a name with a character SSM refuses',
+      withSources({ parameter: '/a/b c' }),
+      [
+        'spec.sources[0].parameter: "/a/b c" is not a parameter name: has characters a parameter name cannot have (letters, digits, _ . - / only)',
+      ],
+    ],
+    [
+      'a hierarchical name without its leading /',
+      withSources({ parameter: 'a/B' }),
+      ['spec.sources[0].parameter: "a/B" is not a parameter name: a name with "/" must begin with "/"'],
+    ],
+    [
+      'a name ending in / (a path)',
+      withSources({ parameter: '/a/b/' }),
+      ['spec.sources[0].parameter: "/a/b/" is not a parameter name: ends with "/" (a path, not a parameter)'],
+    ],
+    [
+      'a selector that is neither a version nor a label',
+      withSources({ parameter: '/a/B:0' }, { parameter: '/a/C:aws-x' }),
+      [
+        'spec.sources[0].parameter: "/a/B:0" is ":0" is neither a version (":3") nor a label (":stable")',
+        'spec.sources[1].parameter: "/a/C:aws-x" is ":aws-x" is neither a version (":3") nor a label (":stable")',
+      ],
+    ],
+    [
+      'a last level that is no variable name, and one a shell owns, without key',
+      withSources({ parameter: '/a/db-url' }, { parameter: '/a/RANDOM' }),
+      [
+        'spec.sources[0].key: required: the last level "db-url" of the name is not a valid variable name',
+        'spec.sources[1].key: required: the last level "RANDOM" is a shell variable (special in bash, busybox ash, mksh, zsh)',
+      ],
+    ],
+    [
+      'a key a shell owns',
+      withSources({ parameter: '/a/b', key: 'SECONDS' }),
+      ['spec.sources[0].key: "SECONDS" is a shell variable (special in bash, mksh, zsh) and can never be a secret'],
+    ],
+    [
+      'the root path, a relative path, an empty level',
+      withSources({ parameterPath: '/' }, { parameterPath: 'short-cut/prod/' }, { parameterPath: '/a//b/' }),
+      [
+        'spec.sources[0].parameterPath: "/": the root "/" would read every parameter of the account; name a path below it',
+        'spec.sources[1].parameterPath: "short-cut/prod/": a path begins with "/"',
+        'spec.sources[2].parameterPath: "/a//b/": not a path: has an empty level ("//")',
+      ],
+    ],
+    [
+      'optional that is not a boolean, rename to an invalid name, key on a path',
+      withSources({ parameterPath: '/a/', optional: 'yes', rename: { x: 'not-a-name' }, key: 'K' }),
+      [
+        'spec.sources[0].key: unknown field',
+        'spec.sources[0].rename.x: must be a valid variable name',
+        'spec.sources[0].optional: must be true or false',
+      ],
+    ],
+    [
+      'binding ids the watcher cannot read',
+      withBound('ssm:/a//b', 'ssm:/a/B:3', 'ssm:/', 'arn:aws:ssm:us-east-1:123456789012:parameter/a/B', 'vault:kv/app'),
+      [
+        'spec.watch.clusters[0].services[0].secrets[1]: "ssm:/a//b" is not a parameter name: has an empty level ("//")',
+        'spec.watch.clusters[0].services[0].secrets[2]: "ssm:/a/B:3": a pinned version never changes; bind the parameter by its name alone',
+        'spec.watch.clusters[0].services[0].secrets[3]: "ssm:/": the root "/" would read every parameter of the account; name a path below it',
+        'spec.watch.clusters[0].services[0].secrets[4]: "arn:aws:ssm:us-east-1:123456789012:parameter/a/B" is a parameter ARN; bind a parameter as ssm:NAME (and a path as ssm:/PATH/)',
+        'spec.watch.clusters[0].services[0].secrets[5]: "vault:kv/app" is neither a secret name (no ":"), a secret ARN, nor ssm:NAME or ssm:/PATH/',
+      ],
+    ],
+  ];
+  for (const [what, doc, problems] of bad) {
+    it(`reports ${what}, with the path`, () => assert.deepEqual(problemsOf(doc), problems));
+  }
 });
 
 describe('parseMode', () => {

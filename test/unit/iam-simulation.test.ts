@@ -2,10 +2,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
+import { buildPolicies } from '../../ops/policy.ts';
+import { formatJson } from '../../ops/policy-files.ts';
+import { policyInput } from '../../ops/policy-input.ts';
+import { validateConfig } from '../../shared/config.ts';
+import { assertValidRequests } from '../helpers/service-model.ts';
 
 /**
  * The decision matrix of the committed iam/*.json (which policy.test.ts keeps equal to `secrets-init policy` for
- * examples/secrets-init.yaml), evaluated by a real IAM policy simulator rather than by reading the JSON.
+ * examples/secrets-init.yaml), evaluated by a real IAM policy simulator rather than by reading the JSON; then the
+ * same for what `policy` computes for a config that reads SSM Parameter Store (the example reads none).
  */
 
 const ACCOUNT = '123456789012';
@@ -541,6 +547,226 @@ matrix(
       action: 'secretsmanager:GetSecretValue',
       resource: secret('short-cut/prod/app-AbCdEf'),
       expect: 'ImplicitlyDenied',
+    },
+  ],
+);
+
+// SSM Parameter Store: the policies `policy` computes for a config reading a path and two parameters, with the path
+// bound for the watcher (the committed iam/ files have no parameter, the example reading one secret).
+const SSM_CONFIG = validateConfig({
+  apiVersion: 'secrets-init/v1',
+  kind: 'SecretsInit',
+  metadata: { name: 'short-cut' },
+  spec: {
+    sources: [
+      { parameterPath: '/short-cut/prod/' },
+      { parameter: '/short-cut/shared/DATABASE_URL' },
+      { parameter: '/short-cut/shared/API_KEY:3' },
+    ],
+    watch: { clusters: [{ name: 'short-cut-prod', services: [{ name: 'api', secrets: ['ssm:/short-cut/prod/'] }] }] },
+  },
+});
+if ('problems' in SSM_CONFIG) throw new Error(SSM_CONFIG.problems.join('; '));
+const SSM_POLICIES = buildPolicies(policyInput(SSM_CONFIG.config, { location: { account: ACCOUNT, region: R } }));
+const parameter = (name: string, account = ACCOUNT, region = R) => `arn:aws:ssm:${region}:${account}:parameter/${name}`;
+const VIA_SSM = { 'kms:ViaService': `ssm.${R}.amazonaws.com` };
+
+describe('SSM policies are valid IAM requests', () => {
+  it('PutRolePolicy takes each of them (the AWS service model)', () => {
+    assertValidRequests(
+      Object.entries(SSM_POLICIES).map(([name, policy]) => ({
+        name,
+        service: 'iam',
+        operation: 'PutRolePolicy',
+        params: { RoleName: 'short-cut-task', PolicyName: 'p', PolicyDocument: formatJson(policy) },
+      })),
+    );
+  });
+});
+
+matrix(
+  'task role reading SSM: secrets-read-policy.json',
+  { identity: SSM_POLICIES['secrets-read-policy.json'] },
+  taskRole,
+  [
+    {
+      what: 'GetParametersByPath on its path',
+      action: 'ssm:GetParametersByPath',
+      resource: parameter('short-cut/prod'),
+      expect: 'Allowed',
+    },
+    {
+      what: 'GetParametersByPath on a level below its path (a path grants its levels anyway)',
+      action: 'ssm:GetParametersByPath',
+      resource: parameter('short-cut/prod/db'),
+      expect: 'Allowed',
+    },
+    {
+      what: 'GetParametersByPath on a path that merely starts with the same text (short-cut/prod2)',
+      action: 'ssm:GetParametersByPath',
+      resource: parameter('short-cut/prod2'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'GetParametersByPath on another environment (short-cut/staging)',
+      action: 'ssm:GetParametersByPath',
+      resource: parameter('short-cut/staging'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'GetParametersByPath on the level above its path (short-cut)',
+      action: 'ssm:GetParametersByPath',
+      resource: parameter('short-cut'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'GetParameters on a named parameter',
+      action: 'ssm:GetParameters',
+      resource: parameter('short-cut/shared/DATABASE_URL'),
+      expect: 'Allowed',
+    },
+    {
+      what: 'GetParameters on a pinned parameter (the ARN has no version)',
+      action: 'ssm:GetParameters',
+      resource: parameter('short-cut/shared/API_KEY'),
+      expect: 'Allowed',
+    },
+    {
+      what: 'GetParameters on a name that merely starts with a named one (DATABASE_URL2)',
+      action: 'ssm:GetParameters',
+      resource: parameter('short-cut/shared/DATABASE_URL2'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'GetParameters on another parameter beside the named ones',
+      action: 'ssm:GetParameters',
+      resource: parameter('short-cut/shared/OTHER'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'GetParameters on a parameter under its path (it reads those by path only)',
+      action: 'ssm:GetParameters',
+      resource: parameter('short-cut/prod/DATABASE_URL'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'GetParameter (singular) on a named parameter',
+      action: 'ssm:GetParameter',
+      resource: parameter('short-cut/shared/DATABASE_URL'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'the same name in another region',
+      action: 'ssm:GetParameters',
+      resource: parameter('short-cut/shared/DATABASE_URL', ACCOUNT, 'us-west-2'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'the same path in another account',
+      action: 'ssm:GetParametersByPath',
+      resource: parameter('short-cut/prod', OTHER),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'writing a parameter under its path (PutParameter)',
+      action: 'ssm:PutParameter',
+      resource: parameter('short-cut/prod/DATABASE_URL'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'DescribeParameters (the task needs no listing)',
+      action: 'ssm:DescribeParameters',
+      resource: '*',
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'any secret (it reads none)',
+      action: 'secretsmanager:GetSecretValue',
+      resource: secret('short-cut/prod/app-AbCdEf'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'kms:Decrypt via SSM in the region (SecureString)',
+      action: 'kms:Decrypt',
+      resource: KEY,
+      resourcePolicy: DEFAULT_KEY_POLICY,
+      context: VIA_SSM,
+      expect: 'Allowed',
+    },
+    {
+      what: 'kms:Decrypt called directly (no kms:ViaService)',
+      action: 'kms:Decrypt',
+      resource: KEY,
+      resourcePolicy: DEFAULT_KEY_POLICY,
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'kms:Decrypt via SSM in another region',
+      action: 'kms:Decrypt',
+      resource: KEY,
+      resourcePolicy: DEFAULT_KEY_POLICY,
+      context: { 'kms:ViaService': 'ssm.us-west-2.amazonaws.com' },
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'kms:Decrypt via Secrets Manager (this config reads no secret)',
+      action: 'kms:Decrypt',
+      resource: KEY,
+      resourcePolicy: DEFAULT_KEY_POLICY,
+      context: VIA_SM,
+      expect: 'ImplicitlyDenied',
+    },
+  ],
+);
+
+matrix(
+  'watcher role watching SSM: watcher-policy.json',
+  { identity: SSM_POLICIES['watcher-policy.json'] },
+  watcherRole,
+  [
+    {
+      what: 'DescribeParameters (metadata only; it has no resource type)',
+      action: 'ssm:DescribeParameters',
+      resource: '*',
+      expect: 'Allowed',
+    },
+    {
+      what: 'GetParametersByPath on the bound path (it never needs a value)',
+      action: 'ssm:GetParametersByPath',
+      resource: parameter('short-cut/prod'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'GetParameters on a bound parameter',
+      action: 'ssm:GetParameters',
+      resource: parameter('short-cut/shared/DATABASE_URL'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'GetParameterHistory (it would hold old values)',
+      action: 'ssm:GetParameterHistory',
+      resource: parameter('short-cut/prod/DATABASE_URL'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'kms:Decrypt via SSM',
+      action: 'kms:Decrypt',
+      resource: KEY,
+      resourcePolicy: DEFAULT_KEY_POLICY,
+      context: VIA_SSM,
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'DescribeSecret (no secret is bound or read)',
+      action: 'secretsmanager:DescribeSecret',
+      resource: secret('short-cut/prod/app-AbCdEf'),
+      expect: 'ImplicitlyDenied',
+    },
+    {
+      what: 'UpdateService of a service in its cluster (as for secrets)',
+      action: 'ecs:UpdateService',
+      resource: service('short-cut-prod', 'api'),
+      expect: 'Allowed',
     },
   ],
 );

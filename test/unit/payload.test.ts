@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { parsePayload, type SecretPayload } from '../../init/payload.ts';
 import { planOutputs } from '../../init/plan.ts';
 import { mergeLayers, type SecretValue } from '../../init/secret-value.ts';
-import type { SourceSpec } from '../../shared/config.ts';
+import type { SecretSourceSpec } from '../../shared/config.ts';
 
 // One valid secret (the seed's shape); each case tweaks the spec or the payload.
 const SECRET = {
@@ -13,7 +13,7 @@ const SECRET = {
   DEBUG: false,
   GOOGLE_APPLICATION_CREDENTIALS_JSON: { type: 'service_account', private_key: 'VALUE-pk' },
 };
-const payload = (spec: Partial<SourceSpec> = {}, body: Partial<SecretPayload> = {}): SecretPayload => ({
+const payload = (spec: Partial<SecretSourceSpec> = {}, body: Partial<SecretPayload> = {}): SecretPayload => ({
   spec: { type: 'secretsmanager', secretId: 'short-cut/prod/app', ...spec },
   secretString: JSON.stringify(SECRET),
   ...body,

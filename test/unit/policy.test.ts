@@ -204,6 +204,106 @@ describe('buildPolicies', () => {
   });
 });
 
+describe('policy for SSM Parameter Store sources and bindings', () => {
+  const ssmConfig = (extra: Record<string, unknown> = {}) =>
+    config({
+      sources: [
+        { parameterPath: '/short-cut/prod/' },
+        { parameter: '/short-cut/shared/DATABASE_URL' },
+        { parameter: '/short-cut/shared/API_KEY:3' },
+        { parameter: 'PLAIN' },
+      ],
+      ...extra,
+    });
+  const bound = (...secrets: string[]) => ({
+    watch: { clusters: [{ name: 'short-cut-prod', services: [{ name: 'api', secrets }] }] },
+  });
+  const ARN = 'arn:aws:ssm:us-east-1:123456789012:parameter';
+
+  it('grants GetParameters on exactly the named parameters, GetParametersByPath on exactly the paths, KMS through SSM', () => {
+    const set = buildPolicies(policyInput(ssmConfig(), { location: HERE }));
+    assert.deepEqual(set['secrets-read-policy.json'], {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'ReadExactlyTheseParameters',
+          Effect: 'Allow',
+          Action: 'ssm:GetParameters',
+          Resource: [`${ARN}/short-cut/shared/DATABASE_URL`, `${ARN}/short-cut/shared/API_KEY`, `${ARN}/PLAIN`],
+        },
+        {
+          Sid: 'ReadEveryParameterUnderThesePaths',
+          Effect: 'Allow',
+          Action: 'ssm:GetParametersByPath',
+          Resource: [`${ARN}/short-cut/prod`, `${ARN}/short-cut/prod/*`],
+        },
+        {
+          Sid: 'DecryptOnlyThroughParameterStore',
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: 'arn:aws:kms:us-east-1:123456789012:key/*',
+          Condition: { StringEquals: { 'kms:ViaService': 'ssm.us-east-1.amazonaws.com' } },
+        },
+      ],
+    });
+  });
+
+  it('keeps the Secrets Manager grants as they are beside the SSM ones', () => {
+    const secretsOnly = buildPolicies(policyInput(config({ sources: ['short-cut/prod/app'] }), { location: HERE }));
+    const mixed = buildPolicies(
+      policyInput(config({ sources: ['short-cut/prod/app', { parameterPath: '/short-cut/prod/' }] }), {
+        location: HERE,
+      }),
+    );
+    const sids = mixed['secrets-read-policy.json']!.Statement.map((s) => s.Sid);
+    assert.deepEqual(sids, [
+      'ReadExactlyTheseSecrets',
+      'BatchGetChecksGetSecretValuePerSecret',
+      'DecryptOnlyThroughSecretsManager',
+      'ReadEveryParameterUnderThesePaths',
+      'DecryptOnlyThroughParameterStore',
+    ]);
+    assert.deepEqual(
+      mixed['secrets-read-policy.json']!.Statement.slice(0, 3),
+      secretsOnly['secrets-read-policy.json']!.Statement,
+    );
+  });
+
+  it('gives the watcher DescribeParameters (on "*", it has no resource type) only when parameters are bound or read', () => {
+    const describeParameters = (set: ReturnType<typeof buildPolicies>) =>
+      set['watcher-policy.json']!.Statement.filter((s) => String(s.Action).startsWith('ssm:'));
+    const want = [
+      { Sid: 'DescribeParametersHasNoResourceType', Effect: 'Allow', Action: 'ssm:DescribeParameters', Resource: '*' },
+    ];
+    // Bound by a path only, with a secret as the only source.
+    const byBinding = buildPolicies(
+      policyInput(config({ sources: ['short-cut/prod/app'], ...bound('ssm:/short-cut/prod/') }), { location: HERE }),
+    );
+    assert.deepEqual(describeParameters(byBinding), want);
+    // Read as a source (a tag binding may name it, as for secrets).
+    assert.deepEqual(
+      describeParameters(buildPolicies(policyInput(ssmConfig(), { location: HERE, clusters: ['c'] }))),
+      want,
+    );
+    const none = buildPolicies(
+      policyInput(config({ sources: ['short-cut/prod/app'], ...bound('short-cut/prod/app') }), { location: HERE }),
+    );
+    assert.deepEqual(describeParameters(none), []);
+  });
+
+  it('leaves DescribeSecret out of the watcher policy when no secret is bound or read, and ssm: ids out of it always', () => {
+    const set = buildPolicies(policyInput(ssmConfig(bound('ssm:/short-cut/prod/', 'ssm:PLAIN')), { location: HERE }));
+    const actions = set['watcher-policy.json']!.Statement.map((s) => s.Action);
+    assert.ok(!actions.includes('secretsmanager:DescribeSecret'));
+    const input = policyInput(ssmConfig(bound('ssm:/short-cut/prod/', 'short-cut/prod/db')), { location: HERE });
+    assert.deepEqual(
+      input.watchedSecrets.map((s) => s.id),
+      ['short-cut/prod/db'],
+    );
+    assert.equal(input.watchesParameters, true);
+  });
+});
+
 describe('committed iam/', () => {
   it('equals `policy` output for the example config, byte for byte', async () => {
     const files = policyFiles(buildPolicies(policyInput(await exampleConfig(), { location: HERE })));

@@ -6,11 +6,12 @@ import {
   type RenderSettings,
   resolveRenderSettings,
 } from '../../init/render-settings.ts';
-import { type ConfigFile, validateConfig } from '../../shared/config.ts';
+import { type ConfigFile, type SourceSpec, validateConfig } from '../../shared/config.ts';
 import { FILE_MODE as DEFAULT_FILE_MODE, SECRETS_DIR as DEFAULT_SECRETS_DIR } from '../../shared/contract.ts';
 import { ExitCode, UsageError } from '../../shared/errors.ts';
 
 const CWD = '/srv/app';
+const secretIdOf = (s: SourceSpec) => (s.type === 'secretsmanager' ? s.secretId : s.type);
 // One valid production environment; each case tweaks it.
 const prodEnv = (): Record<string, string | undefined> => ({
   APP_ENV: 'production',
@@ -117,7 +118,7 @@ describe('resolveRenderSettings', () => {
       name: 'sources',
       flags: { secretName: 'from-flag' },
       env: { SECRET_NAME: 'from-env' },
-      read: (s) => s.sources.map((x) => x.secretId),
+      read: (s) => s.sources.map(secretIdOf),
       flag: ['from-flag'],
       fromEnv: ['from-env'],
       fromConfig: ['from-config'],
@@ -346,10 +347,7 @@ describe('resolveRenderSettings', () => {
 
   it('takes production sources from the config when SECRET_NAME is unset', () => {
     const s = resolve({}, { APP_ENV: 'production', AWS_REGION: 'eu-west-1' }, config({ sources: ['a', 'b'] }));
-    assert.deepEqual(
-      s.sources.map((x) => x.secretId),
-      ['a', 'b'],
-    );
+    assert.deepEqual(s.sources.map(secretIdOf), ['a', 'b']);
   });
 
   it('reports every problem in one UsageError', () => {

@@ -5,7 +5,7 @@ import type { SecretValueEntry } from '@aws-sdk/client-secrets-manager';
 import { BATCH_LIMIT, type FetchedSecret, readSecrets, secretVerdict } from '../../init/secrets-manager-source.ts';
 import { failClosed } from '../../init/source.ts';
 import type { SecretsPort } from '../../shared/aws-ports.ts';
-import type { SourceSpec } from '../../shared/config.ts';
+import type { SecretSourceSpec } from '../../shared/config.ts';
 import { ExitCode, SourceError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
 
@@ -123,9 +123,9 @@ function logger() {
   return { logger: createLogger('info', dest), lines };
 }
 const live = () => new AbortController().signal;
-const specs = (...ids: string[]): SourceSpec[] => ids.map((secretId) => ({ type: 'secretsmanager', secretId }));
+const specs = (...ids: string[]): SecretSourceSpec[] => ids.map((secretId) => ({ type: 'secretsmanager', secretId }));
 /** The secrets read, or the error render would fail with (every failure named, exit 3). */
-async function fetch(s: readonly SourceSpec[], client: SecretsPort, signal = live()): Promise<FetchedSecret[]> {
+async function fetch(s: readonly SecretSourceSpec[], client: SecretsPort, signal = live()): Promise<FetchedSecret[]> {
   const read = await readSecrets(s, client, signal, logger().logger);
   // Reading only: what the payloads hold is parsePayload's business (payload.test.ts).
   failClosed(read.map((o, i) => ({ ...secretVerdict(s[i]!, o), problems: [] })));
@@ -349,7 +349,7 @@ describe('readSecrets (what render fails closed with)', () => {
   });
 
   // Each failure names the id and the reason, never the SDK message; the whole read fails (exit 3).
-  const failures: { name: string; specs: SourceSpec[]; fake: FakeOptions; message: string }[] = [
+  const failures: { name: string; specs: SecretSourceSpec[]; fake: FakeOptions; message: string }[] = [
     {
       name: 'BatchGet Errors[] for one of several secrets',
       specs: specs('short-cut/prod/app', 'absent'),
@@ -426,7 +426,7 @@ describe('readSecrets (what render fails closed with)', () => {
     for (const pinned of [false, true]) {
       const ac = new AbortController();
       const { client } = fakeClient([APP], { hang: true });
-      const spec: SourceSpec = pinned
+      const spec: SecretSourceSpec = pinned
         ? { type: 'secretsmanager', secretId: 'short-cut/prod/app', versionStage: 'AWSPREVIOUS' }
         : { type: 'secretsmanager', secretId: 'short-cut/prod/app' };
       const p = fetch([spec], client, ac.signal);

@@ -16,9 +16,9 @@ describe('readBindingTags', () => {
       ['a', 'b', 'c', 'd', 'e'],
     ],
     [
-      'a prefix gets no meaning here (a later source kind may use one)',
-      { 'secrets-init/secrets': 'ssm:/app/db' },
-      ['ssm:/app/db'],
+      'SSM parameters and paths (ssm:NAME, ssm:/PATH/) next to secrets',
+      { 'secrets-init/secrets': 'short-cut/prod/app ssm:/short-cut/prod/DATABASE_URL ssm:/short-cut/prod/ ssm:PLAIN' },
+      ['short-cut/prod/app', 'ssm:/short-cut/prod/DATABASE_URL', 'ssm:/short-cut/prod/', 'ssm:PLAIN'],
     ],
     ['an empty value: bound, to nothing', { 'secrets-init/secrets': '' }, []],
     ['256 characters exactly', { 'secrets-init/secrets': 'a'.repeat(256) }, ['a'.repeat(256)]],
@@ -61,6 +61,21 @@ describe('readBindingTags', () => {
       'a tag ECS allows that holds no id (a Unicode letter)',
       { 'secrets-init/secrets': 'db café' },
       /^secrets-init\/secrets: "café" is not a secret id/,
+    ],
+    [
+      'a pinned parameter (it never changes)',
+      { 'secrets-init/secrets': 'a ssm:/short-cut/prod/DATABASE_URL:3' },
+      /^secrets-init\/secrets: "ssm:\/short-cut\/prod\/DATABASE_URL:3": a pinned version never changes/,
+    ],
+    [
+      'a parameter id SSM could not hold (an empty level)',
+      { 'secrets-init/secrets': 'ssm:/short-cut//prod/' },
+      /^secrets-init\/secrets: "ssm:\/short-cut\/\/prod\/": not a path: has an empty level/,
+    ],
+    [
+      'a parameter ARN (bind ssm:NAME instead)',
+      { 'secrets-init/secrets': 'arn:aws:ssm:us-east-1:123456789012:parameter/short-cut/prod/X' },
+      /is a parameter ARN; bind a parameter as ssm:NAME/,
     ],
     [
       'a gap in the keys',

@@ -1,0 +1,10 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { type ClientSettings, clientConfig } from './client-config.ts';
+
+/**
+ * The SSM (Parameter Store) client: the settings every client of the project shares (timeouts, retries, the
+ * response cap, the credentials timeout), alone in its module so that a render without parameters never loads it.
+ */
+export function createSsmClient(s: ClientSettings): SSMClient {
+  return new SSMClient(clientConfig(s));
+}
