@@ -1,7 +1,8 @@
+import { SECRETS_TAG } from '../shared/contract.ts';
 import { createLogger } from '../shared/logger.ts';
+import { FakeAws } from '../test/fakes/aws.ts';
 import { runPass } from '../watcher/run-pass.ts';
 import { WATCH_DEFAULTS } from '../watcher/watch-settings.ts';
-import { fakeAws } from './fake-aws.ts';
 import { WATCH_FLEET, watchBindings } from './fleet.ts';
 
 export interface ModelRun {
@@ -21,16 +22,25 @@ export async function measureWatchModel(latencyMs: number): Promise<ModelRun[]> 
   const log = createLogger('info', { write: () => undefined });
   const out: ModelRun[] = [];
   for (const latency of [0, latencyMs]) {
-    const fake = fakeAws({ cluster: WATCH_FLEET.cluster, bindings: watchBindings(), latencyMs: latency });
+    const fake = new FakeAws();
+    fake.delay = () => latency;
+    for (const [service, ids] of watchBindings()) {
+      for (const id of ids) if (!fake.secrets.has(id)) fake.addSecret(id);
+      fake.addService(WATCH_FLEET.cluster, service, { [SECRETS_TAG]: ids.join(' ') });
+    }
     const options = {
       source: { kind: 'discover', clusters: [WATCH_FLEET.cluster] } as const,
       maxRedeploys: WATCH_DEFAULTS.maxRedeploys,
+      capWindowMs: WATCH_DEFAULTS.intervalMs,
       dryRun: false,
       concurrency: WATCH_DEFAULTS.concurrency,
       timeoutMs: WATCH_DEFAULTS.passTimeoutMs,
+      claimSettleMs: WATCH_DEFAULTS.claimSettleMs,
+      claimTtlMs: WATCH_DEFAULTS.claimTtlMs,
+      metricsNamespace: 'Bench/Watcher',
     };
-    const deps = { ecs: fake.ecs, secrets: fake.secrets, log, now: Date.now };
-    await runPass(deps, options); // first sight: records the fingerprints
+    const deps = { ecs: fake.ecs, secrets: fake.sm, log, now: () => fake.clock };
+    await runPass(deps, options); // first sight: records the states
     const before = fake.counts();
     const cpu = process.cpuUsage();
     const t0 = performance.now();
@@ -48,7 +58,7 @@ export async function measureWatchModel(latencyMs: number): Promise<ModelRun[]> 
       wallMs,
       cpuMs: (used.user + used.system) / 1000,
       counts,
-      maxInFlight: fake.maxInFlight(),
+      maxInFlight: fake.maxInFlight,
     });
   }
   return out;

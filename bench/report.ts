@@ -184,7 +184,7 @@ ${watchRows.join('\n')}
 
 "pass" is the pass's own \`durationMs\` (logged); "wall" adds process start-up. moto answers about 250 calls/s
 whatever the client does, so against moto the pass measures moto. The same pass in process against an in-memory
-API with a fixed latency per call (bench/fake-aws.ts), default concurrency:
+API with a fixed latency per call (the in-memory AWS of the unit tests, test/fakes/aws.ts), default concurrency:
 
 ${modelRows.join('\n')}
 `;

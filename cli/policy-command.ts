@@ -24,6 +24,8 @@ Options:
                       (default: the config's metadata.name)
   --secret ID         another secret the app task reads (repeatable)
   --cluster NAME      another cluster whose services the watcher redeploys (repeatable)
+  --state-key ID      the secret the watcher signs its state with (default: the config's
+                      spec.watch.stateKey); the watcher role may read its value
   --repository NAME   ECR repository the execution role pulls from (repeatable;
                       default: secrets-init and the prefix)
   --log-group NAME    log group of the tasks (default: /ecs/PREFIX)
@@ -59,6 +61,7 @@ export const policyCommand: Command = async (args, io) => {
       ...(values.repository && { repositories: values.repository }),
       ...(values.secret && { secrets: values.secret }),
       ...(values.cluster && { clusters: values.cluster }),
+      ...(values['state-key'] !== undefined && { stateKey: values['state-key'] }),
     }),
   );
   if (!('watcher-policy.json' in set)) {
@@ -90,6 +93,7 @@ const OPTIONS = {
   prefix: { type: 'string' },
   secret: { type: 'string', multiple: true },
   cluster: { type: 'string', multiple: true },
+  'state-key': { type: 'string' },
   repository: { type: 'string', multiple: true },
   'log-group': { type: 'string' },
   out: { type: 'string' },

@@ -22,6 +22,8 @@ export interface PolicyOptions {
   readonly secrets?: readonly string[];
   /** More clusters for the watcher (what WATCH_CLUSTER names when the config has no spec.watch). */
   readonly clusters?: readonly string[];
+  /** The watcher's state key secret (what WATCH_STATE_KEY names when the config has no spec.watch.stateKey). */
+  readonly stateKey?: string;
 }
 
 const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$/;
@@ -61,6 +63,7 @@ export function policyInput(config: ConfigFile, options: PolicyOptions): PolicyI
   const clusters = unique([...(config.watch?.clusters ?? []).map((c) => c.name), ...(options.clusters ?? [])]);
   for (const c of clusters) if (!CLUSTER.test(c)) throw new UsageError(`cluster "${c}" is not an ECS cluster name`);
   const resource = (id: string): SecretResource => secretResource(id, location);
+  const stateKey = config.watch?.stateKey ?? options.stateKey;
   return {
     location,
     names: deployNames(prefix, {
@@ -73,6 +76,7 @@ export function policyInput(config: ConfigFile, options: PolicyOptions): PolicyI
     // As for secrets, the watcher may meet the sources' parameters in a tag binding as well as the bound ones.
     watchesParameters: parameters.length > 0 || bound.some(isParameterId),
     clusters,
+    ...(stateKey !== undefined && { stateKey: resource(stateKey) }),
   };
 }
 

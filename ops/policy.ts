@@ -38,6 +38,8 @@ export interface PolicyInput {
   readonly watchesParameters: boolean;
   /** Clusters whose services the watcher redeploys; none means no watcher policies. */
   readonly clusters: readonly string[];
+  /** The secret holding the key the watcher signs its state tags with (the one value it reads). */
+  readonly stateKey?: SecretResource;
 }
 
 /** The policy files, by the name they have under `iam/`. */
@@ -107,13 +109,25 @@ export function buildPolicies(input: PolicyInput): PolicySet {
       ? []
       : [
           {
-            // Metadata only: the watcher compares AWSCURRENT version ids and never reads a value.
+            // Metadata only: the watcher compares AWSCURRENT version ids (and, without a state to trust, when that
+            // version was created) and never reads a value.
             Sid: 'ReadSecretVersionsNotValues',
             Effect: 'Allow' as const,
-            Action: 'secretsmanager:DescribeSecret',
+            Action: ['secretsmanager:DescribeSecret', 'secretsmanager:ListSecretVersionIds'],
             Resource: one(unique(input.watchedSecrets.map((s) => s.arnPattern))),
           },
         ]),
+    ...(input.stateKey
+      ? [
+          {
+            // The key its state tags are signed with: the one value the watcher reads.
+            Sid: 'ReadOnlyTheStateKey',
+            Effect: 'Allow' as const,
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: input.stateKey.arnPattern,
+          },
+        ]
+      : []),
     ...(input.watchesParameters
       ? [
           {
@@ -140,10 +154,17 @@ export function buildPolicies(input: PolicyInput): PolicySet {
       Resource: one(services),
     },
     {
-      // The fingerprint tag is the watcher's only state; it may write no other tag.
-      Sid: 'WriteOnlyTheFingerprintTag',
+      // Which images a redeploy would resolve again (mutable tags). DescribeTaskDefinition has no resource type.
+      Sid: 'ReadTaskDefinitionsForTheirImages',
       Effect: 'Allow',
-      Action: 'ecs:TagResource',
+      Action: 'ecs:DescribeTaskDefinition',
+      Resource: '*',
+    },
+    {
+      // The state tag is the watcher's only state; it may write or remove no other tag.
+      Sid: 'WriteOnlyTheStateTag',
+      Effect: 'Allow',
+      Action: ['ecs:TagResource', 'ecs:UntagResource'],
       Resource: one(services),
       Condition: {
         'ForAllValues:StringEquals': { 'aws:TagKeys': FINGERPRINT_TAG },

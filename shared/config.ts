@@ -93,6 +93,10 @@ export interface WatchSpec {
   readonly clusters: readonly ClusterBinding[];
   readonly intervalMs?: number;
   readonly maxRedeploys?: number;
+  /** The window the redeploy cap counts over (default: the interval). */
+  readonly capWindowMs?: number;
+  /** The secret holding the key the watcher signs its state tags with. */
+  readonly stateKey?: string;
 }
 
 export interface ConfigFile {
@@ -355,7 +359,7 @@ function watchSpec(p: Problems, path: string, v: unknown): WatchSpec | undefined
     p.add(path, 'must be an object');
     return undefined;
   }
-  checkKnown(p, path, v, ['clusters', 'interval', 'maxRedeploys']);
+  checkKnown(p, path, v, ['clusters', 'interval', 'maxRedeploys', 'capWindow', 'stateKey']);
   const clusters: ClusterBinding[] = [];
   if (v.clusters !== undefined && !Array.isArray(v.clusters)) p.add(`${path}.clusters`, 'must be a list');
   const rawClusters = Array.isArray(v.clusters) ? v.clusters : [];
@@ -392,6 +396,8 @@ function watchSpec(p: Problems, path: string, v: unknown): WatchSpec | undefined
     if (name) clusters.push(Object.freeze({ name, services: Object.freeze(services) }));
   });
   const intervalMs = duration(p, `${path}.interval`, v.interval, { min: 1000, max: MAX_TIMER_MS });
+  const capWindowMs = duration(p, `${path}.capWindow`, v.capWindow, { min: 1000, max: MAX_TIMER_MS });
+  const stateKey = str(p, `${path}.stateKey`, v.stateKey, false);
   let maxRedeploys: number | undefined;
   if (v.maxRedeploys !== undefined) {
     if (typeof v.maxRedeploys !== 'number' || !Number.isInteger(v.maxRedeploys) || v.maxRedeploys < 1) {
@@ -402,6 +408,8 @@ function watchSpec(p: Problems, path: string, v: unknown): WatchSpec | undefined
     clusters: Object.freeze(clusters),
     ...(intervalMs !== undefined && { intervalMs }),
     ...(maxRedeploys !== undefined && { maxRedeploys }),
+    ...(capWindowMs !== undefined && { capWindowMs }),
+    ...(stateKey !== undefined && { stateKey }),
   });
 }
 

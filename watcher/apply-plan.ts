@@ -1,51 +1,189 @@
+import { FINGERPRINT_TAG } from '../shared/contract.ts';
 import type { CallContext } from './call-context.ts';
-import type { Decision, Failure, Outcome } from './model.ts';
-import { type ApplyPorts, updateService } from './service-update.ts';
+import type { Decision, Failure, Observation, Outcome, ServiceState } from './model.ts';
+import { type ApplyPorts, forceNewDeployment, restoreState, writeState } from './service-update.ts';
+import { decodeState, type ServiceStateTag } from './state-tag.ts';
+
+export interface ApplyOptions {
+  /** At most this many redeploys started within the cap window, by every run together. */
+  readonly maxRedeploys: number;
+  /** Redeploys already started within the window (decide's recentRedeploys, read from the state tags). */
+  readonly spent: number;
+  readonly key: Buffer | undefined;
+  readonly run: string;
+  /** ms since the epoch. */
+  readonly now: () => number;
+  /** How long claims settle before they are read back: longer than it takes a rival run to write its claim. */
+  readonly settleMs: number;
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Reads services again (their state tags and deployments), by ARN: the claims' check. */
+  readonly reread: (decisions: readonly Decision[]) => Promise<ReadonlyMap<string, Observation<ServiceState>>>;
+}
 
 /**
- * Applies a pass's decisions and reports one outcome per `record` and per `redeploy` decision, in decision order.
- * The cap is the applier's: at most `maxRedeploys` redeploys that ECS accepted. The due queue (oldest deployment
- * first) is walked by `maxRedeploys` lanes, each until one of its redeploys succeeds, so a failed UpdateService
- * gives its slot to the next due service in the same pass and a service that always fails cannot hold the others
- * back. At most the cap's number of UpdateService calls are in flight or have succeeded at any time. What no lane
- * reached is `deferred` (`cap`); what the pass deadline stopped is `deferred` (`deadline`).
+ * Applies a pass's decisions and reports one outcome per applied decision (`record`, `redeploy`), in decision
+ * order. `record`s write their state. The due queue (oldest deployment first) is served under the cap, in rounds:
+ *
+ * (1) The budget is the cap less what every run started within the window (the state tags say when).
+ * (2) Each of the next `budget` due services is claimed: its state tag becomes `pending` (this run, the versions it
+ *     goes to, the PRIMARY deployment it saw). Written before UpdateService, the claim is what tells a later pass that
+ *     a redeploy may have started when its answer, its tag or the watcher itself was lost.
+ * (3) The claims settle, then are read back: a service whose tag now carries another run's claim, or whose PRIMARY
+ *     deployment changed, is left to that run or deployment (`deferred`, `rival`). Rival runs (the rotation rule
+ *     firing once per secret, EventBridge delivering twice, the schedule) so redeploy a service once, not once each.
+ * (4) UpdateService(forceNewDeployment) for the rest. Accepted: the state becomes `deploying` with the new deployment,
+ *     and it counts against the budget. Refused (a 4xx: nothing started): the claim is taken back and the slot goes
+ *     to the next due service in another round. Answer lost (a timeout, a reset, a 5xx): it may have started, so it
+ *     counts against the budget and the claim stays (`unknown`).
+ * (5) What no round reached is `deferred` (`cap`), or (`deadline`) once the pass deadline has passed: it stays due.
  */
 export async function applyPlan(
   ports: ApplyPorts,
   plan: { readonly decisions: readonly Decision[]; readonly due: readonly Decision[] },
   ctx: CallContext,
-  options: { readonly maxRedeploys: number },
+  options: ApplyOptions,
 ): Promise<Outcome[]> {
   const outcomes = new Map<Decision, Outcome>();
-  const apply = async (d: Decision): Promise<boolean> => {
-    const applied = await updateService(ports, d, ctx);
-    if (!applied.started) {
-      // Not a refusal by AWS, but the pass did not do what was due: it counts as a failure (exit 3).
-      const failure: Failure = {
-        cluster: d.cluster,
-        service: d.service,
-        secretId: null,
-        stage: d.decision === 'redeploy' ? 'redeploy' : 'tag',
-        error: 'deadline exceeded before it started',
-      };
-      outcomes.set(d, { decision: d, outcome: 'deferred', reason: 'deadline', failure });
-      return true; // nothing more starts after the deadline
-    }
-    const kind = applied.redeployed ? 'redeployed' : applied.failure ? 'failed' : 'recorded';
-    outcomes.set(d, { decision: d, outcome: kind, ...(applied.failure && { failure: applied.failure }) });
-    return applied.redeployed;
-  };
+  const set = (o: Outcome) => outcomes.set(o.decision, o);
+  const failure = (d: Decision, stage: Failure['stage'], error: string): Failure => ({
+    cluster: d.cluster,
+    service: d.service,
+    secretId: null,
+    stage,
+    error,
+  });
 
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < plan.due.length) {
-      if (await apply(plan.due[next++]!)) return;
-    }
-  };
-  await Promise.all([
-    ...plan.decisions.filter((d) => d.decision === 'record').map(apply),
-    ...Array.from({ length: Math.min(options.maxRedeploys, plan.due.length) }, lane),
-  ]);
-  for (const d of plan.due) if (!outcomes.has(d)) outcomes.set(d, { decision: d, outcome: 'deferred', reason: 'cap' });
+  const records = plan.decisions.filter((d) => d.decision === 'record' && d.write);
+  const recording = Promise.all(
+    records.map((d) =>
+      ctx.withSlot(async () => {
+        if (ctx.signal.aborted) {
+          set({
+            decision: d,
+            outcome: 'deferred',
+            reason: 'deadline',
+            failure: failure(d, 'tag', 'deadline exceeded before it started'),
+          });
+          return;
+        }
+        const written = await writeState(ports, ctx, d, d.write!, options.key);
+        set(
+          written.ok
+            ? { decision: d, outcome: 'recorded' }
+            : { decision: d, outcome: 'failed', failure: failure(d, 'tag', written.error) },
+        );
+      }),
+    ),
+  );
+
+  let budget = Math.max(0, options.maxRedeploys - options.spent); // (1)
+  const queue = [...plan.due];
+  while (queue.length > 0 && budget > 0 && !ctx.signal.aborted) {
+    const round = queue.splice(0, budget);
+    const at = Math.floor(options.now() / 1000);
+    const claims = new Map<Decision, ServiceStateTag>();
+    await Promise.all(
+      round.map((d) =>
+        ctx.withSlot(async () => {
+          const claim: ServiceStateTag = {
+            state: 'pending',
+            fingerprint: d.newFingerprint,
+            binding: d.binding,
+            deployment: d.deployment,
+            writtenAt: at,
+            redeployedAt: at,
+            run: options.run,
+            flips: d.flips,
+          };
+          const written = await writeState(ports, ctx, d, claim, options.key); // (2)
+          if (written.ok) claims.set(d, claim);
+          else set({ decision: d, outcome: 'failed', failure: failure(d, 'tag', `claiming it: ${written.error}`) });
+        }),
+      ),
+    );
+    if (claims.size === 0) continue;
+    await options.sleep(options.settleMs, ctx.signal); // (3)
+    const seen = await options.reread([...claims.keys()]);
+    await Promise.all(
+      [...claims].map(([d, claim]) =>
+        ctx.withSlot(async () => {
+          const now = seen.get(d.serviceArn);
+          if (!now?.ok) {
+            // Not known whether a rival took it: the claim stays and expires; the service is due again then.
+            set({
+              decision: d,
+              outcome: 'deferred',
+              reason: 'rival',
+              failure: failure(d, 'service', `reading it back: ${now?.error ?? 'not described'}`),
+            });
+            return;
+          }
+          const read = decodeState(now.value.tags[FINGERPRINT_TAG], d.serviceArn, options.key);
+          const mine =
+            (read.trust === 'signed' || read.trust === 'unsigned') &&
+            read.tag.run === options.run &&
+            read.tag.state === 'pending';
+          const primary = now.value.deployments.find((x) => x.status === 'PRIMARY');
+          if (!mine) {
+            set({ decision: d, outcome: 'deferred', reason: 'rival' });
+            return;
+          }
+          if (primary && primary.id !== d.deployment) {
+            // Deployed meanwhile (a rival run's redeploy whose claim we overwrote, an operator's deploy): follow
+            // that deployment instead of starting another.
+            await writeState(ports, ctx, d, { ...claim, state: 'deploying', deployment: primary.id }, options.key);
+            set({ decision: d, outcome: 'deferred', reason: 'rival' });
+            return;
+          }
+          if (ctx.signal.aborted) {
+            await restoreState(ports, ctx, d, options.key);
+            set({
+              decision: d,
+              outcome: 'deferred',
+              reason: 'deadline',
+              failure: failure(d, 'redeploy', 'deadline exceeded before it started'),
+            });
+            return;
+          }
+          const updated = await forceNewDeployment(ports, ctx, d); // (4)
+          if (updated.ok) {
+            budget--;
+            const state: ServiceStateTag = {
+              ...claim,
+              state: 'deploying',
+              deployment: updated.deployment ?? null,
+              writtenAt: Math.floor(options.now() / 1000),
+            };
+            const written = await writeState(ports, ctx, d, state, options.key);
+            set({
+              decision: d,
+              outcome: 'redeployed',
+              ...(!written.ok && { failure: failure(d, 'tag', written.error) }),
+            });
+          } else if (updated.definite) {
+            await restoreState(ports, ctx, d, options.key);
+            set({ decision: d, outcome: 'failed', failure: failure(d, 'redeploy', updated.error) });
+          } else {
+            budget--;
+            const error = `${updated.error}: the answer was lost, so it may have started (its claim says so)`;
+            set({ decision: d, outcome: 'unknown', failure: failure(d, 'redeploy', error) });
+          }
+        }),
+      ),
+    );
+  }
+  for (const d of queue) {
+    set(
+      ctx.signal.aborted
+        ? {
+            decision: d,
+            outcome: 'deferred',
+            reason: 'deadline',
+            failure: failure(d, 'redeploy', 'deadline exceeded before it started'),
+          }
+        : { decision: d, outcome: 'deferred', reason: 'cap' },
+    ); // (5)
+  }
+  await recording;
   return plan.decisions.flatMap((d) => outcomes.get(d) ?? []);
 }

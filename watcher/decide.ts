@@ -1,6 +1,17 @@
 import { FINGERPRINT_TAG } from '../shared/contract.ts';
-import { byCodeUnit, fingerprint } from './fingerprint.ts';
-import type { Binding, Decision, Failure, Observation, SecretVersion, ServiceState } from './model.ts';
+import { bindingDigest, byCodeUnit, fingerprint, fingerprintV1 } from './fingerprint.ts';
+import type {
+  Binding,
+  Decision,
+  DecisionKind,
+  DecisionReason,
+  Deployment,
+  Failure,
+  Observation,
+  SecretVersion,
+  ServiceState,
+} from './model.ts';
+import { decodeState, type ReadState, type ServiceStateTag } from './state-tag.ts';
 
 /** A binding and what DescribeServices said about its service. */
 export interface Target {
@@ -10,30 +21,72 @@ export interface Target {
 
 export interface DecideInput {
   readonly targets: readonly Target[];
-  /** Every secret id named by a target, as read this pass. */
+  /** Every id named by a target, as read this pass (with `changedAt` where the pass read it). */
   readonly secrets: ReadonlyMap<string, Observation<SecretVersion>>;
+  /** The key state tags are signed with; undefined when the watcher runs without one (tags are taken as written). */
+  readonly key: Buffer | undefined;
+  /** Now, ms since the epoch (the pass's clock; only compared with times AWS and state tags give). */
+  readonly now: number;
+  /** This run's id, as it writes it into state tags. */
+  readonly run: string;
+  /** How long another run's claim holds before it counts as abandoned. */
+  readonly claimTtlMs: number;
+  /** The window the redeploy cap counts over. */
+  readonly capWindowMs: number;
+}
+
+/** A deployment this watcher started, and what became of it (reported once, on the pass that sees it end). */
+export interface DeploymentReport {
+  readonly cluster: string;
+  readonly service: string;
+  readonly deployment: string | null;
+  readonly fingerprint: string;
+  /** `replaced`: another deployment took over before it was seen to end (its tasks read the versions then current). */
+  readonly result: 'completed' | 'failed' | 'rolled-back' | 'replaced';
 }
 
 export interface DecideOutput {
-  /** One per service that could be fully read, sorted by cluster then service. */
+  /** One per service whose inputs could be read, sorted by cluster then service. */
   readonly decisions: readonly Decision[];
   /**
-   * The `redeploy` decisions in the order a cap should serve them: the services that have run longest as they are
-   * first. What is due knows nothing of the cap; the applier does.
+   * The `redeploy` decisions in the order a cap serves them: the services that have run longest as they are first.
+   * What is due knows nothing of the cap; the applier does.
    */
   readonly due: readonly Decision[];
-  /** One per unreadable service, or per (service, secret) pair that could not be read. */
+  /** The ends of deployments this watcher started, seen this pass. */
+  readonly reports: readonly DeploymentReport[];
+  /** Services this watcher (any run) redeployed or claimed within the cap window: the window's spent part. */
+  readonly recentRedeploys: number;
+  /** One per unreadable service or secret, per unusable state tag, per binding conflict. */
   readonly failures: readonly Failure[];
 }
 
 /**
- * The pure core: bindings + current secret versions + service tags -> decisions. No client call, no clock.
- * A service with any unreadable input gets failures and no decision: a fingerprint over part of its secrets
- * would be wrong both ways (a needless redeploy now, a missed one later).
+ * Whether a service's decision needs to know when each of its versions became current: when there is no state tag
+ * it can trust, it decides from what its tasks can have seen (a version newer than the PRIMARY deployment). The pass
+ * reads those times (an extra call per secret) only for such services.
+ */
+export function needsVersionTimes(target: Target, key: Buffer | undefined): boolean {
+  if (!target.service.ok) return false;
+  const s = target.service.value;
+  const read = decodeState(s.tags[FINGERPRINT_TAG], s.arn, key);
+  if (read.trust === 'signed' || read.trust === 'unsigned') {
+    return read.tag.binding !== bindingDigest(distinctIds(target.binding.secretIds));
+  }
+  return read.trust !== 'unknown' && !(read.trust === 'v1' && !key);
+}
+
+/**
+ * The pure core: bindings + current versions + each service's deployments and state tag -> decisions. No client
+ * call, no clock of its own. A service with any unreadable input gets failures and no decision: a fingerprint over
+ * part of its secrets would be wrong both ways (a needless redeploy now, a missed one later).
  */
 export function decide(input: DecideInput): DecideOutput {
   const failures: Failure[] = [];
   const decisions: Decision[] = [];
+  const reports: DeploymentReport[] = [];
+  let recentRedeploys = 0;
+  const windowStart = Math.floor((input.now - input.capWindowMs) / 1000);
   for (const { binding, service } of mergeByService(input.targets)) {
     const { cluster } = binding;
     if (!service.ok) {
@@ -41,47 +94,246 @@ export function decide(input: DecideInput): DecideOutput {
       continue;
     }
     const svc = service.value;
+    const fail = (stage: Failure['stage'], error: string, secretId: string | null = null) =>
+      failures.push({ cluster, service: svc.name, secretId, stage, error });
     if (svc.status !== 'ACTIVE') {
-      const error = `service is ${svc.status || 'not active'}`;
-      failures.push({ cluster, service: svc.name, secretId: null, stage: 'service', error });
+      fail('service', `service is ${svc.status || 'not active'}`);
       continue;
     }
-    const secretIds = [...new Set(binding.secretIds)].sort(byCodeUnit);
+    const secretIds = distinctIds(binding.secretIds);
+    if (secretIds.length === 0) {
+      fail('service', 'binds no secret');
+      continue;
+    }
     const versions: SecretVersion[] = [];
     for (const secretId of secretIds) {
       const s = input.secrets.get(secretId) ?? { ok: false, error: 'not read' };
       if (s.ok) versions.push(s.value);
-      else failures.push({ cluster, service: svc.name, secretId, stage: 'secret', error: s.error });
+      else fail('secret', s.error, secretId);
     }
-    if (versions.length !== secretIds.length || secretIds.length === 0) {
-      if (secretIds.length === 0) {
-        failures.push({ cluster, service: svc.name, secretId: null, stage: 'service', error: 'binds no secret' });
-      }
-      continue;
+    if (versions.length !== secretIds.length) continue;
+
+    const read = decodeState(svc.tags[FINGERPRINT_TAG], svc.arn, input.key);
+    const tag = read.trust === 'signed' || read.trust === 'unsigned' ? read.tag : undefined;
+    if (tag?.redeployedAt !== undefined && tag.redeployedAt !== null && tag.redeployedAt >= windowStart) {
+      recentRedeploys++;
     }
-    const newFingerprint = fingerprint(versions);
-    const oldFingerprint = svc.tags[FINGERPRINT_TAG] ?? null;
-    const base = {
-      cluster,
-      service: svc.name,
-      serviceArn: svc.arn,
-      oldFingerprint,
-      newFingerprint,
+    const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
+    const ctx: ServiceContext = {
+      svc,
+      read,
       secretIds,
-      deployedAt: svc.deployedAt,
+      versions,
+      newFingerprint: fingerprint(versions),
+      binding: bindingDigest(secretIds),
+      primary,
+      inFlight: svc.deployments.length > 1 || primary?.rolloutState === 'IN_PROGRESS',
+      input,
     };
-    if (oldFingerprint === null) decisions.push({ ...base, decision: 'record', reason: 'no-fingerprint' });
-    else if (oldFingerprint === newFingerprint) decisions.push({ ...base, decision: 'skip', reason: 'unchanged' });
-    else decisions.push({ ...base, decision: 'redeploy', reason: 'fingerprint-changed' });
+    const verdict = judge(ctx, fail);
+    if (!verdict) continue;
+    if (verdict.report) reports.push({ cluster, service: svc.name, ...verdict.report });
+    decisions.push(toDecision(ctx, verdict));
   }
-  // A cap serves the services that have run longest as they are first: oldest PRIMARY deployment first, so a storm
-  // drains a few at a time instead of rolling the whole fleet at once, and a service redeployed now goes to the back
-  // of the queue (one deferred is never stuck behind the same others pass after pass). Unknown ages come first, so
-  // they cannot starve; ties go by cluster and service, so the order is deterministic.
   const due = decisions
     .filter((d) => d.decision === 'redeploy')
     .sort((a, b) => byAge(a.deployedAt, b.deployedAt) || byService(a, b));
-  return { decisions: decisions.sort(byService), due, failures };
+  return { decisions: decisions.sort(byService), due, reports, recentRedeploys, failures };
+}
+
+interface ServiceContext {
+  readonly svc: ServiceState;
+  readonly read: ReadState;
+  readonly secretIds: readonly string[];
+  readonly versions: readonly SecretVersion[];
+  readonly newFingerprint: string;
+  readonly binding: string;
+  readonly primary: Deployment | undefined;
+  readonly inFlight: boolean;
+  readonly input: DecideInput;
+}
+
+interface Verdict {
+  readonly decision: DecisionKind;
+  readonly reason: DecisionReason;
+  /** The state to write with a `record`. */
+  readonly write?: ServiceStateTag;
+  readonly report?: Omit<DeploymentReport, 'cluster' | 'service'>;
+  /** The number of binding overwrites in a row to write next (state-tag.ts `x`). */
+  readonly flips?: number;
+}
+
+/** The decision for one fully read service, or undefined (with a failure) when there is none to make. */
+function judge(c: ServiceContext, fail: (stage: Failure['stage'], error: string) => void): Verdict | undefined {
+  const { read, input } = c;
+  if (c.svc.controller !== 'ECS') {
+    return { decision: 'exclude', reason: 'deployment-controller' };
+  }
+  switch (read.trust) {
+    case 'unknown':
+      fail('state', `its state tag was written by a newer watcher (${read.version}): left alone, never overwritten`);
+      return undefined;
+    case 'invalid':
+      // Loud (a failure, exit 3), and no evidence: decided as if there were no tag, from deployment times.
+      fail('state', `its state tag ${read.reason} (forged, copied from another service, or signed with another key)`);
+      return fallback(c, 0);
+    case 'absent':
+    case 'untrusted':
+      return fallback(c, 0);
+    case 'v1':
+      // The first watcher's fingerprint. Unsigned watchers take it as it is; a signed one takes nothing unsigned.
+      if (input.key) return fallback(c, 0);
+      if (read.fingerprint === fingerprintV1(c.versions)) return record(c, 'no-state', 0);
+      return redeploy(c, 'fingerprint-changed');
+    case 'signed':
+    case 'unsigned':
+      return fromState(c, read.tag, fail);
+  }
+}
+
+/** A state this watcher can read: what its tasks run, a claim, a redeploy in flight or one that failed. */
+function fromState(
+  c: ServiceContext,
+  tag: ServiceStateTag,
+  fail: (stage: Failure['stage'], error: string) => void,
+): Verdict | undefined {
+  if (tag.binding !== c.binding) {
+    if (tag.flips >= 1) {
+      fail(
+        'binding',
+        'another watcher binds this service to other secrets and rewrote its state last: each would redeploy it ' +
+          'for the other; bind it once (one config or one tag)',
+      );
+      return undefined;
+    }
+    // Rebound (an id added or removed): the old fingerprint says nothing about the new set. Decided from times.
+    return fallback(c, tag.flips + 1);
+  }
+  switch (tag.state) {
+    case 'pending': {
+      const claimedAt = tag.writtenAt * 1000;
+      // The claim names the PRIMARY deployment it saw; another one now means a deployment started since.
+      if (c.primary && c.primary.id !== tag.deployment) {
+        // The claimed UpdateService happened (its answer or its tag was lost): follow that deployment.
+        return fromDeployment(c, { ...tag, state: 'deploying', deployment: c.primary!.id });
+      }
+      if (tag.run !== c.input.run && c.input.now - claimedAt < c.input.claimTtlMs) {
+        return { decision: 'wait', reason: 'claimed-by-another-run' };
+      }
+      // Claimed, and no deployment followed: it was refused or never sent. Still due (to what is current now).
+      return redeploy(c, c.newFingerprint === tag.fingerprint ? 'unconfirmed-redeploy' : 'fingerprint-changed');
+    }
+    case 'deploying':
+      return fromDeployment(c, tag);
+    case 'failed':
+      if (c.newFingerprint === tag.fingerprint) return { decision: 'skip', reason: 'failed-before' };
+      return redeploy(c, 'fingerprint-changed');
+    case 'ok':
+      if (c.newFingerprint === tag.fingerprint) return { decision: 'skip', reason: 'unchanged' };
+      return redeploy(c, 'fingerprint-changed');
+  }
+}
+
+/**
+ * A redeploy this watcher started (deployment `tag.deployment`): still rolling out (wait), completed or replaced by
+ * a later deployment (its tasks read the versions current then: recorded), failed or rolled back (recorded as
+ * failed, reported once; a circuit-breaker rollback cannot undo a bad rotated value, since the rolled-back tasks
+ * read AWSCURRENT again). If the versions moved on meanwhile, the service is due again, whatever the outcome.
+ */
+function fromDeployment(c: ServiceContext, tag: ServiceStateTag): Verdict {
+  const ours = c.svc.deployments.find((d) => d.id === tag.deployment);
+  let result: DeploymentReport['result'] | undefined;
+  if (ours?.status === 'PRIMARY') {
+    if (ours.rolloutState === 'FAILED') result = 'failed';
+    else if (ours.rolloutState === 'COMPLETED' || (ours.rolloutState === undefined && !c.inFlight))
+      result = 'completed';
+  } else if (ours?.rolloutState === 'FAILED') {
+    result = c.primary && c.primary.id !== ours.id ? 'rolled-back' : 'failed';
+  } else if (!ours && c.primary) {
+    result = rolledBack(c.primary) ? 'rolled-back' : 'replaced';
+  }
+  if (result === undefined) return { decision: 'wait', reason: 'deployment-in-progress' };
+  const report = { deployment: tag.deployment, fingerprint: tag.fingerprint, result };
+  const failed = result === 'failed' || result === 'rolled-back';
+  if (c.newFingerprint !== tag.fingerprint) return { ...redeploy(c, 'fingerprint-changed'), report, flips: tag.flips };
+  const reason: DecisionReason = failed
+    ? result === 'failed'
+      ? 'redeploy-failed'
+      : 'redeploy-rolled-back'
+    : 'redeploy-completed';
+  const write = stateOf(c, failed ? 'failed' : 'ok', tag.flips, tag.redeployedAt);
+  return { decision: 'record', reason, write, report };
+}
+
+/** A PRIMARY deployment that ECS's circuit breaker started to roll another back (its reason says so). */
+function rolledBack(primary: Deployment): boolean {
+  return /roll(ing|ed)? ?back/i.test(primary.rolloutStateReason ?? '');
+}
+
+/**
+ * No state to trust: decide from what the tasks can have seen. A version that became current after the PRIMARY
+ * deployment began is one its tasks may not hold: due. Otherwise they run the current versions: recorded.
+ */
+function fallback(c: ServiceContext, flips: number): Verdict {
+  const newest = Math.max(...c.versions.map((v) => v.changedAt ?? Number.NEGATIVE_INFINITY));
+  const since = c.svc.deployedAt;
+  if (since !== null && Number.isFinite(newest) && newest > since) {
+    return { ...redeploy(c, 'changed-since-deployment'), flips };
+  }
+  return record(c, 'no-state', flips);
+}
+
+function record(c: ServiceContext, reason: DecisionReason, flips: number): Verdict {
+  return { decision: 'record', reason, write: stateOf(c, 'ok', flips, null), flips };
+}
+
+/** Due; but while a deployment is in flight (a rollout, a blue/green shift or bake) it waits and stays due. */
+function redeploy(c: ServiceContext, reason: DecisionReason): Verdict {
+  if (c.inFlight) return { decision: 'wait', reason: 'deployment-in-progress' };
+  return { decision: 'redeploy', reason };
+}
+
+function stateOf(
+  c: ServiceContext,
+  state: ServiceStateTag['state'],
+  flips: number,
+  redeployedAt: number | null,
+): ServiceStateTag {
+  return {
+    state,
+    fingerprint: c.newFingerprint,
+    binding: c.binding,
+    deployment: c.primary?.id ?? null,
+    writtenAt: Math.floor(c.input.now / 1000),
+    redeployedAt,
+    run: c.input.run,
+    flips,
+  };
+}
+
+function toDecision(c: ServiceContext, v: Verdict): Decision {
+  const tag = c.read.trust === 'signed' || c.read.trust === 'unsigned' ? c.read.tag : undefined;
+  return {
+    cluster: c.svc.cluster,
+    service: c.svc.name,
+    serviceArn: c.svc.arn,
+    decision: v.decision,
+    reason: v.reason,
+    oldFingerprint: tag?.fingerprint ?? (c.read.trust === 'v1' ? c.read.fingerprint : null),
+    newFingerprint: c.newFingerprint,
+    trust: c.read.trust,
+    secretIds: c.secretIds,
+    binding: c.binding,
+    deployedAt: c.svc.deployedAt,
+    deployment: c.primary?.id ?? null,
+    ...(v.write && { write: v.write }),
+    ...(tag && { previous: tag }),
+    flips: v.flips ?? 0,
+  };
+}
+
+function distinctIds(ids: readonly string[]): string[] {
+  return [...new Set(ids)].sort(byCodeUnit);
 }
 
 function byAge(a: number | null, b: number | null): number {

@@ -52,6 +52,28 @@ export async function describeServices(
 function toState(cluster: string, s: Service): ServiceState {
   const tags: Record<string, string> = {};
   for (const t of s.tags ?? []) if (t.key !== undefined) tags[t.key] = t.value ?? '';
-  const deployedAt = s.deployments?.find((d) => d.status === 'PRIMARY')?.createdAt?.getTime() ?? null;
-  return { cluster, name: s.serviceName!, arn: s.serviceArn!, status: s.status ?? '', tags, deployedAt };
+  // PRIMARY first: what its tasks run (or are rolling out to); then the deployments it replaces.
+  const deployments = (s.deployments ?? [])
+    .filter((d) => d.id !== undefined)
+    .map((d) => ({
+      id: d.id!,
+      status: d.status ?? '',
+      ...(d.rolloutState && { rolloutState: d.rolloutState }),
+      ...(d.rolloutStateReason && { rolloutStateReason: d.rolloutStateReason }),
+      createdAt: d.createdAt?.getTime() ?? null,
+      ...(d.taskDefinition && { taskDefinition: d.taskDefinition }),
+    }))
+    .sort((a, b) => Number(b.status === 'PRIMARY') - Number(a.status === 'PRIMARY'));
+  const primary = deployments.find((d) => d.status === 'PRIMARY');
+  return {
+    cluster,
+    name: s.serviceName!,
+    arn: s.serviceArn!,
+    status: s.status ?? '',
+    tags,
+    deployedAt: primary?.createdAt ?? null,
+    deployments,
+    controller: s.deploymentController?.type ?? 'ECS',
+    taskDefinition: s.taskDefinition ?? primary?.taskDefinition ?? null,
+  };
 }

@@ -4,7 +4,11 @@ export interface LoopDeps {
   readonly runPass: (n: number) => Promise<unknown>;
   /** Resolves after ms, or at once when the signal aborts. */
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  readonly now: () => number;
+  /**
+   * A monotonic clock in ms (performance.now): the interval is measured on it, so a wall clock stepped back (NTP,
+   * a VM resumed) neither silences the loop nor makes it run passes back to back.
+   */
+  readonly monotonic: () => number;
   /** In [0, 1). */
   readonly random: () => number;
   /** SIGTERM/SIGINT: let the pass in flight finish, then return. */
@@ -24,11 +28,11 @@ export interface LoopOptions {
 export async function runLoop(deps: LoopDeps, options: LoopOptions): Promise<number> {
   let n = 0;
   while (!deps.shutdown.aborted) {
-    const started = deps.now();
+    const started = deps.monotonic();
     n++;
     await deps.runPass(n);
     if (deps.shutdown.aborted) break;
-    const wait = nextDelay(options.intervalMs, options.jitter, deps.random()) - (deps.now() - started);
+    const wait = nextDelay(options.intervalMs, options.jitter, deps.random()) - (deps.monotonic() - started);
     if (wait > 0) await deps.sleep(wait, deps.shutdown);
   }
   return n;

@@ -1,17 +1,23 @@
+import { randomBytes } from 'node:crypto';
 import type { EcsPort, SecretsPort } from '../shared/aws-ports.ts';
 import type { ClusterBinding } from '../shared/config.ts';
 import { ExitCode } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { sleep } from '../shared/sleep.ts';
 import { applyPlan } from './apply-plan.ts';
 import { bindingFromTags, bindingsFromConfig } from './bindings.ts';
 import { type CallContext, createCallContext } from './call-context.ts';
-import { decide, type Target } from './decide.ts';
+import { type DeploymentReport, decide, needsVersionTimes, type Target } from './decide.ts';
 import { describeServices } from './describe-services.ts';
 import { distinctClusters, serviceName } from './ecs-identity.ts';
 import { byCodeUnit } from './fingerprint.ts';
 import { listServiceArns } from './list-services.ts';
-import type { Decision, Failure, Outcome } from './model.ts';
+import { passMetrics } from './metrics.ts';
+import type { Decision, Failure, Observation, Outcome, SecretVersion, ServiceState } from './model.ts';
 import { readSecretVersions } from './read-secrets.ts';
+import { readStateKey } from './read-state-key.ts';
+import { type MutableImage, readMutableImages } from './read-task-definitions.ts';
+import { readVersionTimes } from './read-version-times.ts';
 
 /** Where bindings come from: the config file, or the `secrets-init/secrets` tags of every service in clusters. */
 export type BindingSource =
@@ -28,21 +34,35 @@ export interface PassDeps {
   readonly deploy?: EcsPort;
   readonly secrets: SecretsPort;
   readonly log: Logger;
-  /** Milliseconds, for durationMs only. */
+  /** ms since the epoch: state tags and AWS's times are compared with it. */
   readonly now: () => number;
+  /** Waits (the claims' settle time); the pass deadline cuts it short. */
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** This run's id in the state tags (random by default). */
+  readonly runId?: () => string;
 }
 
 export interface PassOptions {
   readonly source: BindingSource;
+  /** Redeploys started at most within `capWindowMs`, by every run of the watcher together. */
   readonly maxRedeploys: number;
+  readonly capWindowMs: number;
   readonly dryRun: boolean;
   /** AWS calls in flight at once. */
   readonly concurrency: number;
   /**
    * The pass's deadline: reads are aborted at it, and no write starts after it (those services stay due, as
-   * failures). A redeploy started before it still gets its tag (each write has WRITE_TIMEOUT_MS of its own).
+   * failures). A write already started runs to its end (each has WRITE_TIMEOUT_MS of its own).
    */
   readonly timeoutMs: number;
+  /** The secret holding the key the state tags are signed with; without one they are taken as written. */
+  readonly stateKey?: string;
+  /** How long a claim settles before it is read back, and how long another run's claim holds. */
+  readonly claimSettleMs: number;
+  readonly claimTtlMs: number;
+  readonly metricsNamespace: string;
+  /** Mutable images by task definition ARN, kept across the passes of a long-running watcher. */
+  readonly imageCache?: Map<string, readonly MutableImage[]>;
   /** Pass number, for the logs. */
   readonly pass?: number;
 }
@@ -50,68 +70,226 @@ export interface PassOptions {
 export interface PassResult {
   readonly pass: number;
   readonly decisions: readonly Decision[];
-  /** One per `record` and `redeploy` decision applied (none in a dry run). */
+  /** One per applied decision (none in a dry run). */
   readonly outcomes: readonly Outcome[];
+  /** Deployments this watcher started that were seen to end this pass. */
+  readonly reports: readonly DeploymentReport[];
   readonly failures: readonly Failure[];
   readonly apiCalls: Readonly<Record<string, number>>;
   readonly durationMs: number;
 }
 
 /**
- * One pass of the controller: read (services ten at a time, each distinct secret once), decide (pure core),
- * log every decision, apply (unless dry run), log one summary. Failures never stop the pass; they are data.
+ * One pass of the controller: read (services ten at a time with their deployments and state tags, each distinct
+ * secret once, the state key, and — only for services without a trusted state — when their versions became
+ * current), decide (pure core), log every decision and every deployment outcome, apply under the cap (unless dry
+ * run), log the outcomes and one summary that carries the pass's metrics. Failures never stop the pass; they are data.
  */
 export async function runPass(deps: PassDeps, options: PassOptions): Promise<PassResult> {
   const started = deps.now();
   const pass = options.pass ?? 1;
+  const run = deps.runId?.() ?? randomBytes(4).toString('hex');
   const log = deps.log.child({ pass });
   const ctx = createCallContext({ signal: AbortSignal.timeout(options.timeoutMs), concurrency: options.concurrency });
 
-  const { targets, failures: readFailures } = await collectTargets(deps.ecs, options.source, ctx);
+  const passOf = (targets: readonly Target[]) => ({ pass, log, deps, started, ctx, options, targets });
+  const [{ targets, failures: readFailures }, key] = await Promise.all([
+    collectTargets(deps.ecs, options.source, ctx),
+    options.stateKey === undefined ? undefined : readStateKey(deps.secrets, options.stateKey, ctx),
+  ]);
+  if (key && !key.ok) {
+    // Without the key nothing can be verified or signed: no decision is safe. Loud, and nothing is changed.
+    const failure: Failure = {
+      cluster: '*',
+      service: null,
+      secretId: options.stateKey!,
+      stage: 'state',
+      error: `reading the state key: ${key.error}`,
+    };
+    logFailure(log, failure);
+    return summarise({
+      ...passOf(targets),
+      secretIds: [],
+      decisions: [],
+      outcomes: [],
+      reports: [],
+      failures: [...readFailures, failure],
+    });
+  }
+  const signingKey = key?.value;
   const secretIds = [...new Set(targets.filter((t) => t.service.ok).flatMap((t) => t.binding.secretIds))];
-  const secrets = await readSecretVersions(deps.secrets, secretIds, ctx);
+  const versions = await readSecretVersions(deps.secrets, secretIds, ctx);
+  const timed = [
+    ...new Set(targets.filter((t) => needsVersionTimes(t, signingKey)).flatMap((t) => t.binding.secretIds)),
+  ];
+  const times = await readVersionTimes(
+    deps.secrets,
+    timed.filter((id) => versions.get(id)?.ok),
+    ctx,
+  );
+  const secrets = withTimes(versions, times);
 
-  const plan = decide({ targets, secrets });
+  const plan = decide({
+    targets,
+    secrets,
+    key: signingKey,
+    now: deps.now(),
+    run,
+    claimTtlMs: options.claimTtlMs,
+    capWindowMs: options.capWindowMs,
+  });
+  const images = await readMutableImages(
+    deps.ecs,
+    plan.due
+      .flatMap((d) => targets.find((t) => t.service.ok && t.service.value.arn === d.serviceArn)?.service)
+      .flatMap((o) => (o?.ok && o.value.taskDefinition ? [o.value.taskDefinition] : [])),
+    ctx,
+    options.imageCache ?? new Map(),
+  );
+  const decisions = plan.decisions.map((d) => withImages(d, targets, images));
+  const due = plan.due.map((d) => decisions.find((x) => x.serviceArn === d.serviceArn)!);
   const failures: Failure[] = [...sortFailures(readFailures), ...plan.failures];
   for (const f of failures) logFailure(log, f);
-  for (const d of plan.decisions) logDecision(log, d, options.dryRun);
+  for (const r of plan.reports) logReport(log, r);
+  for (const d of decisions) logDecision(log, d, options.dryRun);
 
   let outcomes: Outcome[] = [];
   if (!options.dryRun) {
     const ports = { ecs: deps.ecs, deploy: deps.deploy ?? deps.ecs };
-    outcomes = await applyPlan(ports, plan, ctx, { maxRedeploys: options.maxRedeploys });
+    outcomes = await applyPlan(ports, { decisions, due }, ctx, {
+      maxRedeploys: options.maxRedeploys,
+      spent: plan.recentRedeploys,
+      key: signingKey,
+      run,
+      now: deps.now,
+      settleMs: options.claimSettleMs,
+      sleep: deps.sleep ?? sleep,
+      reread: (ds) => rereadServices(deps.ecs, ds, ctx),
+    });
     for (const o of outcomes) logOutcome(log, o);
     failures.push(...outcomes.flatMap((o) => o.failure ?? []));
   }
-
-  const result: PassResult = {
-    pass,
-    decisions: plan.decisions,
+  return summarise({
+    ...passOf(targets),
+    secretIds,
+    decisions,
     outcomes,
+    reports: plan.reports,
     failures,
-    apiCalls: ctx.counts(),
-    durationMs: deps.now() - started,
+  });
+}
+
+function summarise(p: {
+  pass: number;
+  log: Logger;
+  deps: PassDeps;
+  started: number;
+  ctx: CallContext;
+  options: PassOptions;
+  targets: readonly Target[];
+  secretIds: readonly string[];
+  decisions: readonly Decision[];
+  outcomes: readonly Outcome[];
+  reports: readonly DeploymentReport[];
+  failures: readonly Failure[];
+}): PassResult {
+  const { decisions, outcomes, failures } = p;
+  const durationMs = p.deps.now() - p.started;
+  const result: PassResult = {
+    pass: p.pass,
+    decisions,
+    outcomes,
+    reports: p.reports,
+    failures,
+    apiCalls: p.ctx.counts(),
+    durationMs,
   };
-  const decided = (kind: Decision['decision']) => plan.decisions.filter((d) => d.decision === kind).length;
+  const decided = (kind: Decision['decision']) => decisions.filter((d) => d.decision === kind).length;
   const did = (kind: Outcome['outcome']) => outcomes.filter((o) => o.outcome === kind).length;
-  log[failures.length > 0 ? 'warn' : 'info'](
+  const metrics = passMetrics(
+    {
+      durationMs,
+      services: p.targets.length,
+      secrets: p.secretIds.length,
+      decisions,
+      outcomes,
+      reports: p.reports,
+      failures,
+    },
+    p.options.metricsNamespace,
+    p.deps.now(),
+  );
+  p.log[failures.length > 0 ? 'warn' : 'info'](
     {
       event: 'watch.pass',
-      services: targets.length,
-      secrets: secretIds.length,
+      services: p.targets.length,
+      secrets: p.secretIds.length,
       unchanged: decided('skip'),
       due: decided('redeploy'),
+      waiting: decided('wait'),
+      excluded: decided('exclude'),
       recorded: did('recorded'),
       redeployed: did('redeployed'),
       deferred: did('deferred'),
+      unknown: did('unknown'),
       failures: failures.length,
       apiCalls: result.apiCalls,
-      durationMs: result.durationMs,
-      dryRun: options.dryRun,
+      durationMs,
+      dryRun: p.options.dryRun,
+      ...metrics,
     },
-    `pass ${pass}: ${plan.decisions.length} services decided, ${did('redeployed')} redeployed, ${failures.length} failures`,
+    `pass ${p.pass}: ${decisions.length} services decided, ${did('redeployed')} redeployed, ${failures.length} failures`,
   );
   return result;
+}
+
+/** The versions with the times the pass read for them; a time that could not be read is a failure of its secret. */
+function withTimes(
+  versions: ReadonlyMap<string, Observation<SecretVersion>>,
+  times: ReadonlyMap<string, Observation<number>>,
+): Map<string, Observation<SecretVersion>> {
+  const out = new Map(versions);
+  for (const [id, t] of times) {
+    const v = versions.get(id);
+    if (!v?.ok) continue;
+    out.set(
+      id,
+      t.ok
+        ? { ok: true, value: { ...v.value, changedAt: t.value } }
+        : { ok: false, error: `listing its versions: ${t.error}` },
+    );
+  }
+  return out;
+}
+
+function withImages(
+  d: Decision,
+  targets: readonly Target[],
+  images: ReadonlyMap<string, readonly MutableImage[]>,
+): Decision {
+  if (d.decision !== 'redeploy') return d;
+  const t = targets.find((x) => x.service.ok && x.service.value.arn === d.serviceArn)?.service;
+  const td = t?.ok ? t.value.taskDefinition : null;
+  const found = td ? images.get(td) : undefined;
+  if (!found || found.length === 0) return d;
+  return {
+    ...d,
+    mutableImages: found.map((i) => `${i.container}: ${i.image} (version consistency ${i.versionConsistency})`),
+  };
+}
+
+/** The claimed services read again (DescribeServices with tags, ten a call), by ARN. */
+async function rereadServices(
+  ecs: EcsPort,
+  decisions: readonly Decision[],
+  ctx: CallContext,
+): Promise<Map<string, Observation<ServiceState>>> {
+  const out = new Map<string, Observation<ServiceState>>();
+  for (const cluster of [...new Set(decisions.map((d) => d.cluster))]) {
+    const arns = decisions.filter((d) => d.cluster === cluster).map((d) => d.serviceArn);
+    for (const [arn, seen] of await describeServices(ecs, cluster, arns, ctx)) out.set(arn, seen);
+  }
+  return out;
 }
 
 /** The pass's exit code: 3 when anything failed (AWS side), else 0. */
@@ -190,10 +368,14 @@ export function failureMessage(f: Failure): string {
       return `reading the binding tags of service ${service} in ${f.cluster}: ${f.error}`;
     case 'secret':
       return `reading secret "${f.secretId}" for service ${service}: ${f.error}`;
+    case 'state':
+      return f.service === null
+        ? `${f.error} ("${f.secretId}")`
+        : `reading the state of service ${service} in ${f.cluster}: ${f.error}`;
     case 'redeploy':
       return `redeploying service ${service} in ${f.cluster}: ${f.error}`;
     case 'tag':
-      return `tagging service ${service} in ${f.cluster} with its fingerprint: ${f.error}`;
+      return `writing the state of service ${service} in ${f.cluster}: ${f.error}`;
   }
 }
 
@@ -208,10 +390,33 @@ function logDecision(log: Logger, d: Decision, dryRun: boolean): void {
       reason: d.reason,
       oldFingerprint: d.oldFingerprint,
       newFingerprint: d.newFingerprint,
+      trust: d.trust,
       secretIds: d.secretIds,
+      ...(d.mutableImages && { mutableImages: d.mutableImages }),
       dryRun,
     },
-    `${d.decision} ${d.service}: ${d.reason}`,
+    `${d.decision} ${d.service}: ${d.reason}${d.mutableImages ? ' (a forced deployment re-resolves its mutable image tags)' : ''}`,
+  );
+}
+
+/**
+ * One event per deployment this watcher started, when it is seen to end: an error for one that failed or was rolled
+ * back (rolled-back tasks read AWSCURRENT again, so a bad rotated value is still in service: fix the secret).
+ */
+function logReport(log: Logger, r: DeploymentReport): void {
+  const bad = r.result === 'failed' || r.result === 'rolled-back';
+  log[bad ? 'error' : 'info'](
+    {
+      event: 'watch.deployment',
+      cluster: r.cluster,
+      service: r.service,
+      deployment: r.deployment,
+      result: r.result,
+      fingerprint: r.fingerprint,
+    },
+    bad
+      ? `the redeploy of ${r.service} ${r.result === 'failed' ? 'failed' : 'was rolled back'}: its tasks still read the current versions; fix the secret (it is not redeployed again for these versions)`
+      : `the redeploy of ${r.service} ${r.result}`,
   );
 }
 

@@ -1,40 +1,11 @@
-import { parseCommandArgs } from '../shared/args.ts';
 import type { ConfigFile } from '../shared/config.ts';
 import { type DurationRange, MAX_TIMER_MS, parseDuration } from '../shared/duration.ts';
 import { UsageError } from '../shared/errors.ts';
 import { LOG_LEVELS } from '../shared/logger.ts';
 import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
 import { distinctClusters } from './ecs-identity.ts';
+import { DEFAULT_METRICS_NAMESPACE } from './metrics.ts';
 import type { BindingSource } from './run-pass.ts';
-
-export const WATCH_USAGE = `Usage: secrets-init watch [OPTIONS]
-
-Redeploys ECS services whose secrets rotated (a new AWSCURRENT version): one UpdateService(forceNewDeployment)
-per service however many of its secrets changed. The fingerprint of the versions is kept as the service tag
-secrets-init/fingerprint; the first sight of a service only records it. A discovered service is bound by its tag
-secrets-init/secrets: secret ids separated by spaces (ECS tag values allow no comma), continued in
-secrets-init/secrets-2, -3, ... when they need more than 256 characters.
-
-Options:
-  --config FILE          YAML config with spec.watch.clusters[].services[].secrets   (env SECRETS_CONFIG)
-  --cluster NAME         discover services tagged secrets-init/secrets in NAME; repeatable, overrides the
-                         config's clusters                                           (env WATCH_CLUSTER, comma-separated)
-  --once                 one pass, then exit (for a scheduled task)
-  --interval DURATION    time between passes, with +-10% jitter (default 5m)        (env WATCH_INTERVAL)
-  --max-redeploys N      successful redeploys per pass at most (a failed one frees its slot); the services
-                         deployed longest ago go first, the rest wait for the next pass (default 10)
-                                                                                     (env WATCH_MAX_REDEPLOYS)
-  --dry-run              decide and log, change nothing                             (env WATCH_DRY_RUN=true)
-  --pass-timeout DURATION  deadline of one pass (default 60s): no call starts after it; a redeploy already
-                         started still gets its tag (each write has 10s of its own)
-  --concurrency N        AWS calls in flight at once (default 10)
-  -h, --help             this text
-
-Environment: AWS_REGION (required; AWS_DEFAULT_REGION is the fallback), LOG_LEVEL (default info), AWS_ENDPOINT_URL[_ECS|_SECRETS_MANAGER].
-Flags override environment variables, which override the config file.
-SIGTERM/SIGINT: the pass in flight finishes, then exit 0.
-Exit codes: 0 ok, 2 usage/config, 3 a service or secret could not be read or updated (the others were handled).
-`;
 
 export const WATCH_DEFAULTS = Object.freeze({
   intervalMs: 5 * 60_000,
@@ -43,9 +14,13 @@ export const WATCH_DEFAULTS = Object.freeze({
   concurrency: 10,
   /** Each wait is the interval +-10%, so several watchers (or a restarted one) do not hit the APIs in step. */
   jitter: 0.1,
+  /** Longer than a rival run takes to write its claim (a TagResource, a few hundred ms). */
+  claimSettleMs: 2_000,
+  /** Another run's claim older than this, with no deployment after it, is abandoned (its run died or was refused). */
+  claimTtlMs: 120_000,
 });
 
-/** What the command line said, before environment and config are consulted. */
+/** What the command line said (cli/watch-command.ts parses it), before environment and config are consulted. */
 export interface WatchFlags {
   readonly help: boolean;
   readonly configPath?: string;
@@ -53,9 +28,13 @@ export interface WatchFlags {
   readonly once: boolean;
   readonly interval?: string;
   readonly maxRedeploys?: string;
+  readonly capWindow?: string;
   readonly dryRun: boolean;
   readonly passTimeout?: string;
   readonly concurrency?: string;
+  readonly stateKey?: string;
+  readonly claimSettle?: string;
+  readonly metricsNamespace?: string;
 }
 
 /** Everything a watch run needs, fully defaulted. */
@@ -67,67 +46,60 @@ export interface WatchSettings {
   readonly intervalMs: number;
   readonly jitter: number;
   readonly maxRedeploys: number;
+  /** The cap counts the redeploys of every run within this window (default: the interval). */
+  readonly capWindowMs: number;
   readonly dryRun: boolean;
   readonly passTimeoutMs: number;
   readonly concurrency: number;
+  /** The secret holding the state tags' signing key; undefined: tags are unsigned (and warned about). */
+  readonly stateKey?: string;
+  readonly claimSettleMs: number;
+  readonly claimTtlMs: number;
+  readonly metricsNamespace: string;
 }
 
-export function parseWatchFlags(args: readonly string[]): WatchFlags {
-  const parsed = parse(args);
-  const v = parsed.values;
-  return {
-    help: v.help === true,
-    ...(v.config !== undefined && { configPath: v.config }),
-    clusters: (v.cluster ?? []).flatMap(splitList),
-    once: v.once === true,
-    ...(v.interval !== undefined && { interval: v.interval }),
-    ...(v['max-redeploys'] !== undefined && { maxRedeploys: v['max-redeploys'] }),
-    dryRun: v['dry-run'] === true,
-    ...(v['pass-timeout'] !== undefined && { passTimeout: v['pass-timeout'] }),
-    ...(v.concurrency !== undefined && { concurrency: v.concurrency }),
-  };
-}
+/** Passes at most once a second; a longer interval than a timer holds is refused (the sleep would not wait). */
+const INTERVAL_RANGE: DurationRange = { min: 1000, max: MAX_TIMER_MS };
+const NAMESPACE = /^[A-Za-z0-9._/#:-]{1,255}$/;
 
-const OPTIONS = {
-  config: { type: 'string' },
-  cluster: { type: 'string', multiple: true },
-  once: { type: 'boolean' },
-  interval: { type: 'string' },
-  'max-redeploys': { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  'pass-timeout': { type: 'string' },
-  concurrency: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-function parse(args: readonly string[]) {
-  return parseCommandArgs('watch', args, OPTIONS);
-}
-
-/** The config file to read, if any: `--config` over `SECRETS_CONFIG`. */
-export function configPathOf(flags: WatchFlags, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  return flags.configPath ?? nonEmpty(env.SECRETS_CONFIG);
-}
-
-/** Flags over environment over config; every bad value is a UsageError (exit 2) before any network call. */
+/**
+ * Flags over environment over config, fully defaulted and frozen. Pure (no process.env, no file system). Every bad
+ * value is reported at once, each naming its flag, variable or config path, in one UsageError (exit 2) before any
+ * network call.
+ */
 export function resolveWatchSettings(
   flags: WatchFlags,
   env: Readonly<Record<string, string | undefined>>,
   config?: ConfigFile,
 ): WatchSettings {
-  const region = regionFromEnv(env)?.region;
-  if (!region) throw new UsageError(REGION_REQUIRED);
-  const logLevel = nonEmpty(env.LOG_LEVEL) ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const problems: string[] = [];
+  const pick = <T>(...candidates: (T | undefined)[]): T | undefined => candidates.find((c) => c !== undefined);
+  const duration = (name: string, v: string | undefined, range?: DurationRange) => {
+    if (v === undefined) return undefined;
+    const ms = parseDuration(v, range);
+    if (typeof ms === 'string') problems.push(`${name}: ${ms}`);
+    return typeof ms === 'number' ? ms : undefined;
+  };
+  const count = (name: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    if (v === undefined) return undefined;
+    const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
+    problems.push(`${name} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}`);
+    return undefined;
+  };
 
-  const envClusters = splitList(env.WATCH_CLUSTER ?? '');
-  const clusters = flags.clusters.length > 0 ? flags.clusters : envClusters;
-  let source: BindingSource;
+  const region = regionFromEnv(env)?.region;
+  if (!region) problems.push(REGION_REQUIRED);
+  const logLevel = nonEmpty(env.LOG_LEVEL) ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const clusters = flags.clusters.length > 0 ? flags.clusters : splitList(env.WATCH_CLUSTER ?? '');
+  let source: BindingSource | undefined;
   if (clusters.length > 0) source = { kind: 'discover', clusters: distinctClusters(clusters) };
   else if (config?.watch && config.watch.clusters.length > 0)
     source = { kind: 'config', clusters: config.watch.clusters };
   else {
-    throw new UsageError(
+    problems.push(
       config
         ? 'the config has no spec.watch.clusters; give --cluster NAME (or WATCH_CLUSTER) to discover tagged services'
         : 'nothing to watch: give --cluster NAME (or WATCH_CLUSTER) or --config FILE with spec.watch.clusters',
@@ -135,19 +107,42 @@ export function resolveWatchSettings(
   }
 
   const intervalMs =
-    duration('--interval', flags.interval, INTERVAL_RANGE) ??
-    duration('WATCH_INTERVAL', nonEmpty(env.WATCH_INTERVAL), INTERVAL_RANGE) ??
-    config?.watch?.intervalMs ??
-    WATCH_DEFAULTS.intervalMs;
+    pick(
+      duration('--interval', flags.interval, INTERVAL_RANGE),
+      duration('WATCH_INTERVAL', nonEmpty(env.WATCH_INTERVAL), INTERVAL_RANGE),
+      config?.watch?.intervalMs,
+    ) ?? WATCH_DEFAULTS.intervalMs;
   const maxRedeploys =
-    count('--max-redeploys', flags.maxRedeploys, 1) ??
-    count('WATCH_MAX_REDEPLOYS', nonEmpty(env.WATCH_MAX_REDEPLOYS), 1) ??
-    config?.watch?.maxRedeploys ??
-    WATCH_DEFAULTS.maxRedeploys;
-  const dryRun = flags.dryRun || bool('WATCH_DRY_RUN', nonEmpty(env.WATCH_DRY_RUN));
+    pick(
+      count('--max-redeploys', flags.maxRedeploys, 1),
+      count('WATCH_MAX_REDEPLOYS', nonEmpty(env.WATCH_MAX_REDEPLOYS), 1),
+      config?.watch?.maxRedeploys,
+    ) ?? WATCH_DEFAULTS.maxRedeploys;
+  const capWindowMs =
+    pick(
+      duration('--cap-window', flags.capWindow, INTERVAL_RANGE),
+      duration('WATCH_CAP_WINDOW', nonEmpty(env.WATCH_CAP_WINDOW), INTERVAL_RANGE),
+      config?.watch?.capWindowMs,
+    ) ?? intervalMs;
+  let dryRun = flags.dryRun;
+  const dryRunText = nonEmpty(env.WATCH_DRY_RUN);
+  if (!dryRun && dryRunText !== undefined) {
+    if (/^(true|1|yes)$/i.test(dryRunText)) dryRun = true;
+    else if (!/^(false|0|no)$/i.test(dryRunText)) problems.push('WATCH_DRY_RUN must be true or false');
+  }
   const passTimeoutMs = duration('--pass-timeout', flags.passTimeout) ?? WATCH_DEFAULTS.passTimeoutMs;
   const concurrency = count('--concurrency', flags.concurrency, 1, 64) ?? WATCH_DEFAULTS.concurrency;
+  const stateKey = pick(nonEmpty(flags.stateKey), nonEmpty(env.WATCH_STATE_KEY), config?.watch?.stateKey);
+  const claimSettleMs = duration('--claim-settle', flags.claimSettle) ?? WATCH_DEFAULTS.claimSettleMs;
+  const metricsNamespace =
+    pick(nonEmpty(flags.metricsNamespace), nonEmpty(env.WATCH_METRICS_NAMESPACE)) ?? DEFAULT_METRICS_NAMESPACE;
+  if (!NAMESPACE.test(metricsNamespace)) {
+    problems.push(
+      `the metrics namespace "${metricsNamespace}" is not a CloudWatch namespace (1-255 of A-Z a-z 0-9 . _ / # : -)`,
+    );
+  }
 
+  if (problems.length > 0 || !region || !source) throw new UsageError(problems.join('; '));
   return Object.freeze({
     region,
     logLevel,
@@ -156,9 +151,15 @@ export function resolveWatchSettings(
     intervalMs,
     jitter: WATCH_DEFAULTS.jitter,
     maxRedeploys,
+    capWindowMs,
     dryRun,
     passTimeoutMs,
     concurrency,
+    ...(stateKey !== undefined && { stateKey }),
+    claimSettleMs,
+    // A claim must outlive the settle and both writes of a rival run's redeploy.
+    claimTtlMs: Math.max(WATCH_DEFAULTS.claimTtlMs, claimSettleMs * 4),
+    metricsNamespace,
   });
 }
 
@@ -166,37 +167,10 @@ function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-function splitList(v: string): string[] {
+/** `a,b` lists (WATCH_CLUSTER, repeated --cluster values). */
+export function splitList(v: string): string[] {
   return v
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-}
-
-/** Passes at most once a second; a longer interval than a timer holds is refused (the sleep would not wait). */
-const INTERVAL_RANGE: DurationRange = { min: 1000, max: MAX_TIMER_MS };
-
-function duration(name: string, v: string | undefined, range?: DurationRange): number | undefined {
-  if (v === undefined) return undefined;
-  const ms = parseDuration(v, range);
-  if (typeof ms === 'string') throw new UsageError(`${name}: ${ms}`);
-  return ms;
-}
-
-function count(name: string, v: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (v === undefined) return undefined;
-  const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(
-      `${name} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ''}`,
-    );
-  }
-  return n;
-}
-
-function bool(name: string, v: string | undefined): boolean {
-  if (v === undefined) return false;
-  if (/^(true|1|yes)$/i.test(v)) return true;
-  if (/^(false|0|no)$/i.test(v)) return false;
-  throw new UsageError(`${name} must be true or false`);
 }

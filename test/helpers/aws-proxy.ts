@@ -11,6 +11,7 @@ import {
   serviceOf,
   throttled,
 } from './aws-limits.ts';
+import type { AwsModel } from './aws-model.ts';
 
 /**
  * A loopback HTTP proxy in front of moto that counts AWS calls on the wire (by `X-Amz-Target`, e.g.
@@ -29,6 +30,7 @@ export type FaultKind =
   | 'reset' // destroy the connection without answering (SDK: ECONNRESET, retried)
   | 'stall' // never answer (the SDK's request timeout fires: TimeoutError, retried)
   | 'truncate' // forward moto's answer, then cut the body short and close (retried)
+  | 'lose' // forward the call (moto acts on it), then drop the connection unanswered: the caller cannot know
   | 'endless'; // 200 and a JSON body that never ends, sent as fast as the client reads it
 
 export interface FaultRule {
@@ -101,6 +103,8 @@ const serverErrorOf = (target: string | undefined) =>
 export interface AwsProxyOptions {
   /** Refuse what AWS refuses (aws-limits.ts) with AWS's answers. Default off: startMoto() puts one with limits first. */
   readonly limits?: boolean;
+  /** Answer as AWS would where moto does not (aws-model.ts): version times, ECS rollouts. */
+  readonly model?: AwsModel;
 }
 
 export async function startAwsProxy(target: string, options: AwsProxyOptions = {}): Promise<AwsProxy> {
@@ -148,10 +152,10 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
         hit.used++;
         return fault(hit.rule.kind, req, res, body);
       }
-      if (!limiter) return forward(req, res, body, false);
+      if (!limiter) return forward(req, res, body, 'whole');
       limitRefusal(req, action, body).then(
         (refusal) => {
-          if (!refusal) return forward(req, res, body, false);
+          if (!refusal) return forward(req, res, body, 'whole');
           refused.set(action, (refused.get(action) ?? 0) + 1);
           answer(res, refusal.status, errorShape(refusal.type, refusal.message));
         },
@@ -204,7 +208,8 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
       up.end(payload);
     });
 
-  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, truncate: boolean) => {
+  /** What the caller gets of moto's answer: all of it, half of it, or nothing (the connection dropped). */
+  const forward = (req: IncomingMessage, res: ServerResponse, body: Buffer, shape: 'whole' | 'truncate' | 'lose') => {
     const headers = { ...req.headers, host: upstream.host };
     const up = request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
@@ -212,10 +217,11 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
         const parts: Buffer[] = [];
         upRes.on('data', (c: Buffer) => parts.push(c));
         upRes.on('end', () => {
-          const payload = Buffer.concat(parts);
+          if (shape === 'lose') return req.socket.destroy();
+          const payload = modelled(req, body, upRes.statusCode, Buffer.concat(parts));
           const outHeaders = { ...upRes.headers };
           delete outHeaders['transfer-encoding'];
-          if (truncate) {
+          if (shape === 'truncate') {
             outHeaders['content-length'] = String(payload.length);
             res.writeHead(upRes.statusCode ?? 502, outHeaders);
             // Half the body, flushed, then a clean close (FIN): the client gets the head and some bytes and then
@@ -234,6 +240,19 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
       res.end();
     });
     up.end(body);
+  };
+
+  /** moto's answer, or the one AWS would give where the model knows better (successful JSON answers only). */
+  const modelled = (req: IncomingMessage, body: Buffer, status: number | undefined, payload: Buffer): Buffer => {
+    if (!options.model || status !== 200) return payload;
+    try {
+      const request = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+      const response = JSON.parse(payload.toString('utf8') || '{}') as Record<string, unknown>;
+      const out = options.model.answer(targetOf(req), request, response);
+      return out === response ? payload : Buffer.from(JSON.stringify(out));
+    } catch {
+      return payload; // not JSON: not the model's to change
+    }
   };
 
   const fault = (kind: FaultKind, req: IncomingMessage, res: ServerResponse, body: Buffer) => {
@@ -257,7 +276,9 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
       case 'stall':
         return; // hold the socket open, answer nothing
       case 'truncate':
-        return forward(req, res, body, true);
+        return forward(req, res, body, 'truncate');
+      case 'lose':
+        return forward(req, res, body, 'lose');
       case 'endless':
         return endless(res);
     }

@@ -347,6 +347,12 @@ const PHYSICAL: Record<string, (p: JsonObject, w: Where) => Physical> = {
     ref: String(p.Name),
     attributes: { Arn: `arn:${w.partition}:events:${w.region}:${w.account}:rule/${p.Name}` },
   }),
+  // Secrets Manager appends a dash and six random characters to the name.
+  'AWS::SecretsManager::Secret': (p, w) => ({
+    ref: `arn:${w.partition}:secretsmanager:${w.region}:${w.account}:secret:${p.Name}-AbCdEf`,
+    attributes: { Id: `arn:${w.partition}:secretsmanager:${w.region}:${w.account}:secret:${p.Name}-AbCdEf` },
+  }),
+  'AWS::SecretsManager::ResourcePolicy': (p) => ({ ref: String(p.SecretId), attributes: { Id: String(p.SecretId) } }),
   'AWS::CloudWatch::Alarm': (p, w) => ({
     ref: String(p.AlarmName),
     attributes: { Arn: `arn:${w.partition}:cloudwatch:${w.region}:${w.account}:alarm:${p.AlarmName}` },

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { AwsModel } from './aws-model.ts';
 import { type AwsProxy, startAwsProxy } from './aws-proxy.ts';
 
 /**
@@ -17,6 +18,8 @@ export interface Moto {
   readonly serverEndpoint: string;
   /** The limits proxy: `setQuota`, `refusals()`. */
   readonly limits: AwsProxy;
+  /** What the proxy answers as AWS would and moto does not (aws-model.ts): script a rollout with `rollout`/`finish`. */
+  readonly model: AwsModel;
   readonly port: number;
   readonly pid: number;
   /** Wipes all emulated state (POST /moto-api/reset) and refills the quotas, as a fresh account. */
@@ -95,16 +98,19 @@ export async function startMoto(options: { env?: Readonly<Record<string, string>
         if (res.ok) {
           await res.arrayBuffer();
           const pid = child.pid ?? 0;
-          const limits = await startAwsProxy(endpoint, { limits: true });
+          const model = new AwsModel();
+          const limits = await startAwsProxy(endpoint, { limits: true, model });
           return {
             endpoint: limits.endpoint,
             serverEndpoint: endpoint,
             limits,
+            model,
             port,
             pid,
             async reset() {
               const r = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
               await r.arrayBuffer();
+              model.reset();
               limits.refillQuotas();
               limits.resetCounts();
             },

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -89,7 +90,13 @@ const VARIABLES = [
 const DERIVED = ['AWS_DEFAULT_REGION', 'AWS_PAGER', 'SECRET_ARN'];
 
 /** What moto 5.2.1's CloudFormation does not create: it logs a warning and goes on. */
-const MOTO_SKIPS = ['AWS::CloudWatch::Alarm', 'AWS::Scheduler::Schedule', 'AWS::Scheduler::ScheduleGroup'];
+const MOTO_SKIPS = [
+  'AWS::CloudWatch::Alarm',
+  'AWS::Scheduler::Schedule',
+  'AWS::Scheduler::ScheduleGroup',
+  'AWS::SecretsManager::Secret',
+  'AWS::SecretsManager::ResourcePolicy',
+];
 
 let moto: Moto;
 let proxy: AwsProxy;
@@ -367,6 +374,7 @@ describe('docs/deploy-cloudformation.md, run with the aws CLI against moto', () 
       parameters: [],
       watchesParameters: false,
       clusters: [CLUSTER],
+      stateKey: secretResource(`${PREFIX}/watcher-state-key`, { account: ACCOUNT, region: REGION }),
     });
     const watcher = (await aws([
       'iam',
@@ -450,7 +458,23 @@ describe('docs/deploy-cloudformation.md, run with the aws CLI against moto', () 
     const environment = envOf(watcher.environment);
     assert.equal(environment.WATCH_CLUSTER, CLUSTER);
 
-    // The watcher run as the stack registered it: its command, its environment (the cluster, the cap, ...).
+    // moto's CloudFormation skips AWS::SecretsManager::Secret: the state key is made here as the stack would make
+    // it (a random value under the name the task's WATCH_STATE_KEY names).
+    assert.equal(environment.WATCH_STATE_KEY, `${PREFIX}/watcher-state-key`);
+    const key = randomBytes(32).toString('hex');
+    seedValues([key]);
+    const keyFile = join(work, 'state-key');
+    writeFileSync(keyFile, key, { mode: 0o600 });
+    await aws([
+      'secretsmanager',
+      'create-secret',
+      '--name',
+      environment.WATCH_STATE_KEY!,
+      '--secret-string',
+      `file://${keyFile}`,
+    ]);
+
+    // The watcher run as the stack registered it: its command, its environment (the cluster, the cap, the key).
     await assertRecordsThenRedeploysOnce(
       proxy,
       () => runAsRegistered(watcher.command!, environment),
@@ -460,6 +484,12 @@ describe('docs/deploy-cloudformation.md, run with the aws CLI against moto', () 
       },
       { cluster: CLUSTER, service: SERVICE },
     );
+    // Its state is signed with the stack's key: a principal who can only tag cannot forge it.
+    const found = await ecs.send(
+      new DescribeServicesCommand({ cluster: CLUSTER, services: [SERVICE], include: ['TAGS'] }),
+    );
+    const state = found.services?.[0]?.tags?.find((t) => t.key === 'secrets-init/fingerprint')?.value ?? '';
+    assert.match(state, /^v2 s=ok .* m=[A-Za-z0-9_-]{22}$/);
   });
 
   it('a watcher stack by name prefix, without alarms, is created too', async () => {

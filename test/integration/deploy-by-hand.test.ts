@@ -305,7 +305,12 @@ describe('docs/deploy-by-hand.md, run with the aws CLI against moto', () => {
     const watcher = (await taskDefinition(`${PREFIX}-watcher`)).containerDefinitions![0]!;
     assert.deepEqual(watcher.command, ['watch', '--once']);
     const environment = envOf(watcher.environment);
-    assert.deepEqual(environment, { AWS_REGION: REGION, WATCH_CLUSTER: CLUSTER, LOG_LEVEL: 'info' });
+    assert.deepEqual(environment, {
+      AWS_REGION: REGION,
+      WATCH_CLUSTER: CLUSTER,
+      WATCH_STATE_KEY: `${PREFIX}/watcher-state-key`,
+      LOG_LEVEL: 'info',
+    });
 
     await assertRecordsThenRedeploysOnce(
       proxy,
@@ -316,6 +321,24 @@ describe('docs/deploy-by-hand.md, run with the aws CLI against moto', () => {
         assert.equal(existsSync(secretFile), false, 'the page removes the file');
       },
       { cluster: CLUSTER, service: SERVICE },
+    );
+    // Signed with the key the page made, which only the watcher's role may read.
+    const found = await ecs.send(
+      new DescribeServicesCommand({ cluster: CLUSTER, services: [SERVICE], include: ['TAGS'] }),
+    );
+    const state = found.services?.[0]?.tags?.find((t) => t.key === 'secrets-init/fingerprint')?.value ?? '';
+    assert.match(state, /^v2 s=ok .* m=[A-Za-z0-9_-]{22}$/);
+    const policy = (await aws([
+      'secretsmanager',
+      'get-resource-policy',
+      '--secret-id',
+      `${PREFIX}/watcher-state-key`,
+    ])) as {
+      ResourcePolicy: string;
+    };
+    assert.match(
+      policy.ResourcePolicy,
+      new RegExp(`"aws:PrincipalArn":\\s*"arn:aws:iam::${ACCOUNT}:role/${PREFIX}-watcher"`),
     );
   });
 

@@ -1,15 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { createLogger } from '../../shared/logger.ts';
 import { clientConfig } from '../../shared/secrets-manager-client.ts';
 import { runLoop } from '../../watcher/loop.ts';
 import { redeployClientConfig } from '../../watcher/redeploy-client.ts';
 import { type PassOptions, type PassResult, passExitCode, runPass } from '../../watcher/run-pass.ts';
+import { decodeState, type ServiceStateTag } from '../../watcher/state-tag.ts';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
 import { FINGERPRINT_TAG as FP, fleet, rotate, seeded } from '../helpers/ecs-fleet.ts';
 import { clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
+import { PASS } from '../helpers/pass-options.ts';
 
 // The watcher's pass (in process, real SDK clients with the product's retry settings) against moto behind the fault
 // proxy. Seeding goes to moto directly, so the proxy counts exactly the watcher's calls, retries included.
@@ -22,6 +29,8 @@ let ecs: ECSClient;
 let deploy: ECSClient;
 let sm: SecretsManagerClient;
 const rawLog: string[] = [];
+/** How far the watcher's clock is ahead of this machine's (past claims and cap windows). */
+let skew = 0;
 
 before(async () => {
   moto = await startMoto();
@@ -53,6 +62,7 @@ beforeEach(async () => {
   await moto.reset();
   proxy.resetCounts();
   proxy.clearFaults();
+  skew = 0;
 });
 afterEach(() => {
   assert.equal(proxy.count('GetSecretValue') + proxy.count('BatchGetSecretValue'), 0, 'the watcher never reads values');
@@ -63,24 +73,16 @@ afterEach(() => {
 const log = createLogger('debug', { write: (s: string) => void rawLog.push(s) });
 
 function pass(o: Partial<PassOptions> = {}): Promise<PassResult> {
-  return runPass(
-    { ecs, deploy, secrets: sm, log, now: Date.now },
-    {
-      source: { kind: 'discover', clusters: ['prod'] },
-      maxRedeploys: 10,
-      dryRun: false,
-      concurrency: 10,
-      timeoutMs: 30_000,
-      ...o,
-    },
-  );
+  return runPass({ ecs, deploy, secrets: sm, log, now: () => Date.now() + skew }, { ...PASS, ...o });
 }
 
-async function state(name: string): Promise<{ fingerprint?: string; primary?: string; deployments: number }> {
+/** Service `name` as the watcher left it: its state tag decoded (unsigned here), its PRIMARY deployment. */
+async function state(name: string): Promise<{ tag?: ServiceStateTag; primary?: string; deployments: number }> {
   const res = await seedEcs.send(new DescribeServicesCommand({ cluster: 'prod', services: [name], include: ['TAGS'] }));
   const s = res.services?.[0];
+  const read = decodeState(s?.tags?.find((t) => t.key === FP)?.value, s?.serviceArn ?? '', undefined);
   return {
-    fingerprint: s?.tags?.find((t) => t.key === FP)?.value,
+    ...(read.trust === 'unsigned' && { tag: read.tag }),
     primary: s?.deployments?.find((d) => d.status === 'PRIMARY')?.id,
     deployments: s?.deployments?.length ?? 0,
   };
@@ -90,8 +92,12 @@ async function state(name: string): Promise<{ fingerprint?: string; primary?: st
 const updatesOf = (service: string) =>
   proxy.bodies('UpdateService').filter((b) => (JSON.parse(b) as { service: string }).service === service).length;
 
+const LOST = 'the answer was lost, so it may have started (its claim says so)';
+/** Past another run's claim (120 s) and the cap window (60 s): the watcher's clock moves, AWS's does not. */
+const LATER = 121_000;
+
 describe('watch pass under faults', () => {
-  it('UpdateService failing for one service leaves it due for the next pass; the others are redeployed and tagged', async () => {
+  it('a 5xx on UpdateService may hide an applied update: not resent, counted against the cap, its claim holds it until the claim expires, then it goes once', async () => {
     await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db', c: 'db' });
     await pass();
     await rotate(seedSm, 'db');
@@ -103,28 +109,102 @@ describe('watch pass under faults', () => {
     assert.equal(passExitCode(second), 3);
     assert.deepEqual(
       second.failures.map((f) => [f.service, f.stage, f.error]),
-      [['b', 'redeploy', 'ServerException (HTTP 500)']],
+      [['b', 'redeploy', `ServerException (HTTP 500): ${LOST}`]],
     );
     assert.deepEqual(
-      [updatesOf('a'), updatesOf('b'), updatesOf('c')],
-      [1, 1, 1],
-      'b: sent once (a 5xx may hide an applied update, so it is not resent)',
+      second.outcomes.map((o) => `${o.decision.service}:${o.outcome}`),
+      ['a:redeployed', 'b:unknown', 'c:redeployed'],
     );
-    assert.equal(proxy.count('TagResource'), 2, 'b is not tagged: it stays due');
-    assert.equal((await state('b')).fingerprint, old.fingerprint);
-    assert.notEqual((await state('a')).fingerprint, old.fingerprint);
+    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [1, 1, 1], 'b: sent once, not resent');
+    const b = await state('b');
+    assert.equal(b.tag?.state, 'pending', 'the claim says a redeploy may have started');
+    assert.equal(b.primary, old.primary);
 
     proxy.clearFaults();
     proxy.resetCounts();
     const third = await pass();
-    assert.equal(passExitCode(third), 0);
-    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [0, 1, 0], 'only b, once');
-    assert.equal(proxy.count('TagResource'), 1);
-    assert.equal((await state('b')).fingerprint, (await state('a')).fingerprint);
+    assert.equal(proxy.count('UpdateService'), 0, 'within its claim, b is not redeployed again');
+    assert.deepEqual(
+      third.decisions.map((d) => `${d.service}:${d.decision}:${d.reason}`),
+      ['a:record:redeploy-completed', 'b:wait:claimed-by-another-run', 'c:record:redeploy-completed'],
+    );
 
+    skew += LATER;
+    proxy.resetCounts();
+    const fourth = await pass();
+    assert.equal(passExitCode(fourth), 0);
+    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [0, 1, 0], 'only b, once');
+    assert.deepEqual(
+      fourth.decisions.filter((d) => d.service === 'b').map((d) => d.reason),
+      ['unconfirmed-redeploy'],
+    );
+    await pass();
     proxy.resetCounts();
     await pass();
     assert.equal(proxy.count('UpdateService') + proxy.count('TagResource'), 0, 'converged');
+    assert.equal((await state('b')).tag?.fingerprint, (await state('a')).tag?.fingerprint);
+  });
+
+  it('an UpdateService that ECS applied but whose answer was lost is followed, never sent again', async () => {
+    await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db' });
+    await pass();
+    await rotate(seedSm, 'db');
+    const before = await state('b');
+    proxy.resetCounts();
+    // Modelled: the call reaches ECS (moto acts on it), and the connection drops before the answer.
+    proxy.addFault({ action: 'UpdateService', kind: 'lose', times: 1, bodyIncludes: '"service":"b"' });
+    const second = await pass();
+    assert.deepEqual(
+      second.outcomes.map((o) => `${o.decision.service}:${o.outcome}`),
+      ['a:redeployed', 'b:unknown'],
+    );
+    const deployed = await state('b');
+    assert.notEqual(deployed.primary, before.primary, 'the update took effect');
+    assert.equal(deployed.tag?.state, 'pending');
+
+    // The next pass sees a deployment after the claim: the claimed redeploy happened. It follows it, whatever the
+    // clock, and never sends it again.
+    skew += LATER;
+    proxy.resetCounts();
+    const third = await pass();
+    assert.equal(updatesOf('b'), 0);
+    assert.deepEqual(
+      third.decisions.filter((d) => d.service === 'b').map((d) => `${d.decision}:${d.reason}`),
+      ['record:redeploy-completed'],
+    );
+    const after = await state('b');
+    assert.equal(after.tag?.state, 'ok');
+    assert.equal(after.tag?.deployment, deployed.primary);
+    assert.equal(after.tag?.fingerprint, (await state('a')).tag?.fingerprint);
+  });
+
+  it('a lost outcome never hides a rollback of the secret: AWSCURRENT moved back after an unconfirmed redeploy still redeploys', async () => {
+    await fleet(seedEcs, seedSm, 'prod', { a: 'db' });
+    await pass();
+    const good = await seedSm.send(new GetSecretValueCommand({ SecretId: 'db', VersionStage: 'AWSCURRENT' }));
+    await rotate(seedSm, 'db');
+    // The redeploy to the new (bad) version happens; its answer and everything after it are lost.
+    proxy.addFault({ action: 'UpdateService', kind: 'lose', times: 1 });
+    await pass();
+    // The operator moves AWSCURRENT back to the old version before the watcher runs again.
+    const described = await seedSm.send(new DescribeSecretCommand({ SecretId: 'db' }));
+    const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, s]) => s.includes('AWSCURRENT'))![0];
+    await seedSm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: 'db',
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: good.VersionId!,
+        RemoveFromVersionId: current,
+      }),
+    );
+    proxy.resetCounts();
+    const third = await pass();
+    // The tasks of the deployment the lost call started read the bad version: the old version is due again.
+    assert.deepEqual(
+      third.decisions.map((d) => `${d.service}:${d.decision}:${d.reason}`),
+      ['a:redeploy:fingerprint-changed'],
+    );
+    assert.equal(updatesOf('a'), 1);
   });
 
   it('UpdateService throttled twice is retried and succeeds in the pass: a throttled request was refused, so not deployed', async () => {
@@ -140,42 +220,43 @@ describe('watch pass under faults', () => {
     assert.deepEqual(second.apiCalls.UpdateService, 2, 'logical calls: one per service');
     const after = await state('b');
     assert.notEqual(after.primary, before.primary);
-    assert.equal(after.fingerprint, (await state('a')).fingerprint);
+    assert.equal(after.tag?.deployment, after.primary, 'the state follows the new deployment');
+    assert.equal(after.tag?.fingerprint, (await state('a')).tag?.fingerprint);
   });
 
-  it('an UpdateService whose answer never comes is not resent: at most one per service per pass; it stays due and goes next pass', async () => {
+  it('an UpdateService whose answer never comes is not resent: at most one per service per pass; its claim holds it', async () => {
     await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db' });
     await pass();
     await rotate(seedSm, 'db');
-    const before = await state('b');
     proxy.resetCounts();
     proxy.addFault({ action: 'UpdateService', kind: 'stall', times: 1, bodyIncludes: '"service":"b"' });
     const second = await pass();
     assert.equal(passExitCode(second), 3);
     assert.deepEqual(
       second.failures.map((f) => [f.service, f.stage, f.error]),
-      [['b', 'redeploy', 'request timed out']],
+      [['b', 'redeploy', `request timed out: ${LOST}`]],
     );
     assert.deepEqual([updatesOf('a'), updatesOf('b')], [1, 1], 'b: sent once, not retried after the timeout');
-    assert.equal((await state('b')).fingerprint, before.fingerprint, 'not tagged: still due');
+    assert.equal((await state('b')).tag?.state, 'pending');
 
+    skew += LATER;
     proxy.resetCounts();
     const third = await pass();
     assert.equal(passExitCode(third), 0);
     assert.deepEqual([updatesOf('a'), updatesOf('b')], [0, 1]);
-    assert.equal((await state('b')).fingerprint, (await state('a')).fingerprint);
+    assert.equal((await state('b')).tag?.fingerprint, (await state('a')).tag?.fingerprint);
   });
 
   it('an answer whose body never ends fails that one call at the response cap, on every client, without a retry', async () => {
     const CAP = 'response body over 10 MiB, refused (an endpoint that is not AWS, or a broken proxy?)';
-    const cases: [string, string][] = [
-      ['ListServices', 'discover'],
-      ['DescribeServices', 'service'],
-      ['DescribeSecret', 'secret'],
-      ['UpdateService', 'redeploy'], // the redeploy client
-      ['TagResource', 'tag'],
+    const cases: [string, string, string][] = [
+      ['ListServices', 'discover', CAP],
+      ['DescribeServices', 'service', CAP],
+      ['DescribeSecret', 'secret', CAP],
+      ['TagResource', 'tag', `claiming it: ${CAP}`],
+      ['UpdateService', 'redeploy', `${CAP}: ${LOST}`], // the redeploy client
     ];
-    for (const [action, stage] of cases) {
+    for (const [action, stage, error] of cases) {
       await moto.reset();
       proxy.clearFaults();
       await fleet(seedEcs, seedSm, 'prod', { a: 'db' });
@@ -186,20 +267,40 @@ describe('watch pass under faults', () => {
       const second = await pass();
       assert.deepEqual(
         second.failures.map((f) => [f.stage, f.error]),
-        [[stage, CAP]],
+        [[stage, error]],
         action,
       );
       assert.equal(proxy.count(action), 1, `${action}: not retried`);
     }
   });
 
-  it('the cap counts only redeploys that worked: with the cap at 1 and UpdateService failing for a, b takes its slot in the same pass', async () => {
+  it('the cap holds when answers are lost: with the cap at 2 and every UpdateService failing 5xx, at most 2 are sent per window, not one per due service', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    await fleet(seedEcs, seedSm, 'prod', Object.fromEntries(names.map((n) => [n, 'db'])), 1);
+    await pass({ maxRedeploys: 2 });
+    await rotate(seedSm, 'db');
+    proxy.addFault({ action: 'UpdateService', kind: 'http500' });
+    const sent: number[] = [];
+    for (let n = 0; n < 3; n++) {
+      proxy.resetCounts();
+      const result = await pass({ maxRedeploys: 2 });
+      sent.push(proxy.count('UpdateService'));
+      assert.equal(passExitCode(result), n === 0 ? 3 : 0, `pass ${n + 2}`);
+    }
+    assert.deepEqual(sent, [2, 0, 0], 'an ECS brownout: 2 in the window, then the claims and the cap hold');
+    skew += LATER;
+    proxy.resetCounts();
+    await pass({ maxRedeploys: 2 });
+    assert.equal(proxy.count('UpdateService'), 2, 'the next window: 2 more');
+  });
+
+  it('only a definite refusal frees a slot: with the cap at 1 and UpdateService refused (4xx) for a, b takes its slot in the same pass', async () => {
     await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db', c: 'db' }, 1);
     await pass({ maxRedeploys: 1 });
     await rotate(seedSm, 'db');
     const before = await state('b');
     proxy.resetCounts();
-    proxy.addFault({ action: 'UpdateService', kind: 'http500', bodyIncludes: '"service":"a"' });
+    proxy.addFault({ action: 'UpdateService', kind: 'accessDenied', bodyIncludes: '"service":"a"' });
 
     const second = await pass({ maxRedeploys: 1 });
     assert.equal(passExitCode(second), 3);
@@ -207,11 +308,11 @@ describe('watch pass under faults', () => {
       second.failures.map((f) => [f.service, f.stage]),
       [['a', 'redeploy']],
     );
-    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [1, 1, 0], 'a (oldest) failed, b went');
-    assert.equal(proxy.count('TagResource'), 1);
+    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [1, 1, 0], 'a (oldest) refused, b went');
     const after = await state('b');
     assert.notEqual(after.primary, before.primary, 'b was redeployed');
-    assert.notEqual(after.fingerprint, before.fingerprint, 'and tagged');
+    assert.equal(after.tag?.state, 'deploying');
+    assert.equal((await state('a')).tag?.state, 'ok', "a's claim was taken back: nothing started");
     assert.deepEqual(
       second.decisions.map((d) => `${d.service}:${d.decision}:${d.reason}`),
       ['a:redeploy:fingerprint-changed', 'b:redeploy:fingerprint-changed', 'c:redeploy:fingerprint-changed'],
@@ -221,52 +322,55 @@ describe('watch pass under faults', () => {
       ['a:failed', 'b:redeployed', 'c:deferred'],
     );
 
+    skew += LATER;
     proxy.resetCounts();
     await pass({ maxRedeploys: 1 });
-    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [1, 0, 1], 'a fails again; c goes');
+    assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [1, 0, 1], 'a refused again; c goes');
     proxy.clearFaults();
+    skew += LATER;
     proxy.resetCounts();
     await pass({ maxRedeploys: 1 });
     assert.deepEqual([updatesOf('a'), updatesOf('b'), updatesOf('c')], [1, 0, 0], 'a, once it works');
+    skew += LATER;
+    await pass({ maxRedeploys: 1 });
     proxy.resetCounts();
     await pass({ maxRedeploys: 1 });
     assert.equal(proxy.count('UpdateService'), 0, 'converged');
   });
 
-  it('TagResource failing after a successful UpdateService: one extra deploy on the next pass, then it converges', async () => {
-    await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db' });
+  it('TagResource failing after a successful UpdateService: the claim already says a redeploy started; no extra deploy', async () => {
+    await fleet(seedEcs, seedSm, 'prod', { b: 'db' });
     await pass();
     await rotate(seedSm, 'db');
     const before = await state('b');
     proxy.resetCounts();
-    proxy.addFault({ action: 'TagResource', kind: 'http500', bodyIncludes: 'service/prod/b"' });
-
+    // The claim goes through; the write after UpdateService (the new deployment) fails.
+    proxy.addFault({ action: 'TagResource', kind: 'http500', bodyIncludes: 's=deploying' });
     const second = await pass();
     assert.deepEqual(
       second.failures.map((f) => [f.service, f.stage]),
       [['b', 'tag']],
     );
-    assert.deepEqual([updatesOf('a'), updatesOf('b')], [1, 1]);
+    assert.equal(updatesOf('b'), 1);
     const afterFirst = await state('b');
     assert.notEqual(afterFirst.primary, before.primary, 'the redeploy happened');
-    assert.equal(afterFirst.fingerprint, before.fingerprint, 'but the tag still holds the old fingerprint');
+    assert.equal(afterFirst.tag?.state, 'pending', 'and the claim holds');
 
     proxy.clearFaults();
+    skew += LATER;
     proxy.resetCounts();
     const third = await pass();
     assert.equal(passExitCode(third), 0);
-    assert.deepEqual([updatesOf('a'), updatesOf('b')], [0, 1], 'b: the one extra deploy');
-    assert.equal(proxy.count('TagResource'), 1);
-    const afterSecond = await state('b');
-    assert.notEqual(afterSecond.primary, afterFirst.primary);
-    assert.equal(afterSecond.fingerprint, (await state('a')).fingerprint);
-
+    assert.equal(updatesOf('b'), 0, 'no extra deploy: the claimed one is followed');
+    const settled = await state('b');
+    assert.equal(settled.tag?.state, 'ok');
+    assert.equal(settled.tag?.fingerprint, second.decisions[0]?.newFingerprint);
     proxy.resetCounts();
     await pass();
-    assert.equal(proxy.count('UpdateService') + proxy.count('TagResource'), 0, 'no further deploy: converged');
+    assert.equal(proxy.count('UpdateService') + proxy.count('TagResource'), 0, 'converged');
   });
 
-  it('TagResource failing on every pass: at most one deploy per pass (never a storm), every pass exits 3, it stops as soon as tagging works', async () => {
+  it('TagResource refused on every pass: nothing is redeployed without a claim, every pass exits 3, it goes as soon as tagging works', async () => {
     await fleet(seedEcs, seedSm, 'prod', { a: 'db', b: 'db' });
     await pass();
     await rotate(seedSm, 'db');
@@ -277,14 +381,15 @@ describe('watch pass under faults', () => {
       assert.equal(passExitCode(result), 3, 'the failure is reported on every pass');
       assert.deepEqual(
         result.failures.map((f) => [f.service, f.stage, f.error]),
-        [['b', 'tag', 'AccessDeniedException']],
+        [['b', 'tag', 'claiming it: AccessDeniedException']],
       );
-      assert.equal(updatesOf('b'), 1, `pass ${n + 2}: one UpdateService for b, not more`);
+      assert.equal(updatesOf('b'), 0, `pass ${n + 2}: no UpdateService for b without its claim`);
     }
     proxy.clearFaults();
     proxy.resetCounts();
     await pass();
-    assert.equal(updatesOf('b'), 1, 'the pass that can tag deploys once more and records');
+    assert.equal(updatesOf('b'), 1, 'the pass that can tag claims and deploys once');
+    await pass();
     proxy.resetCounts();
     await pass();
     assert.equal(proxy.count('UpdateService'), 0, 'converged once TagResource works');
@@ -341,7 +446,7 @@ describe('watch pass under faults', () => {
               { once: true },
             );
           }),
-        now: Date.now,
+        monotonic: () => performance.now(),
         random: () => 0.5,
         shutdown: stop.signal,
       },
@@ -364,13 +469,25 @@ describe('watch pass under faults', () => {
     );
     // Logical calls per pass stay S DescribeSecret + ceil(V/10) DescribeServices + discovery; retries are extra
     // requests on the wire, inside the same concurrency slot.
-    assert.deepEqual(first!.apiCalls, { ListServices: 1, DescribeServices: 20, DescribeSecret: 100, TagResource: 200 });
+    assert.deepEqual(first!.apiCalls, {
+      ListServices: 1,
+      DescribeServices: 20,
+      DescribeSecret: 100,
+      ListSecretVersionIds: 100,
+      TagResource: 200,
+    });
     // On the wire: each logical call, one more per injected fault, and one more per call a quota refused (200
     // TagResource in a few seconds is more than ECS's bucket; how many it refuses depends on the machine).
     const { wire, refused } = passes[0]!;
     t.diagnostic(`pass 1 refused by the account's quotas: ${JSON.stringify(refused)}`);
     const accepted = Object.fromEntries(Object.entries(wire).map(([a, n]) => [a, n - (refused[a] ?? 0)]));
-    assert.deepEqual(accepted, { ListServices: 2, DescribeServices: 30, DescribeSecret: 110, TagResource: 210 });
+    assert.deepEqual(accepted, {
+      ListServices: 2,
+      DescribeServices: 30,
+      DescribeSecret: 110,
+      ListSecretVersionIds: 100,
+      TagResource: 210,
+    });
     for (const p of passes) assert.ok(p.maxInFlight <= 10, `pass ${p.n}: ${p.maxInFlight} requests in flight`);
   });
 });

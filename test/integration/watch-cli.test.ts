@@ -143,7 +143,7 @@ describe('secrets-init watch (the built CLI, against moto)', () => {
     assert.equal(first.code, 0, first.stderr);
     assert.equal(proxy.count('UpdateService'), 0);
     assert.equal(proxy.count('TagResource'), 4);
-    assert.match((await fingerprintOf('svc00')) ?? '', /^v1:/);
+    assert.match((await fingerprintOf('svc00')) ?? '', /^v2 s=ok /);
     assert.equal(await fingerprintOf('legacy'), undefined);
 
     const before = await fingerprintOf('svc01');
@@ -167,12 +167,15 @@ describe('secrets-init watch (the built CLI, against moto)', () => {
     );
     const summary = lines.find((l) => l.event === 'watch.pass')!;
     assert.deepEqual([summary.due, summary.redeployed], [2, 2]);
+    // A claim (TagResource), read back (DescribeServices), UpdateService, the new deployment (TagResource); the
+    // task definition's images looked at once (DescribeTaskDefinition).
     assert.deepEqual(summary.apiCalls, {
       ListServices: 1,
-      DescribeServices: 1,
+      DescribeServices: 2,
       DescribeSecret: 2,
+      DescribeTaskDefinition: 1,
       UpdateService: 2,
-      TagResource: 2,
+      TagResource: 4,
     });
   });
 
@@ -218,8 +221,8 @@ describe('secrets-init watch (the built CLI, against moto)', () => {
         'reading the binding tags of service long in prod: secrets-init/secrets: 265 characters, an ECS tag value holds at most 256 (continue the ids in the next key)',
       ],
     ]);
-    assert.match((await fingerprintOf('ok')) ?? '', /^v1:/, 'the others are handled');
-    assert.match((await fingerprintOf('wide')) ?? '', /^v1:/);
+    assert.match((await fingerprintOf('ok')) ?? '', /^v2 s=ok /, 'the others are handled');
+    assert.match((await fingerprintOf('wide')) ?? '', /^v2 s=ok /);
     assert.equal(await fingerprintOf('commas'), undefined, 'nothing written for a skipped service');
 
     await rotate(sm, 'sec2');
@@ -257,7 +260,7 @@ describe('secrets-init watch (the built CLI, against moto)', () => {
     const failure = lines.find((l) => l.event === 'watch.failure');
     assert.equal(failure?.service, 'ghost');
     assert.equal(failure?.error, 'service not found (MISSING)');
-    assert.match((await fingerprintOf('svc00')) ?? '', /^v1:/);
+    assert.match((await fingerprintOf('svc00')) ?? '', /^v2 s=ok /);
     assert.equal(proxy.count('ListServices'), 0, 'config bindings need no discovery');
   });
 

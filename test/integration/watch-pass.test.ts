@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { createLogger } from '../../shared/logger.ts';
 import { type BindingSource, type PassOptions, passExitCode, runPass } from '../../watcher/run-pass.ts';
+import { decodeState } from '../../watcher/state-tag.ts';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
 import {
   cluster,
@@ -22,6 +23,7 @@ import {
   value,
 } from '../helpers/ecs-fleet.ts';
 import { clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
+import { PASS } from '../helpers/pass-options.ts';
 
 // The watcher talks to moto through the real SDK and the counting proxy; seeding goes to moto directly, so the
 // proxy sees exactly the watcher's calls.
@@ -32,6 +34,8 @@ let seedSm: SecretsManagerClient;
 let watcherEcs: ECSClient;
 let watcherSm: SecretsManagerClient;
 let lines: Record<string, unknown>[] = [];
+/** How far the watcher's clock is ahead of this machine's: a test moves it past the cap window. */
+let skew = 0;
 const rawLog: string[] = [];
 
 before(async () => {
@@ -54,6 +58,7 @@ beforeEach(async () => {
   proxy.resetCounts();
   proxy.clearFaults();
   lines = [];
+  skew = 0;
 });
 
 afterEach(() => {
@@ -73,10 +78,7 @@ const log = createLogger('debug', {
 const events = (event: string) => lines.filter((l) => l.event === event);
 
 function pass(source: BindingSource, o: Partial<PassOptions> = {}) {
-  return runPass(
-    { ecs: watcherEcs, secrets: watcherSm, log, now: Date.now },
-    { source, maxRedeploys: 10, dryRun: false, concurrency: 10, timeoutMs: 30_000, ...o },
-  );
+  return runPass({ ecs: watcherEcs, secrets: watcherSm, log, now: () => Date.now() + skew }, { ...PASS, source, ...o });
 }
 const discover = (...clusters: string[]): BindingSource => ({ kind: 'discover', clusters });
 
@@ -119,6 +121,12 @@ async function primaryDeployment(clusterName: string, name: string): Promise<str
   return res.services?.[0]?.deployments?.find((d) => d.status === 'PRIMARY')?.id;
 }
 
+/** What a state tag says (unsigned: these passes run without a state key), or undefined. */
+function stateOf(tag: string | undefined) {
+  const read = decodeState(tag, '', undefined);
+  return read.trust === 'unsigned' ? read.tag : undefined;
+}
+
 /** UpdateService calls on the wire, by service name. */
 function updatedOnWire(): string[] {
   return proxy
@@ -144,55 +152,77 @@ async function shortCutFleet(): Promise<void> {
 const FLEET = ['api', 'worker', 'web', 'batch', 'legacy'];
 
 describe('watch pass against moto (real SDK, calls counted on the wire)', () => {
-  it('first pass over tagged services writes the fingerprint tag and redeploys nothing', async () => {
+  it('first pass over tagged services writes the state tag and redeploys nothing', async () => {
     await shortCutFleet();
     const result = await pass(discover('prod'));
     assert.equal(passExitCode(result), 0);
     assert.equal(proxy.count('UpdateService'), 0);
     assert.equal(proxy.count('TagResource'), 4);
     const tags = await tagsOf('prod', FLEET);
-    for (const s of ['api', 'worker', 'web', 'batch']) assert.match(tags[s]?.[FP] ?? '', /^v1:[0-9a-f]{64}$/, s);
+    for (const s of ['api', 'worker', 'web', 'batch']) {
+      assert.match(
+        tags[s]?.[FP] ?? '',
+        /^v2 s=ok f=[0-9a-f]{32} b=[0-9a-f]{8} d=ecs-svc\/\d+ t=\d+ w=- r=\w+ x=0 m=-$/,
+        s,
+      );
+    }
     assert.equal(tags.legacy?.[FP], undefined, 'a service without the binding tag is left alone');
+    // No state yet: each secret's current version is older than the service's deployment (fleet() creates the
+    // secrets first), so its tasks hold it; one ListSecretVersionIds per secret says when it was created.
+    assert.equal(proxy.count('ListSecretVersionIds'), 4);
     assert.deepEqual(
       events('watch.decision').map((e) => `${e.service}:${e.decision}:${e.reason}`),
-      [
-        'api:record:no-fingerprint',
-        'batch:record:no-fingerprint',
-        'web:record:no-fingerprint',
-        'worker:record:no-fingerprint',
-      ],
+      ['api:record:no-state', 'batch:record:no-state', 'web:record:no-state', 'worker:record:no-state'],
     );
   });
 
-  it('after PutSecretValue, exactly the bound services get one UpdateService each, then the new tag; the next pass does nothing', async () => {
+  it('after PutSecretValue, exactly the bound services get one UpdateService each, claimed before and followed after; the next pass reports the outcome, the one after does nothing', async () => {
     await shortCutFleet();
     await pass(discover('prod'));
     const before = await tagsOf('prod', FLEET);
     const apiDeployment = await primaryDeployment('prod', 'api');
 
-    // One secret, one service bound to it.
+    // One secret, one service bound to it: a claim (pending), UpdateService, then the new deployment (deploying).
     proxy.resetCounts();
     await rotate(seedSm, 'pinecone');
     await pass(discover('prod'));
     assert.deepEqual(updatedOnWire(), ['web']);
+    assert.equal(proxy.count('TagResource'), 2);
+    assert.equal(stateOf((await tagsOf('prod', ['web'])).web?.[FP])?.state, 'deploying');
+    // The modelled rollout completed: the next pass says so once and writes the state back to ok.
+    lines = [];
+    proxy.resetCounts();
+    await pass(discover('prod'));
+    assert.deepEqual(
+      events('watch.deployment').map((e) => [e.service, e.result]),
+      [['web', 'completed']],
+    );
     assert.equal(proxy.count('TagResource'), 1);
+    assert.equal(stateOf((await tagsOf('prod', ['web'])).web?.[FP])?.state, 'ok');
 
     // Three of api's secrets at once: api still gets one UpdateService; worker (db) and batch (openai) one each.
     proxy.resetCounts();
     await rotate(seedSm, 'db', 'openai', 'gcp');
     const result = await pass(discover('prod'));
     assert.deepEqual(updatedOnWire(), ['api', 'batch', 'worker']);
-    assert.equal(proxy.count('TagResource'), 3);
+    assert.equal(proxy.count('TagResource'), 6);
     const after = await tagsOf('prod', FLEET);
     const decided = Object.fromEntries(result.decisions.map((d) => [d.service, d]));
     for (const s of ['api', 'batch', 'worker']) {
-      assert.notEqual(after[s]?.[FP], before[s]?.[FP], `${s}: new fingerprint`);
-      assert.equal(after[s]?.[FP], decided[s]?.newFingerprint, `${s}: the tag is the decided fingerprint`);
-      assert.equal(decided[s]?.oldFingerprint, before[s]?.[FP]);
+      const [was, now] = [stateOf(before[s]?.[FP]), stateOf(after[s]?.[FP])];
+      assert.notEqual(now?.fingerprint, was?.fingerprint, `${s}: new fingerprint`);
+      assert.equal(now?.fingerprint, decided[s]?.newFingerprint, `${s}: the tag is the decided fingerprint`);
+      assert.equal(decided[s]?.oldFingerprint, was?.fingerprint);
+      assert.equal(now?.state, 'deploying');
+      assert.equal(now?.deployment, await primaryDeployment('prod', s), `${s}: the tag follows the new deployment`);
     }
     assert.equal(decided.web?.decision, 'skip');
-    assert.notEqual(await primaryDeployment('prod', 'api'), apiDeployment, 'moto shows a new deployment');
+    assert.notEqual(await primaryDeployment('prod', 'api'), apiDeployment, 'a new deployment');
 
+    proxy.resetCounts();
+    await pass(discover('prod'));
+    assert.equal(proxy.count('UpdateService'), 0);
+    assert.equal(proxy.count('TagResource'), 3, 'three outcomes recorded');
     proxy.resetCounts();
     await pass(discover('prod'));
     assert.equal(proxy.count('UpdateService'), 0);
@@ -277,7 +307,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
       events('watch.decision').map((e) => [e.service, e.decision]),
       [['api', 'record']],
     );
-    assert.match((await tagsOf('prod', ['api'])).api?.[FP] ?? '', /^v1:/);
+    assert.equal(stateOf((await tagsOf('prod', ['api'])).api?.[FP])?.state, 'ok');
     assert.equal(events('watch.pass')[0]?.failures, 3);
     for (const e of events('watch.failure'))
       assert.ok(!JSON.stringify(e).includes('arn:aws:sts'), 'no raw SDK message');
@@ -292,7 +322,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     lines = [];
     await pass(discover('prod'), { maxRedeploys: 2 });
     assert.deepEqual(updatedOnWire(), ['s1', 's2']);
-    assert.equal(proxy.count('TagResource'), 2, 'deferred services are not tagged: they stay due');
+    assert.equal(proxy.count('TagResource'), 4, 'a claim and a deployment for each; deferred ones are not tagged');
     assert.deepEqual(
       events('watch.outcome')
         .filter((e) => e.reason === 'cap')
@@ -303,10 +333,15 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
         ['s5', 'deferred'],
       ],
     );
+    // The cap is per window (a minute here), for every run together: within it, no further redeploy.
+    proxy.resetCounts();
+    await pass(discover('prod'), { maxRedeploys: 2 });
+    assert.deepEqual(updatedOnWire(), []);
     // A second rotation makes all five due again: s1 and s2, just redeployed, now queue behind the other three.
     await rotate(seedSm, 'db');
     const passes: string[][] = [];
     for (let n = 0; n < 3; n++) {
+      skew += 61_000; // the next window
       proxy.resetCounts();
       await pass(discover('prod'), { maxRedeploys: 2 });
       passes.push(updatedOnWire());
@@ -338,10 +373,13 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     const ms = Date.now() - started;
     // moto answers ListServices in one page whatever maxResults says; AWS would take ceil(120/100) = 2 pages
     // (the unit tests page through a fake).
+    // First sight adds one ListSecretVersionIds per secret: when its current version was created, against each
+    // service's deployment (its tasks may predate the version).
     assert.deepEqual(acceptedCounts(t), {
       ListServices: 1,
       DescribeServices: 12,
       DescribeSecret: 40,
+      ListSecretVersionIds: 40,
       TagResource: 120,
     });
     assert.equal(first.decisions.length, 120);
@@ -367,7 +405,9 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     await pass(source, { maxRedeploys: 200 });
     assert.deepEqual(acceptedCounts(t), { DescribeServices: 12, DescribeSecret: 40 });
 
-    // After one rotation: the same reads, plus one UpdateService and one TagResource per bound service.
+    // After one rotation: the same reads, plus per bound service a claim (TagResource), UpdateService and its
+    // deployment (TagResource); the claims read back in batches of 10 (DescribeServices); one DescribeTaskDefinition
+    // per distinct task definition of the due services (its image tag is mutable: flagged).
     await rotate(seedSm, ids[5]!);
     resetCounts();
     const rotated = await pass(discover('fleet'), { maxRedeploys: 200 });
@@ -375,11 +415,24 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     assert.equal(due, Object.values(bindings).filter((s) => s.split(' ').includes(ids[5]!)).length);
     assert.deepEqual(acceptedCounts(t), {
       ListServices: 1,
+      DescribeServices: 12 + Math.ceil(due / 10),
+      DescribeSecret: 40,
+      DescribeTaskDefinition: 1,
+      UpdateService: due,
+      TagResource: 2 * due,
+    });
+    // The pass after: each deployment's outcome, one TagResource per redeployed service; then quiet again.
+    resetCounts();
+    await pass(discover('fleet'), { maxRedeploys: 200 });
+    assert.deepEqual(acceptedCounts(t), {
+      ListServices: 1,
       DescribeServices: 12,
       DescribeSecret: 40,
-      UpdateService: due,
       TagResource: due,
     });
+    resetCounts();
+    await pass(discover('fleet'), { maxRedeploys: 200 });
+    assert.deepEqual(acceptedCounts(t), { ListServices: 1, DescribeServices: 12, DescribeSecret: 40 });
   });
 
   it('handles several clusters from the config, and a name and an ARN of one secret agree', async () => {
@@ -387,6 +440,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     await cluster(seedEcs, 'green');
     await secrets(seedSm, ['db']);
     const arn = (await seedSm.send(new PutSecretValueCommand({ SecretId: 'db', SecretString: value() }))).ARN!;
+    // Services deployed after the secret's current version: first sight records, no redeploy.
     await services(seedEcs, 'blue', { api: undefined });
     await services(seedEcs, 'green', { api: undefined });
     const source: BindingSource = {
@@ -440,7 +494,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     await pass(source);
     await pass(source);
     assert.deepEqual(updatedOnWire(), ['api'], 'one redeploy for one rotation');
-    assert.equal(proxy.count('TagResource'), 2, 'recorded once, tagged once after the redeploy');
+    assert.equal(proxy.count('TagResource'), 4, 'recorded; claimed and deploying; completed');
   });
 
   it('a pass over 200 services keeps 12 calls in flight through the real SDK (bounded, not serial) and completes', async (t) => {
@@ -467,7 +521,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     const started = Date.now();
     const result = await runPass(
       { ecs: watched(watcherEcs), secrets: watched(watcherSm), log, now: Date.now },
-      { source: discover('big'), maxRedeploys: 10, dryRun: false, concurrency: 12, timeoutMs: 30_000 },
+      { ...PASS, source: discover('big'), concurrency: 12 },
     );
     const ms = Date.now() - started;
     t.diagnostic(`400 secrets / 200 services: ${ms} ms against moto, ${maxInFlight} calls in flight at most`);
@@ -478,6 +532,7 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
       ListServices: 1,
       DescribeServices: 20,
       DescribeSecret: 400,
+      ListSecretVersionIds: 400,
       TagResource: 200,
     });
     // No wall-clock assertion: moto serves about 200-250 calls a second on a small machine whatever the client

@@ -99,6 +99,7 @@ function watcherCase(
       parameters: [],
       watchesParameters: false,
       clusters: ['clu'],
+      stateKey: secretResource('pfx/watcher-state-key', location),
     },
   };
 }
@@ -161,6 +162,7 @@ function asTemplate(doc: PolicyDocument, c: Case): string {
     [`:service/${c.parameters.Cluster}/`, ':service/${Cluster}/'],
     [`${c.parameters.Prefix}-`, '${Prefix}-'],
     [`/${c.parameters.Prefix}"`, '/${Prefix}"'],
+    [`:secret:${c.parameters.Prefix}/`, ':secret:${Prefix}/'],
   ];
   for (const [value, variable] of values) text = text.replaceAll(value, variable);
   return text;

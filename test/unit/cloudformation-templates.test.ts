@@ -3,10 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parseWatchFlags } from '../../cli/watch-command.ts';
 import { injectInitContainer } from '../../ops/inject.ts';
 import { lintTaskDefinition } from '../../ops/inject-lint.ts';
 import { INIT_CONTAINER } from '../../shared/contract.ts';
-import { parseWatchFlags, resolveWatchSettings } from '../../watcher/watch-settings.ts';
+import { resolveWatchSettings } from '../../watcher/watch-settings.ts';
 import { ROOT, removeDir, tempDir } from '../helpers/cli.ts';
 import {
   type EvaluatedStack,
@@ -123,6 +124,22 @@ function requestsOf(id: string, r: Resource): ServiceRequest[] {
     }
     case 'AWS::CloudWatch::Alarm':
       return [req('cloudwatch', 'PutMetricAlarm', p)];
+    case 'AWS::SecretsManager::Secret': {
+      // CloudFormation asks for a random password, then creates the secret with it.
+      const { GenerateSecretString, ...secret } = p;
+      return [
+        req('secretsmanager', 'GetRandomPassword', GenerateSecretString!),
+        req('secretsmanager', 'CreateSecret', { ...secret, SecretString: 'generated' }),
+      ];
+    }
+    case 'AWS::SecretsManager::ResourcePolicy':
+      return [
+        req('secretsmanager', 'PutResourcePolicy', {
+          SecretId: p.SecretId!,
+          ResourcePolicy: JSON.stringify(p.ResourcePolicy),
+          BlockPublicPolicy: p.BlockPublicPolicy!,
+        }),
+      ];
     default:
       assert.fail(`${id}: ${r.Type} has no request here; add how CloudFormation creates it`);
   }
@@ -308,6 +325,7 @@ describe('watcher.yaml: the task, its triggers and its alarms', () => {
     assert.equal(settings.maxRedeploys, 7);
     assert.equal(settings.region, REGION);
     assert.equal(env.WATCH_METRICS_NAMESPACE, 'SecretsInit/Watcher');
+    assert.equal(settings.stateKey, 'acme/watcher-state-key', 'its state signed with the key the stack makes');
     assert.equal(container.image, WATCHER_PARAMETERS.InitImage);
     assert.equal(td.taskRoleArn, `arn:aws:iam::${ACCOUNT}:role/acme-watcher`);
   });
@@ -409,6 +427,7 @@ describe('watcher.yaml: the task, its triggers and its alarms', () => {
       TriggerRoleArn: `arn:aws:iam::${ACCOUNT}:role/acme-watcher-trigger`,
       TaskDefinitionArn: taskDefinitionArn,
       LogGroupName: '/ecs/acme-watcher',
+      StateKeyArn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:acme/watcher-state-key-AbCdEf`,
       ScheduleGroupName: 'acme',
       ScheduleName: 'acme-watcher',
       RuleName: 'acme-secret-rotation',

@@ -7,11 +7,11 @@ import { CHECK_USAGE } from '../../cli/check-command.ts';
 import { INJECT_USAGE } from '../../cli/inject-command.ts';
 import { POLICY_USAGE } from '../../cli/policy-command.ts';
 import { RENDER_USAGE } from '../../cli/render-command.ts';
+import { WATCH_USAGE } from '../../cli/watch-command.ts';
 import { DENIED_NAMES, DENIED_PREFIXES, keyRule } from '../../init/deny-list.ts';
 import { validateConfig } from '../../shared/config.ts';
 import { ExitCode } from '../../shared/errors.ts';
 import { isShellOwned, SHELL_NAMES, SHELL_PREFIXES } from '../../shared/shell-names.ts';
-import { WATCH_USAGE } from '../../watcher/watch-settings.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { section } from '../helpers/markdown.ts';
 

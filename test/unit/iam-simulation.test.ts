@@ -211,7 +211,31 @@ matrix('watcher role: watcher-policy.json', { identity: iam('watcher-policy.json
     expect: 'Allowed',
   },
   {
-    what: 'GetSecretValue (it never needs a value)',
+    what: 'ListSecretVersionIds on a bound secret (when its current version was created)',
+    action: 'secretsmanager:ListSecretVersionIds',
+    resource: secret('short-cut/prod/app-AbCdEf'),
+    expect: 'Allowed',
+  },
+  {
+    what: 'GetSecretValue of its state key (the one value it reads)',
+    action: 'secretsmanager:GetSecretValue',
+    resource: secret('short-cut/watcher-state-key-AbCdEf'),
+    expect: 'Allowed',
+  },
+  {
+    what: 'GetSecretValue of a secret whose name merely starts with the state key',
+    action: 'secretsmanager:GetSecretValue',
+    resource: secret('short-cut/watcher-state-key-extra-AbCdEf'),
+    expect: 'ImplicitlyDenied',
+  },
+  {
+    what: 'DescribeTaskDefinition (no resource type: which images a redeploy resolves again)',
+    action: 'ecs:DescribeTaskDefinition',
+    resource: '*',
+    expect: 'Allowed',
+  },
+  {
+    what: 'GetSecretValue of a bound secret (it never needs a value)',
     action: 'secretsmanager:GetSecretValue',
     resource: secret('short-cut/prod/app-AbCdEf'),
     expect: 'ImplicitlyDenied',
@@ -284,6 +308,20 @@ matrix('watcher role: watcher-policy.json', { identity: iam('watcher-policy.json
     action: 'ecs:TagResource',
     resource: service('short-cut-prod', 'api'),
     context: { 'aws:TagKeys': ['secrets-init/fingerprint', 'secrets-init/secrets'] },
+    expect: 'ImplicitlyDenied',
+  },
+  {
+    what: 'removing the state tag (taking back a claim nothing followed)',
+    action: 'ecs:UntagResource',
+    resource: service('short-cut-prod', 'api'),
+    context: { 'aws:TagKeys': ['secrets-init/fingerprint'] },
+    expect: 'Allowed',
+  },
+  {
+    what: 'removing the binding tag',
+    action: 'ecs:UntagResource',
+    resource: service('short-cut-prod', 'api'),
+    context: { 'aws:TagKeys': ['secrets-init/secrets'] },
     expect: 'ImplicitlyDenied',
   },
   {

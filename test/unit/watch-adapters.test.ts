@@ -3,19 +3,19 @@ import { describe, it } from 'node:test';
 import {
   type DescribeServicesCommand,
   ListServicesCommand,
-  TagResourceCommand,
-  UpdateServiceCommand,
+  type TagResourceCommand,
+  type UntagResourceCommand,
+  type UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import type { EcsPort, SecretsPort } from '../../shared/aws-ports.ts';
-import { applyPlan } from '../../watcher/apply-plan.ts';
 import { createCallContext } from '../../watcher/call-context.ts';
 import { describeServices } from '../../watcher/describe-services.ts';
 import { listServiceArns } from '../../watcher/list-services.ts';
-import type { Decision } from '../../watcher/model.ts';
 import { readSecretVersion } from '../../watcher/read-secret-version.ts';
 import { throttlingOnlyRetry } from '../../watcher/redeploy-client.ts';
-import { updateService } from '../../watcher/service-update.ts';
+import { forceNewDeployment, restoreState, writeState } from '../../watcher/service-update.ts';
+import type { ServiceStateTag } from '../../watcher/state-tag.ts';
 
 // Fakes are one `send` function each; `sent` records the command objects in order.
 type Send = (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => Promise<unknown>;
@@ -33,7 +33,7 @@ function port<T extends EcsPort | SecretsPort>(send: Send): { port: T; sent: unk
 }
 const ctx = () => createCallContext({ signal: new AbortController().signal, concurrency: 4 });
 const awsError = (name: string, status = 400) =>
-  Object.assign(new Error(`${name}: request id abc-123`), { name, $metadata: { httpStatusCode: status } });
+  Object.assign(new Error(`${name}: request id abc-123 (LEAK)`), { name, $metadata: { httpStatusCode: status } });
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf';
 
@@ -85,13 +85,15 @@ describe('describeServices', () => {
     serviceArn: `arn:aws:ecs:us-east-1:123456789012:service/prod/${name}`,
     status: 'ACTIVE',
     tags: [{ key: 'secrets-init/secrets', value: 'db' }],
+    taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/app:3',
+    deploymentController: { type: 'ECS' },
     deployments: [
-      { status: 'ACTIVE', createdAt: new Date(1_000) },
-      { status: 'PRIMARY', createdAt: new Date(2_000) },
+      { id: 'ecs-svc/1', status: 'ACTIVE', rolloutState: 'COMPLETED', createdAt: new Date(1_000) },
+      { id: 'ecs-svc/2', status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt: new Date(2_000) },
     ],
   });
 
-  it('asks for at most ten services a call, with their tags', async () => {
+  it('asks for at most ten services a call, with their tags; maps deployments (PRIMARY first) and the controller', async () => {
     const fake = port<EcsPort>(async (cmd) => ({
       services: ((cmd as DescribeServicesCommand).input.services ?? []).map(svc),
       failures: [],
@@ -118,6 +120,12 @@ describe('describeServices', () => {
         status: 'ACTIVE',
         tags: { 'secrets-init/secrets': 'db' },
         deployedAt: 2_000,
+        deployments: [
+          { id: 'ecs-svc/2', status: 'PRIMARY', rolloutState: 'IN_PROGRESS', createdAt: 2_000 },
+          { id: 'ecs-svc/1', status: 'ACTIVE', rolloutState: 'COMPLETED', createdAt: 1_000 },
+        ],
+        controller: 'ECS',
+        taskDefinition: 'arn:aws:ecs:us-east-1:123456789012:task-definition/app:3',
       },
     });
     assert.deepEqual(c.counts(), { DescribeServices: 3 });
@@ -184,200 +192,90 @@ describe('listServiceArns', () => {
   });
 });
 
-describe('updateService', () => {
-  const decision = (kind: Decision['decision']): Decision => ({
+describe('service writes', () => {
+  const decision = {
     cluster: 'prod',
     service: 'api',
     serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/api',
-    decision: kind,
-    reason: kind === 'record' ? 'no-fingerprint' : kind === 'redeploy' ? 'fingerprint-changed' : 'unchanged',
-    oldFingerprint: null,
-    newFingerprint: 'v1:new',
-    secretIds: ['db'],
-    deployedAt: null,
-  });
-  const names = (sent: unknown[]) => sent.map((c) => (c as object).constructor.name);
-  /** One fake answering both ports, so `sent` keeps the order across them; `via` tells which port was used. */
-  function ports(send: Send = async () => ({})) {
-    const ecs = port<EcsPort>(send);
-    const deploy = port<EcsPort>(send);
-    const all: unknown[] = [];
-    const via = new Map<unknown, string>();
-    const wrap = (p: EcsPort, name: string) =>
-      ({
-        send: (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => {
-          all.push(cmd);
-          via.set(cmd, name);
-          return (p.send as Send)(cmd, opts);
-        },
-      }) as unknown as EcsPort;
-    return { ports: { ecs: wrap(ecs.port, 'ecs'), deploy: wrap(deploy.port, 'deploy') }, sent: all, via, ecs, deploy };
-  }
+  };
+  const state: ServiceStateTag = {
+    state: 'ok',
+    fingerprint: '0'.repeat(32),
+    binding: '0'.repeat(8),
+    deployment: null,
+    writtenAt: 1,
+    redeployedAt: null,
+    run: 'run1',
+    flips: 0,
+  };
+  const fake = (send: Send) => {
+    const p = port<EcsPort>(send);
+    return { ports: { ecs: p.port, deploy: p.port }, sent: p.sent, signals: p.signals };
+  };
 
-  it('redeploys with forceNewDeployment first (through the deploy client), then tags the new fingerprint', async () => {
-    const fake = ports();
-    assert.deepEqual(await updateService(fake.ports, decision('redeploy'), ctx()), { started: true, redeployed: true });
-    assert.deepEqual(names(fake.sent), ['UpdateServiceCommand', 'TagResourceCommand']);
-    assert.deepEqual(
-      fake.sent.map((c) => fake.via.get(c)),
-      ['deploy', 'ecs'],
-    );
-    assert.deepEqual((fake.sent[0] as UpdateServiceCommand).input, {
+  it('forceNewDeployment sends UpdateService(forceNewDeployment) and returns the new PRIMARY deployment', async () => {
+    const f = fake(async () => ({ service: { deployments: [{ id: 'ecs-svc/9', status: 'PRIMARY' }] } }));
+    const r = await forceNewDeployment(f.ports, ctx(), decision);
+    assert.deepEqual(r, {
+      ok: true,
+      output: { service: { deployments: [{ id: 'ecs-svc/9', status: 'PRIMARY' }] } },
+      deployment: 'ecs-svc/9',
+    });
+    assert.deepEqual((f.sent[0] as UpdateServiceCommand).input, {
       cluster: 'prod',
       service: 'api',
       forceNewDeployment: true,
     });
-    assert.deepEqual((fake.sent[1] as TagResourceCommand).input, {
-      resourceArn: 'arn:aws:ecs:us-east-1:123456789012:service/prod/api',
-      tags: [{ key: 'secrets-init/fingerprint', value: 'v1:new' }],
+  });
+
+  const answers: [string, () => Error, boolean][] = [
+    ['a 4xx (refused: nothing started)', () => awsError('ServiceNotActiveException', 400), true],
+    ['throttling past retries (refused)', () => awsError('ThrottlingException', 400), true],
+    ['a 5xx (the answer is lost: it may have started)', () => awsError('ServerException', 500), false],
+    [
+      'a reset (lost)',
+      () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' }),
+      false,
+    ],
+  ];
+  for (const [what, err, definite] of answers) {
+    it(`tells ${what}`, async () => {
+      const r = await forceNewDeployment(fake(async () => Promise.reject(err())).ports, ctx(), decision);
+      assert.equal(r.ok, false);
+      assert.equal(!r.ok && r.definite, definite);
+      assert.ok(!r.ok && !r.error.includes('LEAK'));
     });
-  });
-
-  it('records with a tag only', async () => {
-    const fake = ports();
-    assert.deepEqual(await updateService(fake.ports, decision('record'), ctx()), { started: true, redeployed: false });
-    assert.deepEqual(names(fake.sent), ['TagResourceCommand']);
-  });
-
-  it('does not tag when the redeploy failed, so the service stays due', async () => {
-    const fake = ports(async () => Promise.reject(awsError('ServiceNotActiveException')));
-    const applied = await updateService(fake.ports, decision('redeploy'), ctx());
-    assert.deepEqual(names(fake.sent), ['UpdateServiceCommand']);
-    assert.deepEqual(applied, {
-      started: true,
-      redeployed: false,
-      failure: {
-        cluster: 'prod',
-        service: 'api',
-        secretId: null,
-        stage: 'redeploy',
-        error: 'ServiceNotActiveException',
-      },
-    });
-  });
-
-  it('reports a tag that failed after a redeploy that worked (the redeploy still counts)', async () => {
-    const fake = ports(async (cmd) =>
-      cmd instanceof TagResourceCommand ? Promise.reject(awsError('ThrottlingException')) : {},
-    );
-    const applied = await updateService(fake.ports, decision('redeploy'), ctx());
-    assert.equal(applied.redeployed, true);
-    assert.equal(applied.failure?.stage, 'tag');
-  });
-
-  it('starts nothing once the pass deadline has passed: the service stays due', async () => {
-    const ac = new AbortController();
-    ac.abort();
-    const c = createCallContext({ signal: ac.signal, concurrency: 1 });
-    const fake = ports();
-    const applied = await updateService(fake.ports, decision('redeploy'), c);
-    assert.deepEqual(fake.sent, []);
-    assert.deepEqual(applied, { started: false, redeployed: false });
-  });
-
-  it('tags a redeploy during which the pass deadline passed: its writes have their own timeout', async () => {
-    const ac = new AbortController();
-    const c = createCallContext({ signal: ac.signal, concurrency: 1 });
-    const fake = ports(async (cmd, opts) => {
-      if (cmd instanceof TagResourceCommand) return {};
-      ac.abort(); // the deadline passes while UpdateService is in flight; the call must not be cut
-      await new Promise((r) => setTimeout(r, 20));
-      if (opts?.abortSignal?.aborted) throw Object.assign(new Error('aborted'), { name: 'AbortError' });
-      return {};
-    });
-    assert.deepEqual(await updateService(fake.ports, decision('redeploy'), c), { started: true, redeployed: true });
-    assert.deepEqual(names(fake.sent), ['UpdateServiceCommand', 'TagResourceCommand']);
-    for (const signal of [...fake.ecs.signals, ...fake.deploy.signals]) {
-      assert.notEqual(signal, c.signal, 'writes are not aborted by the pass deadline');
-      assert.ok(signal instanceof AbortSignal);
-    }
-    assert.deepEqual(c.counts(), { UpdateService: 1, TagResource: 1 });
-  });
-});
-
-describe('applyPlan', () => {
-  const arn = (name: string) => `arn:aws:ecs:us-east-1:123456789012:service/prod/${name}`;
-  const decided = (name: string, decision: Decision['decision'], reason: Decision['reason']): Decision => ({
-    cluster: 'prod',
-    service: name,
-    serviceArn: arn(name),
-    decision,
-    reason,
-    oldFingerprint: 'v1:old',
-    newFingerprint: 'v1:new',
-    secretIds: ['db'],
-    deployedAt: null,
-  });
-  /** Five due, in the order decide queues them, one record and one unchanged. */
-  const due = ['e', 'b', 'd', 'a', 'c'].map((n) => decided(n, 'redeploy', 'fingerprint-changed'));
-  const decisions = [...due, decided('r', 'record', 'no-fingerprint'), decided('u', 'skip', 'unchanged')];
-  const plan = { decisions, due };
-  const cap = { maxRedeploys: 2 };
-  const outcomesOf = (out: Awaited<ReturnType<typeof applyPlan>>) =>
-    out.map((o) => `${o.decision.service}:${o.outcome}${o.reason ? `:${o.reason}` : ''}`);
-  function fakeEcs(updateFails: (service: string) => boolean) {
-    const updated: string[] = [];
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const send: Send = async (cmd) => {
-      if (!(cmd instanceof UpdateServiceCommand)) return {};
-      updated.push(cmd.input.service!);
-      maxInFlight = Math.max(maxInFlight, ++inFlight);
-      await new Promise((r) => setTimeout(r, 5));
-      inFlight--;
-      if (updateFails(cmd.input.service!)) throw awsError('ServerException', 500);
-      return {};
-    };
-    const p = port<EcsPort>(send).port;
-    return { ports: { ecs: p, deploy: p }, updated, maxInFlight: () => maxInFlight };
   }
 
-  it('sends exactly the cap of UpdateService calls when they work, in queue order; one outcome per applied decision', async () => {
-    const fake = fakeEcs(() => false);
-    const out = await applyPlan(fake.ports, plan, ctx(), cap);
-    assert.deepEqual(fake.updated, ['e', 'b']);
-    assert.deepEqual(outcomesOf(out), [
-      'e:redeployed',
-      'b:redeployed',
-      'd:deferred:cap',
-      'a:deferred:cap',
-      'c:deferred:cap',
-      'r:recorded',
-    ]);
-  });
-
-  it('gives the slot of a failed redeploy to the next due service, never more than the cap in flight', async () => {
-    const fake = fakeEcs((s) => s !== 'a');
-    const out = await applyPlan(
-      fake.ports,
-      plan,
-      createCallContext({ signal: new AbortController().signal, concurrency: 10 }),
-      cap,
-    );
-    assert.deepEqual(fake.updated, ['e', 'b', 'd', 'a', 'c']);
-    assert.equal(fake.maxInFlight(), 2);
-    assert.deepEqual(outcomesOf(out), ['e:failed', 'b:failed', 'd:failed', 'a:redeployed', 'c:failed', 'r:recorded']);
+  it('writes a state tag (the watcher may write no other), and puts back a state or removes the tag', async () => {
+    const f = fake(async () => ({}));
+    await writeState(f.ports, ctx(), decision, state, undefined);
+    await restoreState(f.ports, ctx(), { ...decision, previous: state }, undefined);
+    await restoreState(f.ports, ctx(), decision, undefined);
     assert.deepEqual(
-      out.flatMap((o) => o.failure?.stage ?? []),
-      ['redeploy', 'redeploy', 'redeploy', 'redeploy'],
+      f.sent.map((c) => (c as object).constructor.name),
+      ['TagResourceCommand', 'TagResourceCommand', 'UntagResourceCommand'],
     );
+    assert.deepEqual(
+      (f.sent[0] as TagResourceCommand).input.tags?.map((t) => t.key),
+      ['secrets-init/fingerprint'],
+    );
+    assert.deepEqual((f.sent[2] as UntagResourceCommand).input.tagKeys, ['secrets-init/fingerprint']);
   });
 
-  it('starts nothing more once the pass deadline has passed: what the lanes reach is deferred (deadline)', async () => {
+  it('writes with a timeout of their own, not the pass deadline (a started redeploy gets its state)', async () => {
     const ac = new AbortController();
-    const fake = fakeEcs(() => {
-      ac.abort();
-      return true;
-    });
-    const out = await applyPlan(fake.ports, plan, createCallContext({ signal: ac.signal, concurrency: 10 }), cap);
-    assert.deepEqual(fake.updated, ['e', 'b']);
-    assert.deepEqual(outcomesOf(out).slice(0, 5), [
-      'e:failed',
-      'b:failed',
-      'd:deferred:deadline',
-      'a:deferred:deadline',
-      'c:deferred:cap',
-    ]);
+    ac.abort();
+    const f = fake(async () => ({}));
+    const r = await writeState(
+      f.ports,
+      createCallContext({ signal: ac.signal, concurrency: 1 }),
+      decision,
+      state,
+      undefined,
+    );
+    assert.equal(r.ok, true);
+    assert.notEqual(f.signals[0], ac.signal);
   });
 });
 

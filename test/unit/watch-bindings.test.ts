@@ -11,6 +11,9 @@ const service = (tags: Record<string, string>, status = 'ACTIVE'): ServiceState 
   status,
   tags,
   deployedAt: null,
+  deployments: [],
+  controller: 'ECS',
+  taskDefinition: null,
 });
 
 describe('bindingsFromConfig', () => {

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { DescribeServicesCommand, ListServicesCommand } from '@aws-sdk/client-ecs';
 import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';
 import { createWatchCommand, type WatchCommandDeps } from '../../cli/watch-command.ts';
-import type { EcsPort, SecretsPort } from '../../shared/aws-ports.ts';
+import type { EcsPort } from '../../shared/aws-ports.ts';
+import { FINGERPRINT_TAG, SECRETS_TAG } from '../../shared/contract.ts';
 import { UsageError } from '../../shared/errors.ts';
+import { FakeAws } from '../fakes/aws.ts';
 
 function io(env: Record<string, string>, shutdown = new AbortController().signal) {
   const stdout = new PassThrough();
@@ -36,60 +37,36 @@ function io(env: Record<string, string>, shutdown = new AbortController().signal
   };
 }
 
-/** One cluster "prod" with one tagged service "api" bound to "db"; `denied` makes DescribeSecret fail. */
-function fakeDeps(opts: { denied?: boolean; onSleep?: (n: number) => void; fingerprint?: string } = {}) {
+/** One cluster "prod" with one tagged service "api" bound to "db" (the shared fake AWS); `denied`: DescribeSecret fails. */
+function fakeDeps(opts: { denied?: boolean; onSleep?: (n: number) => void; recorded?: boolean } = {}) {
+  const aws = new FakeAws();
+  aws.addSecret('db');
+  aws.addService('prod', 'api', { [SECRETS_TAG]: 'db' });
+  if (opts.denied)
+    aws.fault = (action) => (action === 'DescribeSecret' ? { refuse: 'AccessDeniedException' } : undefined);
   const created: { region: string; requestTimeoutMs: number }[] = [];
-  const tags = new Map([['secrets-init/secrets', 'db']]);
-  if (opts.fingerprint) tags.set('secrets-init/fingerprint', opts.fingerprint);
   const sent: { via: 'ecs' | 'deploy'; action: string }[] = [];
-  const record = (via: 'ecs' | 'deploy', cmd: unknown) =>
-    sent.push({ via, action: (cmd as object).constructor.name.replace(/Command$/, '') });
-  const deploy = {
-    send: async (cmd: unknown) => {
-      record('deploy', cmd);
-      return {};
-    },
-  } as unknown as EcsPort;
-  const ecs = {
-    send: async (cmd: unknown) => {
-      record('ecs', cmd);
-      if (cmd instanceof ListServicesCommand) return { serviceArns: ['arn:aws:ecs:r:1:service/prod/api'] };
-      if (cmd instanceof DescribeServicesCommand) {
-        return {
-          services: [
-            {
-              serviceName: 'api',
-              serviceArn: 'arn:aws:ecs:r:1:service/prod/api',
-              status: 'ACTIVE',
-              tags: [...tags].map(([key, value]) => ({ key, value })),
-            },
-          ],
-        };
-      }
-      const input = (cmd as { input: { tags?: { key: string; value: string }[] } }).input;
-      for (const t of input.tags ?? []) tags.set(t.key, t.value);
-      return {};
-    },
-  } as unknown as EcsPort;
-  const secrets = {
-    send: async () => {
-      if (opts.denied) throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
-      return { ARN: 'arn:aws:secretsmanager:r:1:secret:db-AbCdEf', VersionIdsToStages: { v1: ['AWSCURRENT'] } };
-    },
-  } as unknown as SecretsPort;
+  const via = (name: 'ecs' | 'deploy') =>
+    ({
+      send: (cmd: unknown, o?: object) => {
+        sent.push({ via: name, action: (cmd as object).constructor.name.replace(/Command$/, '') });
+        return (aws.ecs.send as (c: unknown, o?: object) => Promise<unknown>)(cmd, o);
+      },
+    }) as unknown as EcsPort;
   let sleeps = 0;
   const deps: WatchCommandDeps = {
     createClients: (region, requestTimeoutMs) => {
       created.push({ region, requestTimeoutMs });
-      return { ecs, deploy, secrets };
+      return { ecs: via('ecs'), deploy: via('deploy'), secrets: aws.sm };
     },
     sleep: async () => {
       opts.onSleep?.(++sleeps);
     },
-    now: Date.now,
+    now: () => aws.clock,
+    monotonic: () => performance.now(),
     random: () => 0.5,
   };
-  return { deps, created, tags, sent };
+  return { deps, created, sent, aws };
 }
 
 describe('secrets-init watch (in process)', () => {
@@ -145,20 +122,36 @@ describe('secrets-init watch (in process)', () => {
     assert.equal(await createWatchCommand(f.deps)(['--once', '--pass-timeout', '6s'], t.io), 0);
     assert.deepEqual(f.created, [{ region: 'eu-west-1', requestTimeoutMs: 2000 }]);
     const events = t.lines().map((l) => l.event);
-    assert.deepEqual(events, ['watch.start', 'watch.decision', 'watch.outcome', 'watch.pass']);
-    assert.match(f.tags.get('secrets-init/fingerprint') ?? '', /^v1:/);
+    assert.deepEqual(events, ['watch.start', 'watch.unsigned', 'watch.decision', 'watch.outcome', 'watch.pass']);
+    assert.match(f.aws.tag('prod', 'api', FINGERPRINT_TAG) ?? '', /^v2 s=ok /);
   });
 
   it('sends UpdateService through the deploy client (never resent), everything else through the ECS client', async () => {
-    const f = fakeDeps({ fingerprint: 'v1:old' });
+    const f = fakeDeps();
     const t = io({ AWS_REGION: 'eu-west-1', WATCH_CLUSTER: 'prod' });
-    assert.equal(await createWatchCommand(f.deps)(['--once'], t.io), 0);
+    assert.equal(await createWatchCommand(f.deps)(['--once', '--claim-settle', '1ms'], t.io), 0);
+    f.aws.rotate('db', 'db-v2');
+    f.sent.length = 0;
+    assert.equal(await createWatchCommand(f.deps)(['--once', '--claim-settle', '1ms'], t.io), 0);
     assert.deepEqual(f.sent, [
       { via: 'ecs', action: 'ListServices' },
+      { via: 'ecs', action: 'DescribeServices' },
+      { via: 'ecs', action: 'DescribeTaskDefinition' },
+      { via: 'ecs', action: 'TagResource' },
       { via: 'ecs', action: 'DescribeServices' },
       { via: 'deploy', action: 'UpdateService' },
       { via: 'ecs', action: 'TagResource' },
     ]);
+  });
+
+  it('measures the interval on a monotonic clock: a wall clock stepped back an hour does not silence the loop', async () => {
+    const ac = new AbortController();
+    const f = fakeDeps({ onSleep: (n) => n === 3 && ac.abort('SIGTERM') });
+    let wall = Date.UTC(2026, 10, 29, 12);
+    const deps = { ...f.deps, now: () => (wall -= 3_600_000) };
+    const t = io({ AWS_REGION: 'eu-west-1', WATCH_CLUSTER: 'prod' }, ac.signal);
+    assert.equal(await createWatchCommand(deps)(['--interval', '1s'], t.io), 0);
+    assert.equal(t.lines().filter((l) => l.event === 'watch.pass').length, 3, 'a pass each interval');
   });
 
   it('--once fails with exit 3 and one line naming the first failure when a binding failed', async () => {

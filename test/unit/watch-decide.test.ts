@@ -1,246 +1,394 @@
+// decide(): the pure core, table by table. One valid world, tweaked per case.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FINGERPRINT_TAG } from '../../shared/contract.ts';
-import { type DecideInput, decide, type Target } from '../../watcher/decide.ts';
-import { fingerprint } from '../../watcher/fingerprint.ts';
-import type { Observation, SecretVersion, ServiceState } from '../../watcher/model.ts';
+import { type DecideInput, decide, needsVersionTimes, type Target } from '../../watcher/decide.ts';
+import { bindingDigest, fingerprint, fingerprintV1 } from '../../watcher/fingerprint.ts';
+import type { Deployment, Observation, SecretVersion, ServiceState } from '../../watcher/model.ts';
+import { encodeState, type ServiceStateTag } from '../../watcher/state-tag.ts';
 
-// One valid world, tweaked per case: two services in "prod", api uses db+openai, worker uses db.
+const NOW = Date.UTC(2026, 10, 29, 12);
+const MIN = 60_000;
+const KEY = Buffer.from('k'.repeat(32));
 const arn = (name: string) => `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`;
-const version = (name: string, v: string): SecretVersion => ({ arn: arn(name), currentVersionId: v });
+const svcArn = (name: string) => `arn:aws:ecs:us-east-1:123456789012:service/prod/${name}`;
 const ok = <T>(value: T): Observation<T> => ({ ok: true, value });
 const bad = (error: string): Observation<never> => ({ ok: false, error });
 
+/** db became current 90 min ago; services were deployed an hour ago unless a case says otherwise. */
+const db: SecretVersion = { arn: arn('db'), currentVersionId: 'db-2', changedAt: NOW - 90 * MIN };
+const fp = fingerprint([db]);
+const bind = bindingDigest(['db']);
+const primary = (id = 'ecs-svc/1', at = NOW - 60 * MIN, extra: Partial<Deployment> = {}): Deployment => ({
+  id,
+  status: 'PRIMARY',
+  rolloutState: 'COMPLETED',
+  createdAt: at,
+  ...extra,
+});
+
 function service(
   name: string,
-  tags: Record<string, string> = {},
-  status = 'ACTIVE',
-  deployedAt: number | null = null,
+  opts: { tag?: string; deployments?: Deployment[]; status?: string; controller?: string } = {},
 ): ServiceState {
+  const deployments = opts.deployments ?? [primary()];
   return {
     cluster: 'prod',
     name,
-    arn: `arn:aws:ecs:us-east-1:123456789012:service/prod/${name}`,
-    status,
-    tags,
-    deployedAt,
+    arn: svcArn(name),
+    status: opts.status ?? 'ACTIVE',
+    tags: opts.tag === undefined ? {} : { [FINGERPRINT_TAG]: opts.tag },
+    deployedAt: deployments.find((d) => d.status === 'PRIMARY')?.createdAt ?? null,
+    deployments,
+    controller: opts.controller ?? 'ECS',
+    taskDefinition: null,
   };
 }
-function target(name: string, secretIds: string[], svc: Observation<ServiceState> = ok(service(name))): Target {
-  return { binding: { cluster: 'prod', service: name, secretIds }, service: svc };
+const target = (svc: ServiceState | Observation<ServiceState>, secretIds = ['db']): Target => ({
+  binding: { cluster: 'prod', service: 'ok' in svc ? 'x' : svc.name, secretIds },
+  service: 'ok' in svc ? svc : ok(svc),
+});
+
+/** A state tag as the watcher writes it. */
+function state(s: Partial<ServiceStateTag> = {}, key: Buffer | undefined = undefined, name = 'api'): string {
+  const tag: ServiceStateTag = {
+    state: 'ok',
+    fingerprint: fp,
+    binding: bind,
+    deployment: 'ecs-svc/1',
+    writtenAt: Math.floor((NOW - 50 * MIN) / 1000),
+    redeployedAt: null,
+    run: 'earlier1',
+    flips: 0,
+    ...s,
+  };
+  return encodeState(tag, svcArn(name), key);
 }
-const secrets = (entries: Record<string, Observation<SecretVersion>>) => new Map(Object.entries(entries));
 
-const current = { db: version('db', 'db-1'), openai: version('openai', 'oa-1') };
-const fpApi = fingerprint([current.db, current.openai]);
-const fpWorker = fingerprint([current.db]);
-const tagged = (fp: string) => ({ [FINGERPRINT_TAG]: fp });
-
-function world(overrides: Partial<DecideInput> = {}): DecideInput {
+function input(targets: Target[], over: Partial<DecideInput> = {}): DecideInput {
   return {
-    targets: [
-      target('api', ['db', 'openai'], ok(service('api', tagged(fpApi)))),
-      target('worker', ['db'], ok(service('worker', tagged(fpWorker)))),
-    ],
-    secrets: secrets({ db: ok(current.db), openai: ok(current.openai) }),
-    ...overrides,
+    targets,
+    secrets: new Map([['db', ok(db)]]),
+    key: undefined,
+    now: NOW,
+    run: 'thisrun1',
+    claimTtlMs: 2 * MIN,
+    capWindowMs: 5 * MIN,
+    ...over,
   };
 }
+const one = (svc: ServiceState, over: Partial<DecideInput> = {}) => {
+  const out = decide(input([target(svc)], over));
+  return { out, d: out.decisions[0], summary: out.decisions.map((x) => `${x.decision}:${x.reason}`).join(' ') };
+};
 
-const summary = (out: ReturnType<typeof decide>) => out.decisions.map((d) => `${d.service}:${d.decision}:${d.reason}`);
+const old = fingerprint([{ ...db, currentVersionId: 'db-1' }]);
 
-describe('decide', () => {
-  it('records the fingerprint of a service seen for the first time and redeploys nothing', () => {
-    const out = decide(world({ targets: [target('api', ['db', 'openai']), target('worker', ['db'])] }));
-    assert.deepEqual(summary(out), ['api:record:no-fingerprint', 'worker:record:no-fingerprint']);
-    assert.equal(out.decisions[0]!.oldFingerprint, null);
-    assert.equal(out.decisions[0]!.newFingerprint, fpApi);
-    assert.deepEqual(out.failures, []);
-  });
-
-  it('skips services whose fingerprint is unchanged', () => {
-    assert.deepEqual(summary(decide(world())), ['api:skip:unchanged', 'worker:skip:unchanged']);
-  });
-
-  const table: { name: string; rotated: Record<string, SecretVersion>; expected: string[] }[] = [
-    {
-      name: 'one secret used by one service',
-      rotated: { openai: version('openai', 'oa-2') },
-      expected: ['api:redeploy:fingerprint-changed', 'worker:skip:unchanged'],
-    },
-    {
-      name: 'one secret used by both services',
-      rotated: { db: version('db', 'db-2') },
-      expected: ['api:redeploy:fingerprint-changed', 'worker:redeploy:fingerprint-changed'],
-    },
-    {
-      name: 'every secret of a service at once: still one redeploy',
-      rotated: { db: version('db', 'db-2'), openai: version('openai', 'oa-2') },
-      expected: ['api:redeploy:fingerprint-changed', 'worker:redeploy:fingerprint-changed'],
-    },
+describe('decide: from a trusted state', () => {
+  const rows: [string, ServiceState, string][] = [
+    ['the tasks run the current versions', service('api', { tag: state() }), 'skip:unchanged'],
+    [
+      'the tasks run other versions',
+      service('api', { tag: state({ fingerprint: old }) }),
+      'redeploy:fingerprint-changed',
+    ],
+    [
+      'other versions, but a deployment is rolling out',
+      service('api', {
+        tag: state({ fingerprint: old }),
+        deployments: [
+          primary('ecs-svc/2', NOW - MIN, { rolloutState: 'IN_PROGRESS' }),
+          { ...primary(), status: 'ACTIVE' },
+        ],
+      }),
+      'wait:deployment-in-progress',
+    ],
+    [
+      'a redeploy to these versions failed before',
+      service('api', { tag: state({ state: 'failed' }) }),
+      'skip:failed-before',
+    ],
+    [
+      'a redeploy to older versions failed, and the versions moved on',
+      service('api', { tag: state({ state: 'failed', fingerprint: old }) }),
+      'redeploy:fingerprint-changed',
+    ],
   ];
-  for (const row of table) {
-    it(`redeploys exactly the services bound to a rotated secret: ${row.name}`, () => {
-      const versions = { ...current, ...row.rotated };
-      const out = decide(world({ secrets: secrets({ db: ok(versions.db), openai: ok(versions.openai) }) }));
-      assert.deepEqual(summary(out), row.expected);
-      const api = out.decisions.find((d) => d.service === 'api')!;
-      assert.equal(api.oldFingerprint, fpApi);
-      assert.equal(api.newFingerprint, fingerprint([versions.db, versions.openai]));
-    });
-  }
+  for (const [what, svc, expected] of rows) it(`${what}: ${expected}`, () => assert.equal(one(svc).summary, expected));
+});
 
-  it('agrees on the fingerprint when one binding names a secret and another its ARN', () => {
-    const out = decide({
-      targets: [target('by-name', ['db']), target('by-arn', [arn('db')])],
-      secrets: secrets({ db: ok(current.db), [arn('db')]: ok(current.db) }),
-    });
-    assert.equal(out.decisions[0]!.newFingerprint, out.decisions[1]!.newFingerprint);
-  });
-
-  it('gives one decision to a service bound twice (by name and by ARN), over the union of their secrets', () => {
-    const svc = service('api', tagged(fpApi));
-    const out = decide({
-      targets: [
-        { binding: { cluster: 'prod', service: 'api', secretIds: ['db'] }, service: ok(svc) },
-        {
-          binding: {
-            cluster: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod',
-            service: svc.arn,
-            secretIds: ['openai'],
-          },
-          service: ok(svc),
-        },
-      ],
-      secrets: secrets({ db: ok(current.db), openai: ok(current.openai) }),
-    });
-    assert.deepEqual(summary(out), ['api:skip:unchanged']);
-    assert.deepEqual(out.decisions[0]!.secretIds, ['db', 'openai']);
-  });
-
-  it('redeploys a service whose tag is not a fingerprint it wrote (hand-edited or older format)', () => {
-    const out = decide(world({ targets: [target('api', ['db', 'openai'], ok(service('api', tagged('junk'))))] }));
-    assert.deepEqual(summary(out), ['api:redeploy:fingerprint-changed']);
-  });
-
-  it('knows nothing of a cap: every service whose fingerprint changed is due, in a stable order', () => {
-    const names = ['e', 'c', 'a', 'd', 'b'];
-    const out = decide({
-      targets: names.map((n) => target(n, ['db'], ok(service(n, tagged('v1:old'))))),
-      secrets: secrets({ db: ok(current.db) }),
-    });
-    assert.deepEqual(
-      summary(out),
-      names.toSorted().map((n) => `${n}:redeploy:fingerprint-changed`),
-    );
-    assert.equal(out.due.length, 5);
-  });
-
-  it('queues the due services oldest PRIMARY deployment first, then by name: the longest waiting go first', () => {
-    const due = (name: string, deployedAt: number | null) =>
-      target(name, ['db'], ok(service(name, tagged('v1:old'), 'ACTIVE', deployedAt)));
-    const out = decide({
-      targets: [due('a', 300), due('b', 100), due('c', 200), due('d', 100), due('e', null)],
-      secrets: secrets({ db: ok(current.db) }),
-    });
-    assert.deepEqual(
-      out.due.map((d) => d.service),
-      ['e', 'b', 'd', 'c', 'a'],
-      'unknown age first (never starved), then oldest first, ties by name',
-    );
-  });
-
-  it('puts only redeploy decisions in the due queue (records and skips are not due)', () => {
-    const out = decide({
-      targets: [
-        target('a', ['db']),
-        target('b', ['db'], ok(service('b', tagged(fpWorker)))),
-        target('c', ['db'], ok(service('c', tagged('v1:old')))),
-      ],
-      secrets: secrets({ db: ok(current.db) }),
-    });
-    assert.deepEqual(summary(out), ['a:record:no-fingerprint', 'b:skip:unchanged', 'c:redeploy:fingerprint-changed']);
-    assert.deepEqual(
-      out.due.map((d) => d.service),
-      ['c'],
-    );
-  });
-
-  const failures: { name: string; input: DecideInput; expected: string[]; decided: string[] }[] = [
-    {
-      name: 'a missing service',
-      input: world({
-        targets: [target('api', ['db', 'openai'], bad('service not found (MISSING)')), world().targets[1]!],
+describe('decide: a redeploy this watcher started', () => {
+  const deploying = (extra: Partial<ServiceStateTag> = {}) =>
+    state({ state: 'deploying', deployment: 'ecs-svc/2', redeployedAt: Math.floor((NOW - 10 * MIN) / 1000), ...extra });
+  const rows: [string, ServiceState, string, string | undefined][] = [
+    [
+      'still rolling out',
+      service('api', {
+        tag: deploying(),
+        deployments: [primary('ecs-svc/2', NOW - 10 * MIN, { rolloutState: 'IN_PROGRESS' })],
       }),
-      expected: ['service api - service not found (MISSING)'],
-      decided: ['worker:skip:unchanged'],
-    },
-    {
-      name: 'a draining service',
-      input: world({
-        targets: [target('api', ['db', 'openai'], ok(service('api', tagged(fpApi), 'DRAINING'))), world().targets[1]!],
+      'wait:deployment-in-progress',
+      undefined,
+    ],
+    [
+      'completed',
+      service('api', { tag: deploying(), deployments: [primary('ecs-svc/2', NOW - 10 * MIN)] }),
+      'record:redeploy-completed',
+      'completed',
+    ],
+    [
+      'failed',
+      service('api', {
+        tag: deploying(),
+        deployments: [primary('ecs-svc/2', NOW - 10 * MIN, { rolloutState: 'FAILED' })],
       }),
-      expected: ['service api - service is DRAINING'],
-      decided: ['worker:skip:unchanged'],
-    },
-    {
-      name: 'a deleted secret (only for the services bound to it)',
-      input: world({
-        secrets: secrets({ db: ok(current.db), openai: bad('secret is scheduled for deletion') }),
+      'record:redeploy-failed',
+      'failed',
+    ],
+    [
+      'rolled back by the circuit breaker (gone, a PRIMARY that says so)',
+      service('api', {
+        tag: deploying(),
+        deployments: [
+          primary('ecs-svc/3', NOW - 5 * MIN, {
+            rolloutStateReason: 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.',
+          }),
+        ],
       }),
-      expected: ['secret api openai secret is scheduled for deletion'],
-      decided: ['worker:skip:unchanged'],
-    },
-    {
-      name: 'an access error on a shared secret (for every service that uses it)',
-      input: world({ secrets: secrets({ db: bad('AccessDeniedException'), openai: ok(current.openai) }) }),
-      expected: ['secret api db AccessDeniedException', 'secret worker db AccessDeniedException'],
-      decided: [],
-    },
-    {
-      name: 'a binding with no secret',
-      input: world({ targets: [target('api', [], ok(service('api')))] }),
-      expected: ['service api - binds no secret'],
-      decided: [],
-    },
+      'record:redeploy-rolled-back',
+      'rolled-back',
+    ],
+    [
+      'replaced by another deployment',
+      service('api', { tag: deploying(), deployments: [primary('ecs-svc/3', NOW - 5 * MIN)] }),
+      'record:redeploy-completed',
+      'replaced',
+    ],
+    [
+      'completed, but the versions moved on again',
+      service('api', { tag: deploying({ fingerprint: old }), deployments: [primary('ecs-svc/2', NOW - 10 * MIN)] }),
+      'redeploy:fingerprint-changed',
+      'completed',
+    ],
   ];
-  for (const row of failures) {
-    it(`reports ${row.name} as a failure and still decides the other services`, () => {
-      const out = decide(row.input);
+  for (const [what, svc, expected, report] of rows) {
+    it(`${what}: ${expected}${report ? `, reported ${report}` : ''}`, () => {
+      const { out, summary } = one(svc);
+      assert.equal(summary, expected);
       assert.deepEqual(
-        out.failures.map((f) => `${f.stage} ${f.service} ${f.secretId ?? '-'} ${f.error}`),
-        row.expected,
+        out.reports.map((r) => r.result),
+        report ? [report] : [],
       );
-      assert.deepEqual(summary(out), row.decided);
     });
   }
+  it('a failed redeploy writes the state `failed`, so it is not retried for the same versions', () => {
+    const { d } = one(
+      service('api', {
+        tag: deploying(),
+        deployments: [primary('ecs-svc/2', NOW - 10 * MIN, { rolloutState: 'FAILED' })],
+      }),
+    );
+    assert.equal(d?.write?.state, 'failed');
+  });
+});
 
-  it('is deterministic: shuffled targets and secret lists give identical output', () => {
-    const input = world({
-      targets: [
-        target('b', ['openai', 'db'], ok(service('b', tagged('v1:old')))),
-        target('a', ['db', 'openai', 'db']),
-        target('c', ['db'], ok(service('c', tagged(fpWorker)))),
-        target('d', ['gone']),
-      ],
-      secrets: secrets({ db: ok(current.db), openai: ok(current.openai), gone: bad('ResourceNotFoundException') }),
+describe('decide: a claim (a redeploy that may have started)', () => {
+  const claim = (extra: Partial<ServiceStateTag> = {}) =>
+    state({
+      state: 'pending',
+      run: 'rival001',
+      writtenAt: Math.floor((NOW - 30_000) / 1000),
+      redeployedAt: Math.floor((NOW - 30_000) / 1000),
+      ...extra,
     });
-    const expected = decide(input);
-    for (let i = 0; i < 20; i++) {
-      const targets = [...input.targets]
-        .map((t) => ({ t, k: Math.random() }))
-        .sort((x, y) => x.k - y.k)
-        .map(({ t }) => ({ ...t, binding: { ...t.binding, secretIds: [...t.binding.secretIds].reverse() } }));
-      assert.deepEqual(decide({ ...input, targets }), expected);
+  it("another run's fresh claim: wait", () => {
+    assert.equal(one(service('api', { tag: claim({ fingerprint: old }) })).summary, 'wait:claimed-by-another-run');
+  });
+  it('a claim followed by a deployment: it happened, followed like our own (here still rolling out)', () => {
+    const svc = service('api', {
+      tag: claim(),
+      deployments: [primary('ecs-svc/2', NOW - 20_000, { rolloutState: 'IN_PROGRESS' })],
+    });
+    assert.equal(one(svc).summary, 'wait:deployment-in-progress');
+  });
+  it('a claim followed by a deployment, then AWSCURRENT moved back: redeployed (a lost outcome never hides a rollback)', () => {
+    const svc = service('api', {
+      tag: claim({ fingerprint: old, run: 'thisrun0' }),
+      deployments: [primary('ecs-svc/2', NOW - 20_000)],
+    });
+    const { summary, out } = one(svc);
+    assert.equal(summary, 'redeploy:fingerprint-changed');
+    assert.equal(out.reports[0]?.result, 'completed');
+  });
+  it('an abandoned claim (older than its time to live, no deployment after it): due again', () => {
+    const stale = claim({ writtenAt: Math.floor((NOW - 5 * MIN) / 1000) });
+    assert.equal(one(service('api', { tag: stale })).summary, 'redeploy:unconfirmed-redeploy');
+  });
+  it('counts the redeploys claimed or started within the cap window, by any run', () => {
+    const out = decide(
+      input([
+        target(service('a', { tag: state({ redeployedAt: Math.floor((NOW - MIN) / 1000) }, undefined, 'a') })),
+        target(service('b', { tag: state({ redeployedAt: Math.floor((NOW - 10 * MIN) / 1000) }, undefined, 'b') })),
+        target(service('c', { tag: claim() })),
+      ]),
+    );
+    assert.equal(out.recentRedeploys, 2);
+  });
+});
+
+describe('decide: without a trusted state, from what the tasks can have seen', () => {
+  const rows: [string, ServiceState, Partial<DecideInput>, string][] = [
+    ['first sight, nothing changed since its deployment', service('api'), {}, 'record:no-state'],
+    [
+      'first sight, deployed before the version became current',
+      service('api', { deployments: [primary('ecs-svc/1', NOW - 100 * MIN)] }),
+      {},
+      'redeploy:changed-since-deployment',
+    ],
+    [
+      'an unsigned tag where a key is in use',
+      service('api', { tag: state({ fingerprint: fp }) }),
+      { key: KEY },
+      'record:no-state',
+    ],
+    [
+      'an invalid signature (forged), nothing changed',
+      service('api', { tag: state({ fingerprint: old }, Buffer.from('other key material!')) }),
+      { key: KEY },
+      'record:no-state',
+    ],
+    [
+      'the v1 tag of the first watcher, equal, unsigned watcher',
+      service('api', { tag: fingerprintV1([db]) }),
+      {},
+      'record:no-state',
+    ],
+    [
+      'the v1 tag of the first watcher, different, unsigned watcher',
+      service('api', { tag: fingerprintV1([{ ...db, currentVersionId: 'x' }]) }),
+      {},
+      'redeploy:fingerprint-changed',
+    ],
+  ];
+  for (const [what, svc, over, expected] of rows)
+    it(`${what}: ${expected}`, () => assert.equal(one(svc, over).summary, expected));
+
+  it('a forged signature is a failure (loud), and the decision is still made from the deployment times', () => {
+    const { out } = one(service('api', { tag: state({}, Buffer.from('not the watcher key')) }), { key: KEY });
+    assert.deepEqual(
+      out.failures.map((f) => f.stage),
+      ['state'],
+    );
+    assert.equal(out.decisions.length, 1);
+  });
+  it('a signed tag of another service copied over does not check out', () => {
+    const copied = state({ fingerprint: fp }, KEY, 'worker');
+    assert.deepEqual(
+      one(service('api', { tag: copied }), { key: KEY }).out.failures.map((f) => f.error),
+      ['its state tag signature does not match (forged, copied from another service, or signed with another key)'],
+    );
+  });
+  it('a format of a newer watcher: no decision, a failure, nothing written', () => {
+    const { out } = one(service('api', { tag: 'v3 s=ok whatever' }));
+    assert.deepEqual(out.decisions, []);
+    assert.match(out.failures[0]!.error, /newer watcher \(v3\)/);
+  });
+  it('needs the version times only where there is no trusted state', () => {
+    assert.equal(needsVersionTimes(target(service('a')), undefined), true);
+    assert.equal(needsVersionTimes(target(service('a', { tag: state() })), undefined), false);
+    assert.equal(
+      needsVersionTimes(target(service('a', { tag: state() })), KEY),
+      true,
+      'unsigned where a key is in use',
+    );
+    assert.equal(
+      needsVersionTimes(target(service('a', { tag: state() }), ['db', 'openai']), undefined),
+      true,
+      'rebound',
+    );
+  });
+});
+
+describe('decide: bindings', () => {
+  it('a rebound service (an id added) is decided from times, and the next state counts one overwrite', () => {
+    const { d, summary } = one(service('api', { tag: state({ binding: bindingDigest(['db', 'openai']) }) }));
+    assert.equal(summary, 'record:no-state');
+    assert.equal(d?.write?.flips, 1);
+  });
+  it('two watchers binding one service differently: the second overwrite is refused as a conflict', () => {
+    const { out } = one(service('api', { tag: state({ binding: bindingDigest(['db', 'openai']), flips: 1 }) }));
+    assert.deepEqual(out.decisions, []);
+    assert.equal(out.failures[0]?.stage, 'binding');
+  });
+});
+
+describe('decide: queue, failures, determinism', () => {
+  it('excludes services whose deployment controller refuses forceNewDeployment', () => {
+    for (const controller of ['CODE_DEPLOY', 'EXTERNAL']) {
+      assert.equal(
+        one(service('api', { controller, tag: state({ fingerprint: old }) })).summary,
+        'exclude:deployment-controller',
+      );
     }
   });
 
-  it('makes no decision for a service with any unreadable secret (no fingerprint over part of its secrets)', () => {
-    const out = decide(world({ secrets: secrets({ db: ok(current.db) }) }));
-    assert.deepEqual(summary(out), ['worker:skip:unchanged']);
+  it('queues the due services oldest PRIMARY deployment first, then by name', () => {
+    const due = (name: string, at: number | null) =>
+      target(
+        service(name, { tag: state({ fingerprint: old }, undefined, name), deployments: [primary('d', at ?? NOW)] }),
+      );
+    const targets = [
+      due('a', NOW - 3 * MIN),
+      due('b', NOW - 9 * MIN),
+      due('c', NOW - 6 * MIN),
+      due('d', NOW - 9 * MIN),
+    ];
     assert.deepEqual(
-      out.failures.map((f) => [f.service, f.secretId]),
-      [['api', 'openai']],
+      decide(input(targets)).due.map((d) => d.service),
+      ['b', 'd', 'c', 'a'],
     );
+  });
+
+  const failures: [string, Target[], Map<string, Observation<SecretVersion>>, string[]][] = [
+    [
+      'a missing service',
+      [target(bad('service not found (MISSING)'))],
+      new Map([['db', ok(db)]]),
+      ['service x - service not found (MISSING)'],
+    ],
+    [
+      'a draining service',
+      [target(service('api', { status: 'DRAINING' }))],
+      new Map([['db', ok(db)]]),
+      ['service api - service is DRAINING'],
+    ],
+    [
+      'an unreadable secret',
+      [target(service('api'))],
+      new Map([['db', bad('AccessDeniedException')]]),
+      ['secret api db AccessDeniedException'],
+    ],
+    ['a binding with no secret', [target(service('api'), [])], new Map(), ['service api - binds no secret']],
+  ];
+  for (const [what, targets, secrets, expected] of failures) {
+    it(`reports ${what} as a failure and makes no decision for it`, () => {
+      const out = decide(input(targets, { secrets }));
+      assert.deepEqual(
+        out.failures.map((f) => `${f.stage} ${f.service} ${f.secretId ?? '-'} ${f.error}`),
+        expected,
+      );
+      assert.deepEqual(out.decisions, []);
+    });
+  }
+
+  it('is deterministic: shuffled targets and binding orders give identical output', () => {
+    const targets = ['a', 'b', 'c', 'd'].map((n, i) =>
+      target(service(n, { tag: i % 2 ? state({ fingerprint: old }, undefined, n) : undefined }), ['db', 'db']),
+    );
+    const expected = decide(input(targets));
+    for (let i = 0; i < 20; i++) {
+      const shuffled = [...targets].sort(() => Math.random() - 0.5);
+      assert.deepEqual(decide(input(shuffled)), expected);
+    }
   });
 });

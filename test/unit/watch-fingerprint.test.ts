@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { fingerprint } from '../../watcher/fingerprint.ts';
+import { bindingDigest, fingerprint, fingerprintV1 } from '../../watcher/fingerprint.ts';
 
 const A = { arn: 'arn:aws:secretsmanager:us-east-1:1:secret:a-AAAAAA', currentVersionId: 'v-a1' };
 const B = { arn: 'arn:aws:secretsmanager:us-east-1:1:secret:b-BBBBBB', currentVersionId: 'v-b1' };
 const C = { arn: 'arn:aws:secretsmanager:us-east-1:1:secret:c-CCCCCC', currentVersionId: 'v-c1' };
 
 describe('fingerprint', () => {
-  it('is "v1:" and a sha256 hex digest, short enough for an ECS tag value', () => {
-    const fp = fingerprint([A, B]);
-    assert.match(fp, /^v1:[0-9a-f]{64}$/);
-    assert.ok(fp.length <= 256);
+  it("is 128 bits of a sha256 digest in hex (it goes into the state tag); the first watcher's v1 form is kept for reading", () => {
+    assert.match(fingerprint([A, B]), /^[0-9a-f]{32}$/);
+    assert.match(fingerprintV1([A, B]), /^v1:[0-9a-f]{64}$/);
+    assert.equal(fingerprintV1([A, B]).slice(3, 35), fingerprint([A, B]), 'the same digest');
   });
 
   it('is the same whatever the order of the versions (determinism)', () => {
@@ -44,5 +44,13 @@ describe('fingerprint', () => {
         assert.equal(fingerprint(shuffled), fingerprint(versions));
       }),
     );
+  });
+});
+
+describe('bindingDigest', () => {
+  it('is 8 hex of the sorted distinct ids: the same binding written in any order agrees, another does not', () => {
+    assert.match(bindingDigest(['db', 'openai']), /^[0-9a-f]{8}$/);
+    assert.equal(bindingDigest(['openai', 'db', 'db']), bindingDigest(['db', 'openai']));
+    assert.notEqual(bindingDigest(['db']), bindingDigest(['db', 'openai']));
   });
 });

@@ -16,7 +16,7 @@ function fakeWorld(passMs: number) {
     sleeps,
     overlapped: () => overlapped,
     deps: (shutdown: AbortSignal, onPass?: (n: number) => void) => ({
-      now: () => now,
+      monotonic: () => now,
       random: () => 0.5,
       shutdown,
       sleep: async (ms: number) => {
@@ -70,7 +70,7 @@ describe('runLoop', () => {
     const events: string[] = [];
     const n = await runLoop(
       {
-        now: Date.now,
+        monotonic: () => performance.now(),
         random: Math.random,
         shutdown: ac.signal,
         sleep,
@@ -92,7 +92,7 @@ describe('runLoop', () => {
     const started = Date.now();
     setTimeout(() => ac.abort('SIGINT'), 30);
     const n = await runLoop(
-      { now: Date.now, random: Math.random, shutdown: ac.signal, sleep, runPass: async () => {} },
+      { monotonic: () => performance.now(), random: Math.random, shutdown: ac.signal, sleep, runPass: async () => {} },
       { intervalMs: 60_000, jitter: 0.1 },
     );
     assert.equal(n, 1);
@@ -104,7 +104,13 @@ describe('runLoop', () => {
     ac.abort();
     let ran = 0;
     await runLoop(
-      { now: Date.now, random: Math.random, shutdown: ac.signal, sleep, runPass: async () => void ran++ },
+      {
+        monotonic: () => performance.now(),
+        random: Math.random,
+        shutdown: ac.signal,
+        sleep,
+        runPass: async () => void ran++,
+      },
       { intervalMs: 1000, jitter: 0 },
     );
     assert.equal(ran, 0);

@@ -1,159 +1,13 @@
+// runPass against the one in-memory AWS (test/fakes/aws.ts): what a pass reads, decides, writes and reports.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  DescribeServicesCommand,
-  ListServicesCommand,
-  TagResourceCommand,
-  UpdateServiceCommand,
-} from '@aws-sdk/client-ecs';
-import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import type { EcsPort, SecretsPort } from '../../shared/aws-ports.ts';
+import { FINGERPRINT_TAG, SECRETS_TAG } from '../../shared/contract.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { failureMessage, type PassOptions, passExitCode, runPass } from '../../watcher/run-pass.ts';
+import { decodeState } from '../../watcher/state-tag.ts';
+import { ACCOUNT, FakeAws, REGION } from '../fakes/aws.ts';
 
-/**
- * A small in-memory AWS: ECS services with tags, secrets with an AWSCURRENT version. It answers the five calls
- * the watcher makes (anything else throws), records every call, and can fail or slow chosen calls.
- */
-class FakeAws {
-  readonly services = new Map<
-    string,
-    { cluster: string; name: string; arn: string; status: string; tags: Map<string, string>; deployedAt: number }
-  >();
-  /** Deployment times: each service created and each UpdateService takes the next tick. */
-  private clock = 0;
-  readonly secrets = new Map<string, { arn: string; current: string }>();
-  readonly calls: { action: string; input: Record<string, unknown> }[] = [];
-  fail: (action: string, input: Record<string, unknown>) => string | undefined = () => undefined;
-  latencyMs = 0;
-  /** Per-call latency; the default is `latencyMs`. The call is aborted by its abortSignal, as the SDK's would be. */
-  delay: (action: string) => number = () => this.latencyMs;
-  inFlight = 0;
-  maxInFlight = 0;
-
-  addService(cluster: string, name: string, tags: Record<string, string> = {}, status = 'ACTIVE'): void {
-    const arn = `arn:aws:ecs:us-east-1:123456789012:service/${cluster}/${name}`;
-    this.services.set(arn, {
-      cluster,
-      name,
-      arn,
-      status,
-      tags: new Map(Object.entries(tags)),
-      deployedAt: ++this.clock,
-    });
-  }
-  addSecret(name: string, current = `${name}-v1`): void {
-    this.secrets.set(name, { arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbCdEf`, current });
-  }
-  rotate(name: string, current: string): void {
-    this.secrets.get(name)!.current = current;
-  }
-  tag(cluster: string, name: string, key: string): string | undefined {
-    return [...this.services.values()].find((s) => s.cluster === cluster && s.name === name)?.tags.get(key);
-  }
-  count(action: string): number {
-    return this.calls.filter((c) => c.action === action).length;
-  }
-  updated(): string[] {
-    return this.calls.filter((c) => c.action === 'UpdateService').map((c) => String(c.input.service));
-  }
-
-  readonly ecs = {
-    send: (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => this.answer(cmd, opts),
-  } as unknown as EcsPort;
-  readonly sm = {
-    send: (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => this.answer(cmd, opts),
-  } as unknown as SecretsPort;
-
-  private async answer(cmd: unknown, opts?: { abortSignal?: AbortSignal }): Promise<unknown> {
-    const action = (cmd as object).constructor.name.replace(/Command$/, '');
-    const input = (cmd as { input: Record<string, unknown> }).input;
-    this.calls.push({ action, input });
-    this.maxInFlight = Math.max(this.maxInFlight, ++this.inFlight);
-    try {
-      const ms = this.delay(action);
-      if (ms > 0) await abortable(ms, opts?.abortSignal);
-      const error = this.fail(action, input);
-      if (error)
-        throw Object.assign(new Error(`${error} for request 1234`), {
-          name: error,
-          $metadata: { httpStatusCode: 400 },
-        });
-      return this.handle(cmd);
-    } finally {
-      this.inFlight--;
-    }
-  }
-
-  private handle(cmd: unknown): unknown {
-    if (cmd instanceof ListServicesCommand) {
-      const all = [...this.services.values()].filter(
-        (s) => s.cluster === clusterOf(cmd.input.cluster) && s.status !== 'INACTIVE',
-      );
-      const start = Number(cmd.input.nextToken ?? 0);
-      const end = start + (cmd.input.maxResults ?? 10);
-      return {
-        serviceArns: all.slice(start, end).map((s) => s.arn),
-        nextToken: end < all.length ? String(end) : undefined,
-      };
-    }
-    if (cmd instanceof DescribeServicesCommand) {
-      const ids = cmd.input.services ?? [];
-      if (ids.length > 10) throw Object.assign(new Error('too many'), { name: 'InvalidParameterException' });
-      const found = ids.map((id) =>
-        [...this.services.values()].find(
-          (s) => s.cluster === clusterOf(cmd.input.cluster) && (s.arn === id || s.name === id),
-        ),
-      );
-      return {
-        services: found
-          .filter((s) => s !== undefined)
-          .map((s) => ({
-            serviceName: s.name,
-            serviceArn: s.arn,
-            status: s.status,
-            tags: cmd.input.include?.includes('TAGS') ? [...s.tags].map(([key, value]) => ({ key, value })) : undefined,
-            deployments: [{ status: 'PRIMARY', createdAt: new Date(s.deployedAt) }],
-          })),
-        failures: ids.filter((_, i) => !found[i]).map((id) => ({ arn: id, reason: 'MISSING' })),
-      };
-    }
-    if (cmd instanceof UpdateServiceCommand) {
-      const s = [...this.services.values()].find(
-        (x) =>
-          x.cluster === clusterOf(cmd.input.cluster) && (x.arn === cmd.input.service || x.name === cmd.input.service),
-      )!;
-      s.deployedAt = ++this.clock;
-      return { service: {} };
-    }
-    if (cmd instanceof TagResourceCommand) {
-      const s = this.services.get(cmd.input.resourceArn!)!;
-      for (const t of cmd.input.tags ?? []) s.tags.set(t.key!, t.value!);
-      return {};
-    }
-    if (cmd instanceof DescribeSecretCommand) {
-      const id = cmd.input.SecretId!;
-      const s =
-        this.secrets.get(id) ?? [...this.secrets.values()].find((x) => x.arn === id || x.arn.slice(0, -7) === id);
-      if (!s) throw Object.assign(new Error('not found'), { name: 'ResourceNotFoundException' });
-      return { ARN: s.arn, VersionIdsToStages: { [s.current]: ['AWSCURRENT'], pending: ['AWSPENDING'] } };
-    }
-    throw new Error(`the watcher must not send ${(cmd as object).constructor.name}`);
-  }
-}
-
-/** ECS takes a cluster's name or its ARN. */
-const clusterOf = (id: string | undefined) => id?.replace(/^arn:aws:ecs:[^:]*:[^:]*:cluster\//, '');
-
-function abortable(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-    });
-  });
-}
+const KEY_SECRET = 'watcher/state-key';
 
 function logs() {
   const lines: Record<string, unknown>[] = [];
@@ -164,45 +18,86 @@ function logs() {
 const base: PassOptions = {
   source: { kind: 'discover', clusters: ['prod'] },
   maxRedeploys: 10,
+  capWindowMs: 60_000,
   dryRun: false,
   concurrency: 8,
   timeoutMs: 5000,
+  claimSettleMs: 0,
+  claimTtlMs: 120_000,
+  metricsNamespace: 'Test/Watcher',
 };
 
-/** prod: api (db, openai), worker (db), web (no tag: not ours). */
-function seeded() {
+/** A fake AWS, a logger, and `pass(options, run)`; `signed`: a state key in Secrets Manager and the watcher using it. */
+function world(opts: { signed?: boolean; settle?: number } = {}) {
   const aws = new FakeAws();
-  aws.addSecret('db');
-  aws.addSecret('openai');
-  aws.addService('prod', 'api', { 'secrets-init/secrets': 'db openai' });
-  aws.addService('prod', 'worker', { 'secrets-init/secrets': 'db' });
-  aws.addService('prod', 'web');
+  if (opts.signed) {
+    aws.addSecret(KEY_SECRET);
+    aws.secrets.get(KEY_SECRET)!.value = 'k'.repeat(48);
+  }
   const l = logs();
-  const pass = (o: Partial<PassOptions> = {}) =>
-    runPass({ ecs: aws.ecs, secrets: aws.sm, log: l.log, now: Date.now }, { ...base, ...o });
+  let runs = 0;
+  const pass = (o: Partial<PassOptions> = {}, run?: string) =>
+    runPass(
+      {
+        ecs: aws.ecs,
+        secrets: aws.sm,
+        log: l.log,
+        now: () => aws.clock,
+        // Settling lets other runs in this process write their claims first (a real wait would only be longer).
+        sleep: () => new Promise((r) => setTimeout(r, opts.settle ?? 1)),
+        runId: () => run ?? `run${String(++runs).padStart(4, '0')}`,
+      },
+      { ...base, ...(opts.signed && { stateKey: KEY_SECRET }), ...o },
+    );
   return { aws, pass, ...l };
 }
 
-describe('runPass', () => {
-  it('first pass records a fingerprint on each tagged service and redeploys nothing', async () => {
+/** prod: api (db, openai), worker (db), web (no binding tag: not ours). */
+function seeded(opts: { signed?: boolean } = {}) {
+  const w = world(opts);
+  w.aws.addSecret('db');
+  w.aws.addSecret('openai');
+  w.aws.addService('prod', 'api', { [SECRETS_TAG]: 'db openai' });
+  w.aws.addService('prod', 'worker', { [SECRETS_TAG]: 'db' });
+  w.aws.addService('prod', 'web');
+  return w;
+}
+
+/** n services bound to db in prod, seen once (recorded). */
+async function fleet(n: number, opts: { signed?: boolean } = {}) {
+  const w = world(opts);
+  w.aws.addSecret('db');
+  const names = Array.from({ length: n }, (_, i) => `s${String(i).padStart(2, '0')}`);
+  for (const name of names) w.aws.addService('prod', name, { [SECRETS_TAG]: 'db' });
+  await w.pass();
+  w.aws.calls.length = 0;
+  return { ...w, names };
+}
+
+const stateOf = (aws: FakeAws, name: string, key?: Buffer) =>
+  decodeState(aws.tag('prod', name, FINGERPRINT_TAG), aws.service('prod', name).arn, key);
+
+describe('runPass: deciding', () => {
+  it('records the state of each tagged service on first sight and redeploys nothing', async () => {
     const { aws, pass, events } = seeded();
     const result = await pass();
     assert.equal(aws.count('UpdateService'), 0);
     assert.equal(aws.count('TagResource'), 2);
-    assert.match(aws.tag('prod', 'api', 'secrets-init/fingerprint') ?? '', /^v1:[0-9a-f]{64}$/);
-    assert.equal(aws.tag('prod', 'web', 'secrets-init/fingerprint'), undefined, 'untagged services are not ours');
+    const api = stateOf(aws, 'api');
+    assert.ok(api.trust === 'unsigned' && api.tag.state === 'ok');
+    assert.equal(aws.tag('prod', 'web', FINGERPRINT_TAG), undefined, 'untagged services are not ours');
     assert.deepEqual(
       events('watch.decision').map((e) => [e.service, e.decision, e.reason]),
       [
-        ['api', 'record', 'no-fingerprint'],
-        ['worker', 'record', 'no-fingerprint'],
+        ['api', 'record', 'no-state'],
+        ['worker', 'record', 'no-state'],
       ],
     );
     assert.equal(passExitCode(result), 0);
   });
 
-  it('redeploys once, however many of its secrets rotated, then tags; the next pass does nothing', async () => {
-    const { aws, pass } = seeded();
+  it('redeploys once, however many of its secrets rotated; the deployment is reported done on the next pass, then quiet', async () => {
+    const { aws, pass, events } = seeded();
     await pass();
     aws.rotate('db', 'db-v2');
     aws.rotate('openai', 'oa-v2');
@@ -213,53 +108,35 @@ describe('runPass', () => {
       const order = aws.calls
         .filter((c) => c.input.service === service || String(c.input.resourceArn).endsWith(`/${service}`))
         .map((c) => c.action);
-      assert.deepEqual(order, ['UpdateService', 'TagResource'], `${service}: redeploy, then tag`);
+      assert.deepEqual(order, ['TagResource', 'UpdateService', 'TagResource'], `${service}: claim, redeploy, state`);
     }
     aws.calls.length = 0;
     await pass();
-    assert.equal(aws.count('UpdateService'), 0);
-    assert.equal(aws.count('TagResource'), 0);
-  });
-
-  it('a redeploy that failed leaves the service due; the others are done, and the next pass redeploys it once', async () => {
-    const { aws, pass } = seeded();
-    await pass();
-    aws.rotate('db', 'db-v2');
-    aws.fail = (action, input) =>
-      action === 'UpdateService' && input.service === 'api' ? 'ServiceNotActiveException' : undefined;
-    const failed = await pass();
-    assert.equal(passExitCode(failed), 3);
     assert.deepEqual(
-      failed.failures.map((f) => [f.service, f.stage, f.error]),
-      [['api', 'redeploy', 'ServiceNotActiveException']],
+      events('watch.deployment').map((e) => [e.service, e.result]),
+      [
+        ['api', 'completed'],
+        ['worker', 'completed'],
+      ],
     );
-    aws.fail = () => undefined;
-    aws.calls.length = 0;
     await pass();
-    assert.deepEqual(aws.updated(), ['api']);
+    assert.equal(aws.count('UpdateService'), 0);
   });
 
-  it('a tag that failed after a redeploy converges: one extra redeploy, then quiet (at least once, at most one extra)', async () => {
+  it('a pending rotation (AWSPENDING) triggers nothing', async () => {
     const { aws, pass } = seeded();
     await pass();
-    aws.rotate('openai', 'oa-v2');
-    aws.fail = (action) => (action === 'TagResource' ? 'ThrottlingException' : undefined);
-    const failed = await pass();
-    assert.deepEqual(aws.updated(), ['api']);
-    assert.equal(failed.failures[0]?.stage, 'tag');
-    aws.fail = () => undefined;
+    aws.pend('db', 'db-v2');
     await pass();
-    await pass();
-    await pass();
-    assert.deepEqual(aws.updated(), ['api', 'api']);
+    assert.equal(aws.count('UpdateService'), 0);
   });
 
   it('a service bound by name and by ARN, in its cluster by name and by ARN, gets one decision a pass and converges', async () => {
-    const aws = new FakeAws();
+    const { aws, pass } = world();
     aws.addSecret('db');
     aws.addSecret('openai');
     aws.addService('prod', 'api');
-    const clusterArn = 'arn:aws:ecs:us-east-1:123456789012:cluster/prod';
+    const clusterArn = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`;
     const source = {
       kind: 'config' as const,
       clusters: [
@@ -270,199 +147,374 @@ describe('runPass', () => {
         },
       ],
     };
-    const { log } = logs();
-    const pass = () => runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, { ...base, source });
-    const first = await pass();
+    const first = await pass({ source });
     assert.deepEqual(
       first.decisions.map((d) => [d.service, d.decision, d.secretIds]),
       [['api', 'record', ['db', 'openai']]],
     );
-    await pass();
-    await pass();
+    await pass({ source });
     assert.deepEqual(aws.updated(), [], 'no redeploy without a rotation');
     aws.rotate('openai', 'oa-v2');
-    await pass();
-    await pass();
+    await pass({ source });
+    await pass({ source });
     assert.deepEqual(aws.updated(), ['api'], 'one redeploy for one rotation');
   });
 
-  it('discovering a cluster named by name and by ARN decides and redeploys each service once', async () => {
+  it('binds a service through its continuation tags, read in order', async () => {
     const { aws, pass } = seeded();
-    const clusters = ['prod', 'arn:aws:ecs:us-east-1:123456789012:cluster/prod'];
-    const first = await pass({ source: { kind: 'discover', clusters } });
-    assert.deepEqual(
-      first.decisions.map((d) => d.service),
-      ['api', 'worker'],
-    );
-    aws.rotate('db', 'db-v2');
-    await pass({ source: { kind: 'discover', clusters } });
-    assert.deepEqual(aws.updated().sort(), ['api', 'worker']);
-    assert.equal(aws.count('ListServices'), 2, 'the cluster is listed once a pass');
+    aws.addSecret('stripe');
+    aws.addService('prod', 'billing', { [SECRETS_TAG]: 'db', [`${SECRETS_TAG}-2`]: 'stripe openai' });
+    const result = await pass();
+    assert.equal(result.failures.length, 0);
+    assert.deepEqual(result.decisions.find((d) => d.service === 'billing')?.secretIds, ['db', 'openai', 'stripe']);
+    aws.rotate('stripe', 'stripe-v2');
+    await pass();
+    assert.deepEqual(aws.updated(), ['billing'], 'a rotation of a secret from the second tag redeploys it');
   });
 
-  it('a pass deadline that falls during a redeploy does not cost a second deploy: the redeploy is tagged in the same pass', async () => {
-    const { aws, pass } = seeded();
-    await pass();
-    aws.rotate('db', 'db-v2');
-    aws.delay = (action) => (action === 'UpdateService' ? 300 : 0);
-    const result = await pass({ timeoutMs: 150 });
-    assert.deepEqual(result.failures, []);
-    assert.deepEqual(aws.updated().sort(), ['api', 'worker']);
-    aws.delay = () => 0;
-    await pass();
-    await pass();
-    assert.deepEqual(aws.updated().sort(), ['api', 'worker'], 'no second deploy');
-  });
-
-  it('no redeploy starts after the pass deadline: the services not started stay due (exit 3) and go next pass, once', async () => {
-    const { aws, pass } = seeded();
-    await pass();
-    aws.rotate('db', 'db-v2');
-    aws.delay = (action) => (action === 'UpdateService' ? 300 : 0);
-    const result = await pass({ timeoutMs: 150, concurrency: 1 });
-    assert.deepEqual(aws.updated(), ['api']);
-    assert.equal(passExitCode(result), 3);
-    assert.deepEqual(
-      result.failures.map((f) => [f.service, f.stage, f.error]),
-      [['worker', 'redeploy', 'deadline exceeded before it started']],
-    );
-    const api = result.decisions.find((d) => d.service === 'api')!;
-    assert.equal(aws.tag('prod', 'api', 'secrets-init/fingerprint'), api.newFingerprint, 'api: redeployed and tagged');
-    aws.delay = () => 0;
-    await pass();
-    await pass();
-    assert.deepEqual(aws.updated(), ['api', 'worker']);
-  });
-
-  it('--dry-run decides and logs but sends no UpdateService and no TagResource', async () => {
+  it('--dry-run decides and logs but writes nothing', async () => {
     const { aws, pass, events } = seeded();
     await pass({ dryRun: true });
-    aws.addService('prod', 'api2', { 'secrets-init/secrets': 'db', 'secrets-init/fingerprint': 'v1:old' });
-    await pass({ dryRun: true });
-    assert.equal(aws.count('UpdateService'), 0);
-    assert.equal(aws.count('TagResource'), 0);
-    const last = events('watch.decision').slice(-3);
+    assert.equal(aws.count('UpdateService') + aws.count('TagResource'), 0);
     assert.deepEqual(
-      last.map((e) => [e.service, e.decision, e.dryRun]),
+      events('watch.decision').map((e) => [e.service, e.decision, e.dryRun]),
       [
         ['api', 'record', true],
-        ['api2', 'redeploy', true],
         ['worker', 'record', true],
       ],
     );
+    assert.deepEqual(events('watch.outcome'), []);
   });
+});
 
-  it('caps redeploys per pass: with the cap at 2 and 5 due, 2 now and 3 the pass after', async () => {
-    const aws = new FakeAws();
-    aws.addSecret('db');
-    for (const n of ['s1', 's2', 's3', 's4', 's5']) aws.addService('prod', n, { 'secrets-init/secrets': 'db' });
-    const { log, events } = logs();
-    const pass = () => runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, { ...base, maxRedeploys: 2 });
-    await pass();
+describe('runPass: a lost answer, a lost tag, a lost record (issue: safety under faults)', () => {
+  it('the cap holds when UpdateService answers are lost: 12 due, cap 2, two sent, and none more in the window', async () => {
+    const { aws, pass, events } = await fleet(12);
     aws.rotate('db', 'db-v2');
-    await pass();
-    assert.deepEqual(aws.updated(), ['s1', 's2']);
-    assert.deepEqual(events('watch.pass').at(-1)?.deferred, 3);
-    await pass();
-    assert.deepEqual(aws.updated().length, 4);
-    await pass();
-    assert.deepEqual(aws.updated().sort(), ['s1', 's2', 's3', 's4', 's5']);
-    await pass();
-    assert.equal(aws.updated().length, 5);
-  });
-
-  it('a failed redeploy frees its slot under the cap: with the cap at 1 and UpdateService always failing for a, b goes in the same pass', async () => {
-    const aws = new FakeAws();
-    aws.addSecret('db');
-    for (const n of ['a', 'b', 'c']) aws.addService('prod', n, { 'secrets-init/secrets': 'db' });
-    const { log, events } = logs();
-    const pass = () => runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, { ...base, maxRedeploys: 1 });
-    await pass();
-    aws.rotate('db', 'db-v2');
-    aws.fail = (action, input) =>
-      action === 'UpdateService' && input.service === 'a' ? 'InvalidParameterException' : undefined;
-    const second = await pass();
-    assert.deepEqual(aws.updated(), ['a', 'b']);
-    assert.equal(passExitCode(second), 3);
+    aws.fault = (action) => (action === 'UpdateService' ? { lose: 'ServerException' } : undefined);
+    const first = await pass({ maxRedeploys: 2 });
+    assert.equal(aws.count('UpdateService'), 2, 'a lost answer uses up its slot: it may have started');
     assert.deepEqual(
-      second.failures.map((f) => [f.service, f.stage]),
-      [['a', 'redeploy']],
-    );
-    assert.deepEqual(
-      second.decisions.map((d) => `${d.service}:${d.decision}:${d.reason}`),
-      ['a:redeploy:fingerprint-changed', 'b:redeploy:fingerprint-changed', 'c:redeploy:fingerprint-changed'],
-      'what is due is decided once and never changes',
-    );
-    assert.deepEqual(
-      events('watch.outcome')
-        .slice(3)
-        .map((e) => [e.service, e.outcome, e.reason ?? e.stage]),
-      [
-        ['a', 'failed', 'redeploy'],
-        ['b', 'redeployed', undefined],
-        ['c', 'deferred', 'cap'],
-      ],
-      'then one outcome per due service: the slot of the failed one went to b',
+      first.outcomes.map((o) => o.outcome).sort(),
+      [...Array(10).fill('deferred'), 'unknown', 'unknown'].sort(),
     );
     const summary = events('watch.pass').at(-1)!;
-    assert.deepEqual([summary.due, summary.redeployed, summary.deferred, summary.failures], [3, 1, 1, 1]);
-    await pass();
-    assert.deepEqual(aws.updated(), ['a', 'b', 'a', 'c'], 'next pass: a fails again, c takes the slot');
-  });
-
-  it('the cap is fair across passes: with the cap at 1 and a rotation every pass, each due service gets its turn', async () => {
-    const aws = new FakeAws();
-    aws.addSecret('db');
-    for (const n of ['s1', 's2', 's3']) aws.addService('prod', n, { 'secrets-init/secrets': 'db' });
-    const { log } = logs();
-    const pass = () => runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, { ...base, maxRedeploys: 1 });
-    await pass();
-    for (let n = 2; n <= 5; n++) {
-      aws.rotate('db', `db-v${n}`);
-      await pass();
-    }
-    // The oldest PRIMARY deployment goes first; a redeployed service goes to the back of the queue.
-    assert.deepEqual(aws.updated(), ['s1', 's2', 's3', 's1']);
-  });
-
-  it('logs one event per decision, one outcome per applied decision, and one summary per pass', async () => {
-    const { aws, pass, lines, events } = seeded();
-    await pass();
-    aws.rotate('openai', 'oa-v2');
-    lines.length = 0;
-    await pass({ pass: 7 });
-    const decisions = events('watch.decision');
-    assert.equal(decisions.length, 2);
     assert.deepEqual(
-      events('watch.outcome').map((e) => [e.service, e.outcome]),
-      [['api', 'redeployed']],
+      [summary.redeployed, summary.unknown, summary.RedeploysAccepted],
+      [0, 2, 0],
+      'accepted, not attempts',
     );
-    for (const d of decisions) {
-      for (const field of ['service', 'cluster', 'decision', 'reason', 'oldFingerprint', 'newFingerprint']) {
-        assert.ok(field in d, `decision event has ${field}`);
-      }
-    }
-    const summary = events('watch.pass');
-    assert.equal(summary.length, 1);
-    assert.equal(summary[0]!.pass, 7);
-    assert.equal(summary[0]!.due, 1);
-    assert.equal(summary[0]!.redeployed, 1);
-    assert.equal(summary[0]!.unchanged, 1);
-    assert.equal(summary[0]!.failures, 0);
-    assert.deepEqual(summary[0]!.apiCalls, {
-      ListServices: 1,
-      DescribeServices: 1,
-      DescribeSecret: 2,
-      UpdateService: 1,
-      TagResource: 1,
-    });
-    assert.equal(typeof summary[0]!.durationMs, 'number');
+    aws.fault = () => undefined;
+    await pass({ maxRedeploys: 2 });
+    assert.equal(aws.count('UpdateService'), 2, 'the window is spent: the two that may have started count');
+    aws.tick(61_000);
+    await pass({ maxRedeploys: 2 });
+    assert.equal(aws.count('UpdateService'), 4, 'the next window serves the next two');
   });
 
+  it('a definite refusal frees its slot: the next due service takes it in the same pass', async () => {
+    const { aws, pass } = await fleet(3);
+    aws.rotate('db', 'db-v2');
+    aws.fault = (action, input) =>
+      action === 'UpdateService' && input.service === 's00' ? { refuse: 'InvalidParameterException' } : undefined;
+    const result = await pass({ maxRedeploys: 1 });
+    assert.deepEqual(aws.updated(), ['s00', 's01']);
+    assert.deepEqual(
+      result.outcomes.map((o) => `${o.decision.service}:${o.outcome}`),
+      ['s00:failed', 's01:redeployed', 's02:deferred'],
+    );
+    const s00 = stateOf(aws, 's00');
+    assert.ok(s00.trust === 'unsigned' && s00.tag.state === 'ok', 'the refused claim was taken back');
+  });
+
+  it('a lost outcome never hides a rollback: redeployed, its state tag refused, then AWSCURRENT moved back: redeployed again', async () => {
+    const { aws, pass } = await fleet(1);
+    aws.rotate('db', 'db-v2');
+    // The claim is written, UpdateService is accepted, the state after it is refused (the watcher could as well
+    // have been killed there).
+    let tags = 0;
+    aws.fault = (action) =>
+      action === 'TagResource' && ++tags === 2 ? { refuse: 'AccessDeniedException' } : undefined;
+    await pass();
+    assert.deepEqual(aws.updated(), ['s00']);
+    aws.fault = () => undefined;
+    aws.stageBack('db', 'db-v1'); // the usual reaction to a bad rotation
+    await pass();
+    assert.deepEqual(aws.updated(), ['s00', 's00'], 'its tasks may hold v2: redeployed to v1');
+  });
+
+  it('a failed first-sight record never loses a rotation: decided from what the tasks can have seen', async () => {
+    const { aws, pass } = world();
+    aws.addSecret('db');
+    aws.addService('prod', 'api', { [SECRETS_TAG]: 'db' });
+    aws.fault = (action) => (action === 'TagResource' ? { refuse: 'AccessDeniedException' } : undefined);
+    await pass();
+    aws.fault = () => undefined;
+    aws.rotate('db', 'db-v2');
+    const result = await pass();
+    assert.deepEqual(aws.updated(), ['api']);
+    assert.equal(result.decisions[0]?.reason, 'changed-since-deployment');
+  });
+
+  it('a service created before a rotation and first seen after it is redeployed; one created after it is only recorded', async () => {
+    const { aws, pass } = world();
+    aws.addSecret('db');
+    aws.addService('prod', 'old', { [SECRETS_TAG]: 'db' });
+    aws.rotate('db', 'db-v2');
+    aws.addService('prod', 'new', { [SECRETS_TAG]: 'db' });
+    const result = await pass();
+    assert.deepEqual(
+      result.decisions.map((d) => [d.service, d.decision, d.reason]),
+      [
+        ['new', 'record', 'no-state'],
+        ['old', 'redeploy', 'changed-since-deployment'],
+      ],
+    );
+  });
+
+  it('a state tag stripped by IaC after a rotation still redeploys', async () => {
+    const { aws, pass } = await fleet(1);
+    aws.rotate('db', 'db-v2');
+    aws.service('prod', 's00').tags.delete(FINGERPRINT_TAG);
+    await pass();
+    assert.deepEqual(aws.updated(), ['s00']);
+  });
+});
+
+describe('runPass: rival runs (the rule firing per secret, EventBridge twice, the schedule)', () => {
+  it('three runs at once redeploy each due service once, not three times', async () => {
+    const { aws, pass } = await fleet(4);
+    aws.rotate('db', 'db-v2');
+    const results = await Promise.all([pass({}, 'runaaaa'), pass({}, 'runbbbb'), pass({}, 'runcccc')]);
+    assert.deepEqual(aws.updated().sort(), ['s00', 's01', 's02', 's03']);
+    const rivals = results.flatMap((r) => r.outcomes).filter((o) => o.reason === 'rival');
+    assert.equal(rivals.length, 8, 'each service was left to one run by the other two');
+    await Promise.all([pass(), pass()]);
+    assert.equal(aws.count('UpdateService'), 4, 'and nobody redeploys them again');
+  });
+
+  it('back-to-back runs share the cap: 40 due, cap 10, two runs in the window redeploy 10', async () => {
+    const { aws, pass } = await fleet(40);
+    aws.rotate('db', 'db-v2');
+    await pass({ maxRedeploys: 10 });
+    await pass({ maxRedeploys: 10 });
+    assert.equal(aws.count('UpdateService'), 10);
+  });
+
+  it("waits for another run's fresh claim, and takes over an abandoned one", async () => {
+    const { aws, pass, events } = await fleet(1);
+    aws.rotate('db', 'db-v2');
+    // A rival claimed it and died before UpdateService reached ECS (its claim is all that is left).
+    aws.beforeAnswer = (action) => {
+      if (action === 'UpdateService') throw new Error('killed');
+    };
+    await pass({}, 'deadbeef').catch(() => undefined);
+    aws.beforeAnswer = () => {};
+    aws.fault = () => undefined;
+    aws.calls.length = 0;
+    assert.equal(
+      stateOf(aws, 's00').trust === 'unsigned' && (stateOf(aws, 's00') as { tag: { state: string } }).tag.state,
+      'pending',
+    );
+    await pass();
+    assert.equal(aws.count('UpdateService'), 0);
+    assert.equal(events('watch.decision').at(-1)?.reason, 'claimed-by-another-run');
+    aws.tick(121_000);
+    await pass();
+    assert.deepEqual(aws.updated(), ['s00']);
+  });
+
+  it('two watchers binding one service to different secrets: detected, refused and said, never a redeploy loop', async () => {
+    const { aws, pass, events } = world();
+    aws.addSecret('db');
+    aws.addSecret('openai');
+    aws.addService('prod', 'api', { [SECRETS_TAG]: 'db' });
+    const config = {
+      kind: 'config' as const,
+      clusters: [{ name: 'prod', services: [{ name: 'api', secrets: ['db', 'openai'] }] }],
+    };
+    const results = [];
+    for (let i = 0; i < 6; i++) {
+      aws.tick(61_000);
+      results.push(await pass(i % 2 ? { source: config } : {}));
+    }
+    assert.equal(aws.count('UpdateService'), 0, 'no rotation: no redeploy, whoever writes the state');
+    assert.ok(
+      results.some((r) => r.failures.some((f) => f.stage === 'binding')),
+      'the conflict is a failure (exit 3)',
+    );
+    assert.match(
+      String(events('watch.failure').find((e) => e.stage === 'binding')?.error),
+      /another watcher binds this service/,
+    );
+  });
+});
+
+describe('runPass: tags are not a privilege escalation (signed state)', () => {
+  it('a forged, copied or unsigned state tag makes no redeploy of a service whose secrets did not change', async () => {
+    const { aws, pass } = await fleet(3, { signed: true });
+    const arn = aws.service('prod', 's01').arn;
+    const forged =
+      'v2 s=ok f=00000000000000000000000000000000 b=00000000 d=- t=1 w=- r=evil x=0 m=AAAAAAAAAAAAAAAAAAAAAA';
+    aws.service('prod', 's00').tags.set(FINGERPRINT_TAG, forged);
+    aws.service('prod', 's01').tags.set(FINGERPRINT_TAG, aws.tag('prod', 's02', FINGERPRINT_TAG)!); // another's
+    aws.service('prod', 's02').tags.set(FINGERPRINT_TAG, forged.replace(/m=.*$/, 'm=-')); // unsigned
+    const result = await pass();
+    assert.equal(aws.count('UpdateService'), 0);
+    assert.deepEqual(
+      result.failures.map((f) => [f.service, f.stage]),
+      [
+        ['s00', 'state'],
+        ['s01', 'state'],
+      ],
+      'a signature that does not check out is loud (exit 3)',
+    );
+    assert.ok(
+      decodeState(aws.tag('prod', 's01', FINGERPRINT_TAG), arn, Buffer.from('k'.repeat(48))).trust === 'signed',
+      'rewritten, signed',
+    );
+  });
+
+  it('a tagger cannot suppress a redeploy: a state forged to say "current" or stripped after a rotation still redeploys', async () => {
+    const { aws, pass } = await fleet(2, { signed: true });
+    aws.rotate('db', 'db-v2');
+    aws.service('prod', 's00').tags.delete(FINGERPRINT_TAG);
+    const claimsCurrent = aws.tag('prod', 's01', FINGERPRINT_TAG)!.replace(/ m=.*$/, ' m=-');
+    aws.service('prod', 's01').tags.set(FINGERPRINT_TAG, claimsCurrent);
+    await pass();
+    assert.deepEqual(aws.updated().sort(), ['s00', 's01']);
+  });
+
+  it('an unreadable state key stops the pass before any write (loud, exit 3)', async () => {
+    const { aws, pass } = await fleet(1, { signed: true });
+    aws.rotate('db', 'db-v2');
+    aws.fault = (action) => (action === 'GetSecretValue' ? { refuse: 'AccessDeniedException' } : undefined);
+    const result = await pass();
+    assert.equal(passExitCode(result), 3);
+    assert.equal(aws.count('UpdateService') + aws.count('TagResource'), 0);
+    assert.match(failureMessage(result.failures.at(-1)!), /reading the state key: AccessDeniedException/);
+  });
+});
+
+describe('runPass: knowing ECS deployments', () => {
+  it('a service with a deployment in flight waits and stays due; once it ends, it is redeployed', async () => {
+    const { aws, pass, events } = await fleet(1);
+    aws.rollout.set('s00', 'in-progress');
+    aws.rotate('db', 'db-v2');
+    await pass(); // redeploys; its rollout is in flight
+    aws.rotate('db', 'db-v3');
+    await pass();
+    assert.equal(aws.count('UpdateService'), 1, 'not while its rollout is in flight');
+    assert.equal(events('watch.decision').at(-1)?.reason, 'deployment-in-progress');
+    aws.finish('prod', 's00');
+    await pass();
+    assert.equal(aws.count('UpdateService'), 2);
+  });
+
+  it('reports a failed redeploy once (an error and a metric) and does not retry it for the same versions', async () => {
+    const { aws, pass, events } = await fleet(1);
+    aws.rollout.set('s00', 'failed');
+    aws.rotate('db', 'db-v2');
+    await pass();
+    const seen = await pass();
+    const report = events('watch.deployment').at(-1)!;
+    assert.deepEqual([report.level, report.result], ['error', 'failed']);
+    assert.equal((events('watch.pass').at(-1) as Record<string, unknown>).RedeploysFailed, 1);
+    assert.equal(seen.decisions[0]?.reason, 'redeploy-failed');
+    await pass();
+    await pass();
+    assert.equal(aws.count('UpdateService'), 1, 'not retried in a loop');
+    assert.equal(events('watch.decision').at(-1)?.reason, 'failed-before');
+    aws.rollout.set('s00', 'completed');
+    aws.rotate('db', 'db-v3');
+    await pass();
+    assert.equal(aws.count('UpdateService'), 2, 'new versions are tried');
+  });
+
+  it('reports a circuit-breaker rollback as rolled back', async () => {
+    const { aws, pass, events } = await fleet(1);
+    aws.rollout.set('s00', 'rolled-back');
+    aws.rotate('db', 'db-v2');
+    await pass();
+    await pass();
+    assert.equal(events('watch.deployment').at(-1)?.result, 'rolled-back');
+  });
+
+  it('excludes CODE_DEPLOY and EXTERNAL services: reported, never sent UpdateService, no failure', async () => {
+    const { aws, pass } = world();
+    aws.addSecret('db');
+    aws.addService('prod', 'bg', { [SECRETS_TAG]: 'db' }, { controller: 'CODE_DEPLOY' });
+    aws.addService('prod', 'ext', { [SECRETS_TAG]: 'db' }, { controller: 'EXTERNAL' });
+    aws.rotate('db', 'db-v2');
+    const result = await pass();
+    assert.deepEqual(
+      result.decisions.map((d) => [d.service, d.decision, d.reason]),
+      [
+        ['bg', 'exclude', 'deployment-controller'],
+        ['ext', 'exclude', 'deployment-controller'],
+      ],
+    );
+    assert.equal(passExitCode(result), 0);
+    assert.equal(aws.count('UpdateService'), 0);
+  });
+
+  it('flags mutable image tags of a due service, one DescribeTaskDefinition per task definition', async () => {
+    const { aws, pass, events } = world();
+    aws.addSecret('db');
+    const td = aws.addTaskDefinition('app', [
+      { name: 'app', image: 'registry/app:latest' },
+      { name: 'sidecar', image: 'registry/side@sha256:' + 'a'.repeat(64) },
+    ]);
+    for (const n of ['a', 'b']) aws.addService('prod', n, { [SECRETS_TAG]: 'db' }, { taskDefinition: td });
+    await pass();
+    aws.rotate('db', 'db-v2');
+    await pass();
+    assert.equal(aws.count('DescribeTaskDefinition'), 1);
+    const due = events('watch.decision').filter((e) => e.decision === 'redeploy');
+    assert.deepEqual(
+      due.map((e) => e.mutableImages),
+      [
+        ['app: registry/app:latest (version consistency enabled)'],
+        ['app: registry/app:latest (version consistency enabled)'],
+      ],
+    );
+  });
+
+  it('a state written by a newer watcher is left alone and said (no flip-flop between versions)', async () => {
+    const { aws, pass } = await fleet(1);
+    aws.service('prod', 's00').tags.set(FINGERPRINT_TAG, 'v3 whatever it says');
+    aws.rotate('db', 'db-v2');
+    const result = await pass();
+    assert.equal(aws.count('UpdateService') + aws.count('TagResource'), 0);
+    assert.match(failureMessage(result.failures[0]!), /written by a newer watcher \(v3\)/);
+  });
+
+  it("reads the first watcher's v1 tags: equal versions are recorded, different ones redeployed", async () => {
+    const { aws, pass } = world();
+    aws.addSecret('db');
+    aws.addService('prod', 'same', { [SECRETS_TAG]: 'db' });
+    aws.addService('prod', 'rotated', { [SECRETS_TAG]: 'db' });
+    await pass({ dryRun: true });
+    const { fingerprintV1 } = await import('../../watcher/fingerprint.ts');
+    const v1 = fingerprintV1([{ arn: aws.secrets.get('db')!.arn, currentVersionId: 'db-v1' }]);
+    aws.service('prod', 'same').tags.set(FINGERPRINT_TAG, v1);
+    aws.service('prod', 'rotated').tags.set(FINGERPRINT_TAG, v1);
+    aws.secrets.get('db')!.current = 'db-v1';
+    const result = await pass();
+    assert.deepEqual(
+      result.decisions.map((d) => [d.service, d.decision]),
+      [
+        ['rotated', 'record'],
+        ['same', 'record'],
+      ],
+    );
+  });
+});
+
+describe('runPass: reads, calls and failures', () => {
   it('a missing service, a deleted secret and an access error are logged, the rest completes, exit 3', async () => {
-    const aws = new FakeAws();
+    const { aws, pass, events } = world();
     for (const s of ['db', 'denied']) aws.addSecret(s);
-    const { log, events } = logs();
     const source = {
       kind: 'config' as const,
       clusters: [
@@ -478,185 +530,144 @@ describe('runPass', () => {
       ],
     };
     for (const s of ['api', 'billing', 'worker']) aws.addService('prod', s);
-    aws.fail = (action, input) =>
-      action === 'DescribeSecret' && input.SecretId === 'denied' ? 'AccessDeniedException' : undefined;
-    const result = await runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, { ...base, source });
+    aws.fault = (action, input) =>
+      action === 'DescribeSecret' && input.SecretId === 'denied' ? { refuse: 'AccessDeniedException' } : undefined;
+    const result = await pass({ source });
     assert.equal(passExitCode(result), 3);
     assert.deepEqual(
       events('watch.failure').map((e) => [e.service, e.secretId, e.error]),
       [
-        ['ghost', null, 'service not found (MISSING)'],
         ['api', 'deleted', 'ResourceNotFoundException'],
         ['billing', 'denied', 'AccessDeniedException'],
-      ].sort(),
+        ['ghost', null, 'service not found (MISSING)'],
+      ],
     );
     assert.deepEqual(
       events('watch.decision').map((e) => e.service),
       ['worker'],
     );
-    assert.equal(aws.tag('prod', 'worker', 'secrets-init/fingerprint')?.startsWith('v1:'), true);
+    assert.ok(!JSON.stringify(events('watch.failure')).includes('LEAK'), 'no SDK message');
   });
 
   it('reports a service whose binding tags ECS would refuse, skips it, handles the others, exit 3', async () => {
     const { aws, pass, events } = seeded();
-    aws.addService('prod', 'billing', { 'secrets-init/secrets': 'db,openai' });
-    aws.addService('prod', 'search', {
-      'secrets-init/secrets': 'db',
-      'secrets-init/secrets-2': `openai ${'x'.repeat(260)}`,
-    });
+    aws.addService('prod', 'billing', { [SECRETS_TAG]: 'db,openai' });
     const result = await pass();
     assert.equal(passExitCode(result), 3);
     assert.deepEqual(
-      events('watch.failure').map((e) => [e.service, e.stage, e.error]),
-      [
-        [
-          'billing',
-          'binding',
-          'secrets-init/secrets: commas are not allowed in ECS tag values; separate ids with spaces',
-        ],
-        [
-          'search',
-          'binding',
-          'secrets-init/secrets-2: 267 characters, an ECS tag value holds at most 256 (continue the ids in the next key)',
-        ],
-      ],
+      events('watch.failure').map((e) => [e.service, e.stage]),
+      [['billing', 'binding']],
     );
     assert.equal(
       failureMessage(result.failures[0]!),
       'reading the binding tags of service billing in prod: secrets-init/secrets: commas are not allowed in ECS tag values; separate ids with spaces',
     );
-    assert.deepEqual(
-      events('watch.decision').map((e) => e.service),
-      ['api', 'worker'],
-      'the others are decided and applied',
-    );
-    assert.equal(aws.tag('prod', 'billing', 'secrets-init/fingerprint'), undefined, 'nothing written on a bad binding');
-    assert.equal(aws.count('UpdateService'), 0);
+    assert.equal(aws.tag('prod', 'billing', FINGERPRINT_TAG), undefined, 'nothing written on a bad binding');
   });
 
   it('sends a write that stays throttled (ECS quota exhausted) again with back-off, in the same pass', async () => {
     const { aws, pass } = seeded();
     let throttles = 2;
-    aws.fail = (action, input) =>
+    aws.fault = (action, input) =>
       action === 'TagResource' && String(input.resourceArn).endsWith('/api') && throttles-- > 0
-        ? 'ThrottlingException'
+        ? { refuse: 'ThrottlingException' }
         : undefined;
     const result = await pass();
     assert.equal(result.failures.length, 0);
-    assert.match(aws.tag('prod', 'api', 'secrets-init/fingerprint') ?? '', /^v1:/);
     assert.equal(
       aws.calls.filter((c) => c.action === 'TagResource' && String(c.input.resourceArn).endsWith('/api')).length,
       3,
     );
   });
 
-  it('binds a service through its continuation tags, read in order', async () => {
-    const { aws, pass } = seeded();
-    aws.addSecret('stripe');
-    aws.addService('prod', 'billing', { 'secrets-init/secrets': 'db', 'secrets-init/secrets-2': 'stripe openai' });
-    const result = await pass();
-    assert.equal(result.failures.length, 0);
-    const billing = result.decisions.find((d) => d.service === 'billing');
-    assert.deepEqual(billing?.secretIds, ['db', 'openai', 'stripe']);
-    aws.rotate('stripe', 'stripe-v2');
-    await pass();
-    assert.deepEqual(aws.updated(), ['billing'], 'a rotation of a secret from the second tag redeploys it');
-  });
-
-  it('reads each distinct secret once and services ten at a time: S + ceil(V/10) + pages', async () => {
-    const aws = new FakeAws();
+  it('reads each distinct secret once and services ten at a time: S + ceil(V/10) + pages, and no version times once states are known', async () => {
+    const { aws, pass } = world();
     for (let i = 0; i < 40; i++) aws.addSecret(`sec${i}`);
     for (let i = 0; i < 120; i++) {
       const ids = [`sec${i % 40}`, `sec${(i * 7) % 40}`, `sec${(i + 13) % 40}`];
-      aws.addService('prod', `svc${String(i).padStart(3, '0')}`, { 'secrets-init/secrets': ids.join(' ') });
+      aws.addService('prod', `svc${String(i).padStart(3, '0')}`, { [SECRETS_TAG]: ids.join(' ') });
     }
     for (let i = 0; i < 15; i++) aws.addService('prod', `other${i}`);
-    const { log } = logs();
-    const result = await runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, base);
-    assert.equal(aws.count('DescribeSecret'), 40);
-    assert.equal(aws.count('DescribeServices'), Math.ceil(135 / 10));
-    assert.equal(aws.count('ListServices'), Math.ceil(135 / 100));
-    assert.equal(result.decisions.length, 120);
-  });
-
-  it('reads a secret named by name in one binding and by its full ARN in another once', async () => {
-    const aws = new FakeAws();
-    aws.addSecret('db');
-    aws.addSecret('openai');
-    const dbArn = aws.secrets.get('db')!.arn;
-    for (const s of ['api', 'worker', 'batch']) aws.addService('prod', s);
-    const source = {
-      kind: 'config' as const,
-      clusters: [
-        {
-          name: 'prod',
-          services: [
-            { name: 'api', secrets: ['db', 'openai'] },
-            { name: 'worker', secrets: [dbArn] },
-            { name: 'batch', secrets: [`${dbArn.slice(0, -7)}`] }, // a partial ARN: read on its own
-          ],
-        },
-      ],
-    };
-    const { log } = logs();
-    const result = await runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, { ...base, source });
+    const first = await pass();
+    assert.equal(first.decisions.length, 120);
     assert.deepEqual(
-      aws.calls.filter((c) => c.action === 'DescribeSecret').map((c) => c.input.SecretId),
-      ['db', 'openai', `${dbArn.slice(0, -7)}`],
+      [
+        aws.count('DescribeSecret'),
+        aws.count('ListSecretVersionIds'),
+        aws.count('DescribeServices'),
+        aws.count('ListServices'),
+      ],
+      [40, 40, 14, 2],
+      "first sight: each secret's version times are read once, for the services without a state",
     );
-    const fp = Object.fromEntries(result.decisions.map((d) => [d.service, d.newFingerprint]));
-    assert.equal(fp.worker, fp.batch, 'the same secret, the same fingerprint');
+    aws.calls.length = 0;
+    await pass();
+    assert.deepEqual(aws.counts(), { ListServices: 2, DescribeServices: 14, DescribeSecret: 40 });
   });
 
   it('keeps AWS calls in flight within the concurrency bound across 1000 secrets and 200 services', async () => {
-    const aws = new FakeAws();
-    aws.latencyMs = 1;
+    const { aws, pass } = world();
+    aws.delay = () => 1;
     for (let i = 0; i < 1000; i++) aws.addSecret(`sec${i}`);
     for (let i = 0; i < 200; i++) {
-      const ids = Array.from({ length: 5 }, (_, k) => `sec${i * 5 + k}`);
-      aws.addService('prod', `svc${i}`, { 'secrets-init/secrets': ids.join(' ') });
+      aws.addService('prod', `svc${i}`, {
+        [SECRETS_TAG]: Array.from({ length: 5 }, (_, k) => `sec${i * 5 + k}`).join(' '),
+      });
     }
-    const { log } = logs();
-    const result = await runPass({ ecs: aws.ecs, secrets: aws.sm, log, now: Date.now }, { ...base, concurrency: 12 });
+    const result = await pass({ concurrency: 12 });
     assert.equal(result.failures.length, 0);
     assert.equal(aws.maxInFlight, 12);
   });
 
   it('ends a pass at its deadline: calls are aborted, the rest fail fast, exit 3', async () => {
     const { aws, pass } = seeded();
-    aws.latencyMs = 10_000;
+    aws.delay = () => 10_000;
     const started = Date.now();
     const result = await pass({ timeoutMs: 200 });
     assert.ok(Date.now() - started < 2000, `pass took ${Date.now() - started} ms`);
-    assert.equal(passExitCode(result), 3);
     assert.deepEqual(
       result.failures.map((f) => [f.stage, f.error]),
       [['discover', 'deadline exceeded']],
     );
   });
 
-  it('discovers bindings across several clusters and reports one that cannot be listed', async () => {
-    const aws = new FakeAws();
-    aws.addSecret('db');
-    aws.addService('blue', 'api', { 'secrets-init/secrets': 'db' });
-    aws.addService('green', 'api', { 'secrets-init/secrets': 'db' });
-    aws.addService('green', 'old', { 'secrets-init/secrets': 'db' }, 'DRAINING');
-    aws.fail = (action, input) =>
-      action === 'ListServices' && input.cluster === 'red' ? 'ClusterNotFoundException' : undefined;
-    const { log } = logs();
-    const result = await runPass(
-      { ecs: aws.ecs, secrets: aws.sm, log, now: Date.now },
-      { ...base, source: { kind: 'discover', clusters: ['blue', 'green', 'red'] } },
+  it('no redeploy starts after the pass deadline: those not started stay due (exit 3) and go next pass', async () => {
+    const { aws, pass } = await fleet(2);
+    aws.rotate('db', 'db-v2');
+    aws.delay = (action) => (action === 'UpdateService' ? 300 : 0);
+    const result = await pass({ timeoutMs: 150, concurrency: 1 });
+    assert.equal(passExitCode(result), 3);
+    assert.ok(aws.count('UpdateService') <= 1);
+    aws.delay = () => 0;
+    await pass();
+    await pass();
+    assert.deepEqual(aws.updated().sort(), ['s00', 's01']);
+  });
+
+  it('logs one decision per service, one outcome per applied decision, and a summary with its metrics (EMF)', async () => {
+    const { aws, pass, events } = seeded();
+    await pass();
+    aws.rotate('openai', 'oa-v2');
+    await pass({ pass: 7 });
+    const summary = events('watch.pass').at(-1)!;
+    assert.equal(summary.pass, 7);
+    assert.deepEqual([summary.due, summary.redeployed, summary.unchanged, summary.failures], [1, 1, 1, 0]);
+    const emf = summary._aws as {
+      CloudWatchMetrics: { Namespace: string; Dimensions: unknown; Metrics: { Name: string }[] }[];
+    };
+    assert.equal(emf.CloudWatchMetrics[0]!.Namespace, 'Test/Watcher');
+    assert.deepEqual(emf.CloudWatchMetrics[0]!.Dimensions, [[]]);
+    for (const m of emf.CloudWatchMetrics[0]!.Metrics) assert.equal(typeof summary[m.Name], 'number', m.Name);
+    assert.deepEqual(
+      [summary.PassCompleted, summary.RedeploysAccepted, summary.Failures, summary.ServicesSeen],
+      [1, 1, 0, 2],
     );
     assert.deepEqual(
-      result.decisions.map((d) => `${d.cluster}/${d.service}:${d.decision}`),
-      ['blue/api:record', 'green/api:record'],
+      events('watch.outcome')
+        .slice(-1)
+        .map((e) => [e.service, e.outcome]),
+      [['api', 'redeployed']],
     );
-    assert.deepEqual(
-      result.failures.map((f) => [f.cluster, f.stage, f.error]),
-      [['red', 'discover', 'ClusterNotFoundException']],
-    );
-    assert.equal(aws.count('DescribeSecret'), 1, 'a secret shared across clusters is read once');
   });
 });
 
@@ -666,8 +677,9 @@ describe('failureMessage', () => {
     ['discover', null, 'listing services of cluster prod: AccessDeniedException'],
     ['service', null, 'describing service api in prod: AccessDeniedException'],
     ['secret', 'db', 'reading secret "db" for service api: AccessDeniedException'],
+    ['state', null, 'reading the state of service api in prod: AccessDeniedException'],
     ['redeploy', null, 'redeploying service api in prod: AccessDeniedException'],
-    ['tag', null, 'tagging service api in prod with its fingerprint: AccessDeniedException'],
+    ['tag', null, 'writing the state of service api in prod: AccessDeniedException'],
   ] as const) {
     it(`names what failed and where (${stage})`, () => {
       assert.equal(failureMessage({ ...f, stage, secretId }), expected);

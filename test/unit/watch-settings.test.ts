@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { configPathOf, parseWatchFlags } from '../../cli/watch-command.ts';
 import { type ConfigFile, validateConfig } from '../../shared/config.ts';
 import { UsageError } from '../../shared/errors.ts';
-import { configPathOf, parseWatchFlags, resolveWatchSettings } from '../../watcher/watch-settings.ts';
+import { resolveWatchSettings } from '../../watcher/watch-settings.ts';
 
 const env = { AWS_REGION: 'eu-west-1' };
 function config(watch: unknown): ConfigFile {
@@ -22,7 +23,7 @@ const resolve = (args: string[], e: Record<string, string> = env, c?: ConfigFile
   resolveWatchSettings(parseWatchFlags(args), e, c);
 
 describe('watch settings', () => {
-  it('defaults: 5m interval, 10 redeploys a pass, 60s pass deadline, 10 calls in flight, +-10% jitter', () => {
+  it('defaults: 5m interval, 10 redeploys per window (the interval), 60s pass deadline, 10 calls in flight, +-10% jitter, unsigned', () => {
     const s = resolve(['--cluster', 'prod']);
     assert.deepEqual(s.source, { kind: 'discover', clusters: ['prod'] });
     assert.equal(s.intervalMs, 300_000);
@@ -34,6 +35,46 @@ describe('watch settings', () => {
     assert.equal(s.dryRun, false);
     assert.equal(s.region, 'eu-west-1');
     assert.equal(s.logLevel, 'info');
+    assert.equal(s.capWindowMs, 300_000);
+    assert.equal(s.stateKey, undefined);
+    assert.equal(s.claimSettleMs, 2000);
+    assert.equal(s.metricsNamespace, 'SecretsInit/Watcher');
+  });
+
+  it('reads the state key, the cap window, the claim settle time and the metrics namespace from flags, environment and config', () => {
+    const c = config({
+      clusters: [{ name: 'b', services: [{ name: 'a', secrets: ['db'] }] }],
+      stateKey: 'cfg/key',
+      capWindow: '15m',
+    });
+    const fromConfig = resolve([], env, c);
+    assert.deepEqual([fromConfig.stateKey, fromConfig.capWindowMs], ['cfg/key', 900_000]);
+    const e = { ...env, WATCH_STATE_KEY: 'env/key', WATCH_CAP_WINDOW: '10m', WATCH_METRICS_NAMESPACE: 'Acme/Watcher' };
+    const fromEnv = resolve([], e, c);
+    assert.deepEqual(
+      [fromEnv.stateKey, fromEnv.capWindowMs, fromEnv.metricsNamespace],
+      ['env/key', 600_000, 'Acme/Watcher'],
+    );
+    const fromFlags = resolve(
+      ['--state-key', 'flag/key', '--cap-window', '1h', '--claim-settle', '500ms', '--metrics-namespace', 'X'],
+      e,
+      c,
+    );
+    assert.deepEqual(
+      [fromFlags.stateKey, fromFlags.capWindowMs, fromFlags.claimSettleMs, fromFlags.metricsNamespace],
+      ['flag/key', 3_600_000, 500, 'X'],
+    );
+  });
+
+  it('reports every problem at once, each naming its source', () => {
+    assert.throws(
+      () => resolve(['--interval', 'soon', '--max-redeploys', '0'], { LOG_LEVEL: 'loud' }),
+      (err: unknown) =>
+        err instanceof UsageError &&
+        ['AWS_REGION', 'LOG_LEVEL', 'nothing to watch', '--interval', '--max-redeploys'].every((w) =>
+          err.message.includes(w),
+        ),
+    );
   });
 
   it('takes the region from AWS_DEFAULT_REGION when AWS_REGION is not set, and AWS_REGION over it', () => {
@@ -156,6 +197,16 @@ describe('watch settings', () => {
       'too much concurrency',
       () => resolve(['--cluster', 'p', '--concurrency', '500']),
       /--concurrency must be a whole number from 1 to 64/,
+    ],
+    [
+      'a cap window longer than a timer holds',
+      () => resolve(['--cluster', 'p', '--cap-window', '720h']),
+      /^--cap-window: "720h" is longer than the maximum/,
+    ],
+    [
+      'a metrics namespace CloudWatch refuses',
+      () => resolve(['--cluster', 'p', '--metrics-namespace', 'bad namespace!']),
+      /is not a CloudWatch namespace/,
     ],
   ];
   for (const [name, run, message] of usage) {

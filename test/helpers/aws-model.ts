@@ -1,0 +1,136 @@
+/**
+ * What AWS answers and moto does not, modelled in the proxy in front of moto (aws-proxy.ts) from the API reference:
+ *
+ * - Secrets Manager `ListSecretVersionIds`: moto gives every version's `CreatedDate` as "now". The model remembers
+ *   when each version was created (the answers of CreateSecret and PutSecretValue name it) and answers that.
+ * - ECS rollouts: moto creates every deployment `IN_PROGRESS` (unless MOTO_ECS_SERVICE_RUNNING reaches the desired
+ *   count) and never ends one; `forceNewDeployment` replaces the PRIMARY deployment's id and time instead of adding
+ *   one. The model answers as ECS does: a new PRIMARY deployment beside the old one (ACTIVE) while it rolls out, then
+ *   `COMPLETED` alone. By default a rollout completes at once; a test scripts one (`rollout`) to stay in progress
+ *   until `finish`, to fail, or to be rolled back by the circuit breaker (a new PRIMARY whose reason says so).
+ */
+export type Rollout = 'completed' | 'in-progress' | 'failed' | 'rolled-back';
+
+interface Deployment {
+  id: string;
+  status: 'PRIMARY' | 'ACTIVE';
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  rolloutStateReason?: string;
+  createdAt: number;
+}
+
+type Json = Record<string, unknown>;
+
+export class AwsModel {
+  /** Secret version id -> when it was created (seconds, as the JSON protocol writes times). */
+  private readonly versions = new Map<string, number>();
+  /** Service ARN -> its deployments as ECS would show them, once the watcher (or a test) deployed it. */
+  private readonly deployments = new Map<string, Deployment[]>();
+  /** Service name -> how its next rollout ends. */
+  private readonly scripts = new Map<string, Rollout>();
+
+  /** Forgets everything (moto was reset). */
+  reset(): void {
+    this.versions.clear();
+    this.deployments.clear();
+    this.scripts.clear();
+  }
+
+  /** How the next rollout of `service` (by name) ends. */
+  rollout(service: string, how: Rollout): void {
+    this.scripts.set(service, how);
+  }
+
+  /** Ends the rollout in flight of `service` (by name). */
+  finish(service: string, result: Exclude<Rollout, 'in-progress'> = 'completed'): void {
+    for (const [arn, list] of this.deployments) {
+      if (arn.endsWith(`/${service}`)) this.deployments.set(arn, ended(list, result));
+    }
+  }
+
+  /** The answer AWS would give, from moto's. */
+  answer(target: string | undefined, request: Json, response: Json): Json {
+    const action = target?.split('.').pop();
+    if (target?.startsWith('secretsmanager.')) return this.secrets(action, response);
+    if (target?.startsWith('AmazonEC2ContainerService')) return this.ecs(action, request, response);
+    return response;
+  }
+
+  private secrets(action: string | undefined, response: Json): Json {
+    if ((action === 'CreateSecret' || action === 'PutSecretValue') && typeof response.VersionId === 'string') {
+      this.versions.set(response.VersionId, Date.now() / 1000);
+    }
+    if (action === 'ListSecretVersionIds' && Array.isArray(response.Versions)) {
+      const versions = (response.Versions as Json[]).map((v) => {
+        const created = this.versions.get(String(v.VersionId));
+        return created === undefined ? v : { ...v, CreatedDate: created };
+      });
+      return { ...response, Versions: versions };
+    }
+    return response;
+  }
+
+  private ecs(action: string | undefined, request: Json, response: Json): Json {
+    if (action === 'UpdateService' && request.forceNewDeployment === true) {
+      const service = response.service as Json | undefined;
+      const arn = String(service?.serviceArn ?? '');
+      const primary = (service?.deployments as Json[] | undefined)?.find((d) => d.status === 'PRIMARY');
+      if (!arn || !primary) return response;
+      const name = arn.slice(arn.lastIndexOf('/') + 1);
+      const before = this.deployments.get(arn) ?? [];
+      const next: Deployment = {
+        id: String(primary.id),
+        status: 'PRIMARY',
+        rolloutState: 'IN_PROGRESS',
+        createdAt: Date.now() / 1000,
+      };
+      const old =
+        before.length > 0
+          ? before
+          : [{ id: `${next.id}-before`, status: 'ACTIVE' as const, rolloutState: 'COMPLETED' as const, createdAt: 0 }];
+      const list = [next, ...old.map((d) => ({ ...d, status: 'ACTIVE' as const }))];
+      const how = this.scripts.get(name) ?? 'completed';
+      this.scripts.delete(name);
+      this.deployments.set(arn, list);
+      // ECS answers at once, with the new deployment in progress; how it ends shows from the next read on.
+      const answer = { ...response, service: { ...service, deployments: list.map(shown) } };
+      if (how !== 'in-progress') this.deployments.set(arn, ended(list, how));
+      return answer;
+    }
+    if (action === 'DescribeServices' && Array.isArray(response.services)) {
+      const services = (response.services as Json[]).map((s) => {
+        const modelled = this.deployments.get(String(s.serviceArn));
+        if (modelled) return { ...s, deployments: modelled.map(shown) };
+        // Not deployed since it was created: its one deployment, completed (moto never completes one).
+        const deployments = ((s.deployments as Json[] | undefined) ?? []).map((d) =>
+          d.rolloutState === 'IN_PROGRESS'
+            ? { ...d, rolloutState: 'COMPLETED', rolloutStateReason: `ECS deployment ${String(d.id)} completed.` }
+            : d,
+        );
+        return { ...s, deployments };
+      });
+      return { ...response, services };
+    }
+    return response;
+  }
+}
+
+/** The deployments once the rollout in flight ended as `result`. */
+function ended(list: Deployment[], result: Exclude<Rollout, 'in-progress'>): Deployment[] {
+  const [primary] = list;
+  if (!primary) return list;
+  if (result === 'completed') return [{ ...primary, rolloutState: 'COMPLETED' }];
+  if (result === 'failed') return [{ ...primary, rolloutState: 'FAILED' }];
+  const back: Deployment = {
+    id: `${primary.id}-rollback`,
+    status: 'PRIMARY',
+    rolloutState: 'COMPLETED',
+    rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${list[1]?.id ?? 'unknown'}.`,
+    createdAt: Date.now() / 1000,
+  };
+  return [back];
+}
+
+function shown(d: Deployment): Json {
+  return { ...d };
+}
