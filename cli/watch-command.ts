@@ -2,12 +2,13 @@ import { resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { parseCommandArgs } from '../shared/args.ts';
 import { createEcsClient, createSecretsManagerClient } from '../shared/aws-clients.ts';
-import type { EcsPort, SecretsPort } from '../shared/aws-ports.ts';
+import type { EcsPort, SecretsPort, SsmPort } from '../shared/aws-ports.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
 import { SourceError } from '../shared/errors.ts';
 import { createLogger } from '../shared/logger.ts';
 import { requestTimeoutFor } from '../shared/secrets-manager-client.ts';
 import { sleep } from '../shared/sleep.ts';
+import { createSsmClient } from '../shared/ssm-client.ts';
 import { runLoop } from '../watcher/loop.ts';
 import type { MutableImage } from '../watcher/read-task-definitions.ts';
 import { createRedeployClient } from '../watcher/redeploy-client.ts';
@@ -96,7 +97,7 @@ export interface WatchCommandDeps {
   readonly createClients: (
     region: string,
     requestTimeoutMs: number,
-  ) => { ecs: EcsPort; deploy: EcsPort; secrets: SecretsPort };
+  ) => { ecs: EcsPort; deploy: EcsPort; secrets: SecretsPort; ssm?: SsmPort };
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Wall clock (ms since the epoch): compared with the times AWS and the state tags give. */
   readonly now: () => number;
@@ -110,6 +111,7 @@ const realDeps: WatchCommandDeps = {
     ecs: createEcsClient({ region, requestTimeoutMs }),
     deploy: createRedeployClient({ region, requestTimeoutMs }),
     secrets: createSecretsManagerClient({ region, requestTimeoutMs }),
+    ssm: createSsmClient({ region, requestTimeoutMs }),
   }),
   sleep,
   now: () => Date.now(),
@@ -133,7 +135,7 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
     io.captureConsole?.((line) => log.warn({ event: 'library.console' }, line));
     // A single slow request must not eat the whole pass: a third of the deadline, between 1 s and 10 s.
     const requestTimeoutMs = requestTimeoutFor(settings.passTimeoutMs);
-    const { ecs, deploy, secrets } = deps.createClients(settings.region, requestTimeoutMs);
+    const { ecs, deploy, secrets, ssm } = deps.createClients(settings.region, requestTimeoutMs);
     const passOptions = {
       source: settings.source,
       maxRedeploys: settings.maxRedeploys,
@@ -148,7 +150,7 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
       // Task definition revisions never change: a long-running watcher asks about each once.
       imageCache: new Map<string, readonly MutableImage[]>(),
     };
-    const passDeps = { ecs, deploy, secrets, log, now: deps.now, sleep: deps.sleep };
+    const passDeps = { ecs, deploy, secrets, ...(ssm && { ssm }), log, now: deps.now, sleep: deps.sleep };
     log.info(
       {
         event: 'watch.start',

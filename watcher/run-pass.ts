@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { EcsPort, SecretsPort } from '../shared/aws-ports.ts';
+import type { EcsPort, SecretsPort, SsmPort } from '../shared/aws-ports.ts';
+import { isParameterId, PARAMETER_ID_PREFIX } from '../shared/binding-id.ts';
 import type { ClusterBinding } from '../shared/config.ts';
 import { ExitCode } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -14,6 +15,7 @@ import { byCodeUnit } from './fingerprint.ts';
 import { listServiceArns } from './list-services.ts';
 import { passMetrics } from './metrics.ts';
 import type { Decision, Failure, Observation, Outcome, SecretVersion, ServiceState } from './model.ts';
+import { readParameterVersions } from './read-parameter-versions.ts';
 import { readSecretVersions } from './read-secrets.ts';
 import { readStateKey } from './read-state-key.ts';
 import { type MutableImage, readMutableImages } from './read-task-definitions.ts';
@@ -33,6 +35,8 @@ export interface PassDeps {
    */
   readonly deploy?: EcsPort;
   readonly secrets: SecretsPort;
+  /** Parameter Store, for bindings to parameters and paths (`ssm:` ids); without it those are failures. */
+  readonly ssm?: SsmPort;
   readonly log: Logger;
   /** ms since the epoch: state tags and AWS's times are compared with it. */
   readonly now: () => number;
@@ -118,16 +122,28 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
   }
   const signingKey = key?.value;
   const secretIds = [...new Set(targets.filter((t) => t.service.ok).flatMap((t) => t.binding.secretIds))];
-  const versions = await readSecretVersions(deps.secrets, secretIds, ctx);
+  const [versions, parameters] = await Promise.all([
+    readSecretVersions(
+      deps.secrets,
+      secretIds.filter((id) => !isParameterId(id)),
+      ctx,
+    ),
+    readParameters(deps.ssm, secretIds.filter(isParameterId), ctx),
+  ]);
+  // A parameter's version carries its time; a secret's takes one ListSecretVersionIds, only when it is needed.
   const timed = [
-    ...new Set(targets.filter((t) => needsVersionTimes(t, signingKey)).flatMap((t) => t.binding.secretIds)),
+    ...new Set(
+      targets
+        .filter((t) => needsVersionTimes(t, signingKey))
+        .flatMap((t) => t.binding.secretIds.filter((id) => !isParameterId(id))),
+    ),
   ];
   const times = await readVersionTimes(
     deps.secrets,
     timed.filter((id) => versions.get(id)?.ok),
     ctx,
   );
-  const secrets = withTimes(versions, times);
+  const secrets = new Map([...withTimes(versions, times), ...parameters]);
 
   const plan = decide({
     targets,
@@ -241,6 +257,17 @@ function summarise(p: {
     `pass ${p.pass}: ${decisions.length} services decided, ${did('redeployed')} redeployed, ${failures.length} failures`,
   );
   return result;
+}
+
+/** The versions of the bound parameters and paths; without an SSM client (fakes) each is a failure. */
+async function readParameters(
+  ssm: SsmPort | undefined,
+  ids: readonly string[],
+  ctx: CallContext,
+): Promise<ReadonlyMap<string, Observation<SecretVersion>>> {
+  if (ids.length === 0) return new Map();
+  if (!ssm) return new Map(ids.map((id) => [id, { ok: false, error: 'no Parameter Store client' }]));
+  return readParameterVersions(ssm, ids, ctx);
 }
 
 /** The versions with the times the pass read for them; a time that could not be read is a failure of its secret. */
@@ -367,7 +394,9 @@ export function failureMessage(f: Failure): string {
     case 'binding':
       return `reading the binding tags of service ${service} in ${f.cluster}: ${f.error}`;
     case 'secret':
-      return `reading secret "${f.secretId}" for service ${service}: ${f.error}`;
+      return f.secretId !== null && isParameterId(f.secretId)
+        ? `reading parameter "${f.secretId.slice(PARAMETER_ID_PREFIX.length)}" for service ${service}: ${f.error}`
+        : `reading secret "${f.secretId}" for service ${service}: ${f.error}`;
     case 'state':
       return f.service === null
         ? `${f.error} ("${f.secretId}")`

@@ -6,9 +6,19 @@ import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { CreateServiceCommand, DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
 import { BUNDLE, cliArgs, ROOT } from '../helpers/cli.ts';
-import { BINDING_TAG, cluster, FINGERPRINT_TAG, rotate, secrets, seeded, services } from '../helpers/ecs-fleet.ts';
+import {
+  BINDING_TAG,
+  cluster,
+  FINGERPRINT_TAG,
+  rotate,
+  secrets,
+  seeded,
+  services,
+  value,
+} from '../helpers/ecs-fleet.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 
 // The built CLI (bundle or startup snapshot, helpers/cli.ts), run the way ECS runs it: `secrets-init watch ...`,
@@ -231,6 +241,42 @@ describe('secrets-init watch (the built CLI, against moto)', () => {
     assert.equal(second.code, 3, second.stderr);
     const updated = proxy.bodies('UpdateService').map((b) => (JSON.parse(b) as { service: string }).service);
     assert.deepEqual(updated, ['wide'], 'a secret of the continuation tag rotated: that service redeploys');
+  });
+
+  it('--once: services bound to an SSM path and to a parameter are recorded, then redeployed once when what they name changes', async () => {
+    const ssm = new SSMClient(clientOptions(moto.endpoint));
+    const put = (Name: string, Overwrite = false) =>
+      ssm.send(new PutParameterCommand({ Name, Value: value(), Type: 'SecureString', Overwrite }));
+    await put('/app/prod/db-password');
+    await put('/app/prod/api-key');
+    await put('/app/token');
+    await cluster(ecs, 'prod');
+    await services(ecs, 'prod', { bypath: 'ssm:/app/prod/', byname: 'ssm:/app/token' });
+    const first = await watch(['--once', '--cluster', 'prod']).done;
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual(
+      first.stdout
+        .split('\n')
+        .filter((l) => l.includes('"watch.decision"'))
+        .map((l) => JSON.parse(l) as { service: string; decision: string })
+        .map((l) => `${l.service}:${l.decision}`),
+      ['byname:record', 'bypath:record'],
+    );
+    assert.equal(proxy.count('DescribeParameters'), 2, 'one call for the named parameter, one for the path');
+
+    await put('/app/prod/api-key', true);
+    proxy.resetCounts();
+    const second = await watch(['--once', '--cluster', 'prod']).done;
+    assert.equal(second.code, 0, second.stderr);
+    const updated = proxy.bodies('UpdateService').map((b) => (JSON.parse(b) as { service: string }).service);
+    assert.deepEqual(updated, ['bypath'], 'a parameter under the bound path changed');
+    await watch(['--once', '--cluster', 'prod']).done;
+    proxy.resetCounts();
+    const quiet = await watch(['--once', '--cluster', 'prod']).done;
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(proxy.count('UpdateService') + proxy.count('TagResource'), 0, 'then nothing');
+    assert.equal(proxy.count('GetParameter') + proxy.count('GetParameters') + proxy.count('GetParametersByPath'), 0);
+    ssm.destroy();
   });
 
   it('--once with a config: a missing service is logged, the other is handled, exit 3', async () => {
