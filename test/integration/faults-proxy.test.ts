@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { CreateClusterCommand, DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import { BatchGetSecretValueCommand, CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  BatchGetSecretValueCommand,
+  CreateSecretCommand,
+  ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { describeAwsError, isAccessDenied } from '../../shared/aws-error.ts';
 import { clientConfig } from '../../shared/secrets-manager-client.ts';
 import { type AwsProxy, type FaultKind, startAwsProxy } from '../helpers/aws-proxy.ts';
@@ -87,6 +93,9 @@ const EXPECTED: readonly Expected[] = [
   { kind: 'truncate', error: both({ code: 'ECONNRESET' }), retried: true },
   // The client's response cap (shared/response-cap.ts) ends the endless body; the same endpoint would do it again.
   { kind: 'endless', error: both({ name: 'ResponseTooLargeError', status: 200 }), retried: false },
+  // Forwarded, acted on, then the connection drops: to the SDK it is a reset (the product's redeploy client alone
+  // does not resend, watcher/redeploy-client.ts).
+  { kind: 'lose', error: both({ code: 'ECONNRESET' }), retried: true },
 ];
 
 describe('each fault kind, through the real SDK with the product client settings', () => {
@@ -216,6 +225,24 @@ describe('each fault kind on the wire does what its name says', () => {
     assert.equal(res.complete, false, 'the body never ends');
     const declared = Number(res.headers?.['content-length']);
     assert.ok(res.body.length > 0 && res.body.length < declared, `${res.body.length} of ${declared} bytes`);
+  });
+
+  test('lose lets moto act on the call, then drops the connection unanswered', async () => {
+    const sm = new SecretsManagerClient(clientOptions(moto.endpoint));
+    const before = (await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'probe' }))).Versions?.length ?? 0;
+    proxy.addFault({ action: 'PutSecretValue', kind: 'lose' });
+    const one = clients(1);
+    const err = await one.sm
+      .send(new PutSecretValueCommand({ SecretId: 'probe', SecretString: '{"PROBE":"again"}' }))
+      .then(
+        () => assert.fail('expected an error'),
+        (x: unknown) => x as { code?: string },
+      );
+    one.sm.destroy();
+    assert.equal(err.code, 'ECONNRESET');
+    const after = (await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'probe' }))).Versions?.length ?? 0;
+    sm.destroy();
+    assert.equal(after, before + 1, 'the call took effect');
   });
 
   test('endless answers 200 and sends body bytes for as long as the client reads', async () => {

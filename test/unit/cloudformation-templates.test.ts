@@ -323,6 +323,7 @@ describe('watcher.yaml: the task, its triggers and its alarms', () => {
     assert.deepEqual(settings.source, { kind: 'discover', clusters: ['acme-prod'] });
     assert.equal(settings.once, true);
     assert.equal(settings.maxRedeploys, 7);
+    assert.equal(settings.capWindowMs, 10 * 60_000, 'the cap counts over the schedule interval');
     assert.equal(settings.region, REGION);
     assert.equal(env.WATCH_METRICS_NAMESPACE, 'SecretsInit/Watcher');
     assert.equal(settings.stateKey, 'acme/watcher-state-key', 'its state signed with the key the stack makes');
