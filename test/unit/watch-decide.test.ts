@@ -104,6 +104,27 @@ describe('decide: from a trusted state', () => {
       'wait:deployment-in-progress',
     ],
     [
+      // An ECS blue/green, linear or canary deployment reports no rolloutState; while it shifts traffic or bakes,
+      // the blue revision is still there beside the green one.
+      'other versions, but a blue/green deployment is shifting or baking (no rolloutState, two deployments)',
+      service('api', {
+        tag: state({ fingerprint: old }),
+        deployments: [
+          primary('ecs-svc/2', NOW - MIN, { rolloutState: undefined }),
+          { ...primary(), status: 'ACTIVE', rolloutState: undefined },
+        ],
+      }),
+      'wait:deployment-in-progress',
+    ],
+    [
+      'other versions, and the blue/green deployment is done (no rolloutState, one deployment)',
+      service('api', {
+        tag: state({ fingerprint: old }),
+        deployments: [primary('ecs-svc/2', NOW - MIN, { rolloutState: undefined })],
+      }),
+      'redeploy:fingerprint-changed',
+    ],
+    [
       'a redeploy to these versions failed before',
       service('api', { tag: state({ state: 'failed' }) }),
       'skip:failed-before',
