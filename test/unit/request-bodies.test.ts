@@ -36,6 +36,15 @@ const SHIPPED: Record<string, (path: string) => ServiceRequest[]> = {
   'iam/execution-role-policy.json': (p) => [rolePolicy(p, names.executionRole, 'execution')],
   'iam/watcher-policy.json': (p) => [rolePolicy(p, names.watcherRole, 'watcher')],
   'iam/scheduler-policy.json': (p) => [rolePolicy(p, names.triggerRole, 'run-watcher')],
+  // An AWS Organizations service control policy: `aws organizations create-policy --content file://...`
+  'manifests/scp/reserve-secrets-init-tags.json': (p) => [
+    request(p, 'organizations', 'CreatePolicy', {
+      Name: 'reserve-secrets-init-tags',
+      Description: 'Only the watcher writes secrets-init/fingerprint; only deployers write secrets-init/secrets',
+      Type: 'SERVICE_CONTROL_POLICY',
+      Content: text(p),
+    }),
+  ],
   // The shape of the app's secret: docs/deploy-by-hand.md fills a copy and passes it as --secret-string file://...
   'iam/secret-structure-example.json': (p) => [
     request(p, 'secretsmanager', 'CreateSecret', { Name: 'short-cut/prod/app', SecretString: text(p) }),
@@ -105,6 +114,16 @@ describe('the service models judge a request (botocore plus the constraints it l
       what: 'a string outside the pattern (a comma in a tag value)',
       req: request('bad', 'ecs', 'RegisterTaskDefinition', { ...task, tags: [{ key: 'k', value: 'a,b' }] }),
       error: /tags\[0\]\.value: does not match the pattern/,
+    },
+    {
+      what: 'an Organizations policy type outside the enum',
+      req: request('bad', 'organizations', 'CreatePolicy', {
+        Name: 'p',
+        Description: '',
+        Type: 'SCP',
+        Content: '{}',
+      }),
+      error: /Type: 'SCP' is not one of/,
     },
     {
       what: 'a wrong type',
