@@ -103,13 +103,30 @@ export async function applyPlan(
     );
     if (claims.size === 0) continue;
     await options.sleep(options.settleMs, ctx.signal); // (3)
+    if (ctx.signal.aborted) {
+      // The deadline came while the claims settled: nothing was sent, so they are taken back (each write has its
+      // own timeout) and the services stay due.
+      await Promise.all(
+        [...claims.keys()].map(async (d) => {
+          await restoreState(ports, ctx, d, options.key);
+          set({
+            decision: d,
+            outcome: 'deferred',
+            reason: 'deadline',
+            failure: failure(d, 'redeploy', 'deadline exceeded before it started'),
+          });
+        }),
+      );
+      break;
+    }
     const seen = await options.reread([...claims.keys()]);
     await Promise.all(
       [...claims].map(([d, claim]) =>
         ctx.withSlot(async () => {
           const now = seen.get(d.serviceArn);
           if (!now?.ok) {
-            // Not known whether a rival took it: the claim stays and expires; the service is due again then.
+            // Not known whether a rival took it: the claim stays (it holds a slot) and expires; due again then.
+            budget--;
             set({
               decision: d,
               outcome: 'deferred',
@@ -125,12 +142,15 @@ export async function applyPlan(
             read.tag.state === 'pending';
           const primary = now.value.deployments.find((x) => x.status === 'PRIMARY');
           if (!mine) {
+            // Another run redeploys it: a slot of the cap they share, so this run starts one fewer.
+            budget--;
             set({ decision: d, outcome: 'deferred', reason: 'rival' });
             return;
           }
           if (primary && primary.id !== d.deployment) {
             // Deployed meanwhile (a rival run's redeploy whose claim we overwrote, an operator's deploy): follow
-            // that deployment instead of starting another.
+            // that deployment instead of starting another. It took a slot too.
+            budget--;
             await writeState(ports, ctx, d, { ...claim, state: 'deploying', deployment: primary.id }, options.key);
             set({ decision: d, outcome: 'deferred', reason: 'rival' });
             return;

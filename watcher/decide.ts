@@ -71,9 +71,19 @@ export function needsVersionTimes(target: Target, key: Buffer | undefined): bool
   const s = target.service.value;
   const read = decodeState(s.tags[FINGERPRINT_TAG], s.arn, key);
   if (read.trust === 'signed' || read.trust === 'unsigned') {
-    return read.tag.binding !== bindingDigest(distinctIds(target.binding.secretIds));
+    if (read.tag.binding !== bindingDigest(distinctIds(target.binding.secretIds))) return true;
+    const primary = s.deployments.find((d) => d.status === 'PRIMARY');
+    return settled(read.tag) && read.tag.deployment !== (primary?.id ?? null);
   }
   return read.trust !== 'unknown' && !(read.trust === 'v1' && !key);
+}
+
+/** Rebinds closer together than this are two watchers taking turns, not an operator editing a binding. */
+export const REBIND_WINDOW_MS = 6 * 3_600_000;
+
+/** A state about what a deployment's tasks run (`ok`, `failed`): it speaks for that deployment only. */
+function settled(tag: ServiceStateTag): boolean {
+  return tag.state === 'ok' || tag.state === 'failed';
 }
 
 /**
@@ -198,24 +208,34 @@ function fromState(
   fail: (stage: Failure['stage'], error: string) => void,
 ): Verdict | undefined {
   if (tag.binding !== c.binding) {
-    if (tag.flips >= 1) {
+    // Rebound again soon after a rebind: two watchers binding it differently take turns (each would redeploy it for
+    // the other). Refused, loudly, until one binding remains; a rebind long after the last one is taken.
+    if (tag.flips >= 1 && c.input.now - tag.writtenAt * 1000 < REBIND_WINDOW_MS) {
       fail(
         'binding',
-        'another watcher binds this service to other secrets and rewrote its state last: each would redeploy it ' +
-          'for the other; bind it once (one config or one tag)',
+        'bound to other secrets again within 6 hours of its last rebind: another watcher binds it differently ' +
+          '(each would redeploy it for the other; bind it once, in one config or one tag), or it was rebound twice ' +
+          '(taken 6 hours after the last rebind)',
       );
       return undefined;
     }
     // Rebound (an id added or removed): the old fingerprint says nothing about the new set. Decided from times.
-    return fallback(c, tag.flips + 1);
+    return fallback(c, Math.min(tag.flips + 1, 9));
   }
+  // A state about the tasks of another deployment than the PRIMARY one (an operator's deploy since, or an old
+  // state put back: a replay) says nothing about the tasks running now: decided from what they can have seen.
+  if (settled(tag) && tag.deployment !== (c.primary?.id ?? null)) return fallback(c, tag.flips);
   switch (tag.state) {
     case 'pending': {
       const claimedAt = tag.writtenAt * 1000;
       // The claim names the PRIMARY deployment it saw; another one now means a deployment started since.
       if (c.primary && c.primary.id !== tag.deployment) {
-        // The claimed UpdateService happened (its answer or its tag was lost): follow that deployment.
-        return fromDeployment(c, { ...tag, state: 'deploying', deployment: c.primary!.id });
+        // Begun within the claim's life: the claimed UpdateService happened (its answer or its tag was lost), so
+        // follow that deployment. Begun long after (an old claim put back): it says nothing; decided from times.
+        const at = c.primary.createdAt;
+        const followed = at !== null && at >= claimedAt - 1000 && at <= claimedAt + c.input.claimTtlMs;
+        if (!followed) return fallback(c, tag.flips);
+        return fromDeployment(c, { ...tag, state: 'deploying', deployment: c.primary.id });
       }
       if (tag.run !== c.input.run && c.input.now - claimedAt < c.input.claimTtlMs) {
         return { decision: 'wait', reason: 'claimed-by-another-run' };
@@ -255,14 +275,23 @@ function fromDeployment(c: ServiceContext, tag: ServiceStateTag): Verdict {
   if (result === undefined) return { decision: 'wait', reason: 'deployment-in-progress' };
   const report = { deployment: tag.deployment, fingerprint: tag.fingerprint, result };
   const failed = result === 'failed' || result === 'rolled-back';
-  if (c.newFingerprint !== tag.fingerprint) return { ...redeploy(c, 'fingerprint-changed'), report, flips: tag.flips };
   const reason: DecisionReason = failed
     ? result === 'failed'
       ? 'redeploy-failed'
       : 'redeploy-rolled-back'
     : 'redeploy-completed';
-  const write = stateOf(c, failed ? 'failed' : 'ok', tag.flips, tag.redeployedAt);
-  return { decision: 'record', reason, write, report };
+  if (!ours) {
+    // Gone from the list (replaced, or rolled back and done): the PRIMARY's tasks read what was current when it
+    // began, so it is decided from that; a record says how the redeploy ended.
+    const v = fallback(c, tag.flips);
+    if (v.decision !== 'record' || !v.write) return { ...v, report };
+    const write = { ...v.write, state: failed ? ('failed' as const) : ('ok' as const), redeployedAt: tag.redeployedAt };
+    return { ...v, reason, write, report };
+  }
+  // Recorded first, whatever came since: the outcome is reported once, and versions that moved on meanwhile are
+  // due on the next pass (the state names the versions the deployment went to).
+  const write = { ...stateOf(c, failed ? 'failed' : 'ok', tag.flips, tag.redeployedAt), fingerprint: tag.fingerprint };
+  return { decision: 'record', reason, write, report, flips: tag.flips };
 }
 
 /** A PRIMARY deployment that ECS's circuit breaker started to roll another back (its reason says so). */

@@ -9,8 +9,9 @@ export const STATE_KEY_MIN_BYTES = 16;
 
 /**
  * The key the state tags are signed with: a secret only the watcher's role may read (the watcher stack creates it,
- * with a resource policy for that role alone). Read once a pass, so a rotated key takes effect at the next pass
- * (tags signed with the old one then read as unsigned and are rewritten).
+ * with a resource policy for that role alone). Read once a pass, so a replaced key takes effect at the next pass:
+ * states signed with the old one then fail to verify (one `state` failure per service, decided from deployment
+ * times) and are signed again with the new one.
  */
 export async function readStateKey(sm: SecretsPort, secretId: string, ctx: CallContext): Promise<Observation<Buffer>> {
   try {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EcsPort, SecretsPort, SsmPort } from '../shared/aws-ports.ts';
 import { isParameterId, PARAMETER_ID_PREFIX } from '../shared/binding-id.ts';
 import type { ClusterBinding } from '../shared/config.ts';
+import { FINGERPRINT_TAG } from '../shared/contract.ts';
 import { ExitCode } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { sleep } from '../shared/sleep.ts';
@@ -130,19 +131,19 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
     ),
     readParameters(deps.ssm, secretIds.filter(isParameterId), ctx),
   ]);
-  // A parameter's version carries its time; a secret's takes one ListSecretVersionIds, only when it is needed.
+  // Versions carry their time (a secret's LastChangedDate, a parameter's LastModifiedDate); where DescribeSecret
+  // gave none, one ListSecretVersionIds says when the current version was created, only when a decision needs it.
   const timed = [
     ...new Set(
       targets
         .filter((t) => needsVersionTimes(t, signingKey))
         .flatMap((t) => t.binding.secretIds.filter((id) => !isParameterId(id))),
     ),
-  ];
-  const times = await readVersionTimes(
-    deps.secrets,
-    timed.filter((id) => versions.get(id)?.ok),
-    ctx,
-  );
+  ].filter((id) => {
+    const v = versions.get(id);
+    return v?.ok === true && v.value.changedAt === undefined;
+  });
+  const times = await readVersionTimes(deps.secrets, timed, ctx);
   const secrets = new Map([...withTimes(versions, times), ...parameters]);
 
   const plan = decide({
@@ -370,12 +371,20 @@ async function collectTargets(
         else if (bound) {
           const error = bound.problems.join('; ');
           failures.push({ cluster, service: service.value.name, secretId: null, stage: 'binding', error });
+        } else if (service.value.status === 'ACTIVE' && service.value.tags[FINGERPRINT_TAG] !== undefined) {
+          // Its binding tag was removed but not the watcher's state: unwatching it takes both, so that removing
+          // the binding alone (a way to suppress a redeploy) is never silent.
+          failures.push({ cluster, service: service.value.name, secretId: null, stage: 'binding', error: UNBOUND });
         }
       }
     }),
   );
   return { targets, failures };
 }
+
+const UNBOUND =
+  'it has the state tag secrets-init/fingerprint but no binding tag secrets-init/secrets: to stop watching it, ' +
+  'remove both; to watch it, put its binding back';
 
 /** Reads finish in any order; logs and results should not. */
 function sortFailures(list: readonly Failure[]): Failure[] {

@@ -57,6 +57,8 @@ interface FakeSecret {
   current: string;
   pending?: string;
   value?: string;
+  /** LastChangedDate (ms): when it was last modified in any way (a version put, a label moved). */
+  changed: number;
 }
 
 /** How the next rollout of a service ends. */
@@ -100,6 +102,9 @@ export class FakeAws {
     return arn;
   }
 
+  /** DescribeSecret answers without LastChangedDate (the watcher then asks ListSecretVersionIds when it needs times). */
+  withoutLastChangedDate = false;
+
   addService(
     cluster: string,
     name: string,
@@ -129,6 +134,7 @@ export class FakeAws {
       arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf`,
       versions: new Map([[version, this.clock]]),
       current: version,
+      changed: this.clock,
     });
     this.tick(1);
   }
@@ -138,18 +144,21 @@ export class FakeAws {
     const s = this.secret(name);
     s.versions.set(version, this.tick(1));
     s.current = version;
+    s.changed = this.clock;
   }
 
   /** AWSCURRENT moves back to a version created earlier (UpdateSecretVersionStage): no new version. */
   stageBack(name: string, version: string): void {
     this.tick(1);
     this.secret(name).current = version;
+    this.secret(name).changed = this.clock;
   }
 
   /** A rotation in progress: an AWSPENDING version that is not current. */
   pend(name: string, version: string): void {
     this.secret(name).versions.set(version, this.tick(1));
     this.secret(name).pending = version;
+    this.secret(name).changed = this.clock;
   }
 
   service(cluster: string, name: string): FakeService {
@@ -310,7 +319,12 @@ export class FakeAws {
       const s = this.secret(cmd.input.SecretId!);
       const stages: Record<string, string[]> = { [s.current]: ['AWSCURRENT'] };
       if (s.pending) stages[s.pending] = ['AWSPENDING'];
-      return { ARN: s.arn, Name: s.name, VersionIdsToStages: stages };
+      return {
+        ARN: s.arn,
+        Name: s.name,
+        VersionIdsToStages: stages,
+        ...(!this.withoutLastChangedDate && { LastChangedDate: new Date(s.changed) }),
+      };
     }
     if (cmd instanceof ListSecretVersionIdsCommand) {
       const s = this.secret(cmd.input.SecretId!);

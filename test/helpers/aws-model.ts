@@ -3,6 +3,9 @@
  *
  * - Secrets Manager `ListSecretVersionIds`: moto gives every version's `CreatedDate` as "now". The model remembers
  *   when each version was created (the answers of CreateSecret and PutSecretValue name it) and answers that.
+ * - Secrets Manager `DescribeSecret`'s `LastChangedDate` ("the last date and time that this secret was modified in
+ *   any way"): moto keeps whole seconds and leaves it when a label moves. The model answers the time of the last
+ *   CreateSecret, PutSecretValue or UpdateSecretVersionStage, to the millisecond.
  * - ECS rollouts: moto creates every deployment `IN_PROGRESS` (unless MOTO_ECS_SERVICE_RUNNING reaches the desired
  *   count) and never ends one; `forceNewDeployment` replaces the PRIMARY deployment's id and time instead of adding
  *   one. The model answers as ECS does: a new PRIMARY deployment beside the old one (ACTIVE) while it rolls out, then
@@ -24,6 +27,8 @@ type Json = Record<string, unknown>;
 export class AwsModel {
   /** Secret version id -> when it was created (seconds, as the JSON protocol writes times). */
   private readonly versions = new Map<string, number>();
+  /** Secret ARN -> when it last changed (seconds). */
+  private readonly changed = new Map<string, number>();
   /** Service ARN -> its deployments as ECS would show them, once the watcher (or a test) deployed it. */
   private readonly deployments = new Map<string, Deployment[]>();
   /** Service name -> how its next rollout ends. */
@@ -32,6 +37,7 @@ export class AwsModel {
   /** Forgets everything (moto was reset). */
   reset(): void {
     this.versions.clear();
+    this.changed.clear();
     this.deployments.clear();
     this.scripts.clear();
   }
@@ -59,6 +65,16 @@ export class AwsModel {
   private secrets(action: string | undefined, response: Json): Json {
     if ((action === 'CreateSecret' || action === 'PutSecretValue') && typeof response.VersionId === 'string') {
       this.versions.set(response.VersionId, Date.now() / 1000);
+    }
+    if (
+      (action === 'CreateSecret' || action === 'PutSecretValue' || action === 'UpdateSecretVersionStage') &&
+      typeof response.ARN === 'string'
+    ) {
+      this.changed.set(response.ARN, Date.now() / 1000);
+    }
+    if (action === 'DescribeSecret' && typeof response.ARN === 'string') {
+      const at = this.changed.get(response.ARN);
+      return at === undefined ? response : { ...response, LastChangedDate: at };
     }
     if (action === 'ListSecretVersionIds' && Array.isArray(response.Versions)) {
       const versions = (response.Versions as Json[]).map((v) => {

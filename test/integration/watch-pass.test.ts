@@ -167,9 +167,9 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
       );
     }
     assert.equal(tags.legacy?.[FP], undefined, 'a service without the binding tag is left alone');
-    // No state yet: each secret's current version is older than the service's deployment (fleet() creates the
-    // secrets first), so its tasks hold it; one ListSecretVersionIds per secret says when it was created.
-    assert.equal(proxy.count('ListSecretVersionIds'), 4);
+    // No state yet: each secret last changed before the service's deployment (fleet() creates the secrets first),
+    // so its tasks hold the current version; DescribeSecret's LastChangedDate says so, with no other call.
+    assert.equal(proxy.count('ListSecretVersionIds'), 0);
     assert.deepEqual(
       events('watch.decision').map((e) => `${e.service}:${e.decision}:${e.reason}`),
       ['api:record:no-state', 'batch:record:no-state', 'web:record:no-state', 'worker:record:no-state'],
@@ -373,13 +373,12 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
     const ms = Date.now() - started;
     // moto answers ListServices in one page whatever maxResults says; AWS would take ceil(120/100) = 2 pages
     // (the unit tests page through a fake).
-    // First sight adds one ListSecretVersionIds per secret: when its current version was created, against each
-    // service's deployment (its tasks may predate the version).
+    // First sight compares each secret's LastChangedDate (in the DescribeSecret answer) with each service's
+    // deployment: no other read.
     assert.deepEqual(acceptedCounts(t), {
       ListServices: 1,
       DescribeServices: 12,
       DescribeSecret: 40,
-      ListSecretVersionIds: 40,
       TagResource: 120,
     });
     assert.equal(first.decisions.length, 120);
@@ -532,7 +531,6 @@ describe('watch pass against moto (real SDK, calls counted on the wire)', () => 
       ListServices: 1,
       DescribeServices: 20,
       DescribeSecret: 400,
-      ListSecretVersionIds: 400,
       TagResource: 200,
     });
     // No wall-clock assertion: moto serves about 200-250 calls a second on a small machine whatever the client

@@ -9,7 +9,12 @@ import {
   UntagResourceCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { CreateSecretCommand, DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { SECRETS_TAG } from '../../shared/contract.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { fingerprintV1 } from '../../watcher/fingerprint.ts';
@@ -147,7 +152,7 @@ describe('watch safety against moto (real SDK; rollouts, version times and lost 
       third.failures.map((f) => [f.service, f.stage]),
       [['api', 'binding']],
     );
-    assert.match(String(events('watch.failure')[0]?.error), /another watcher binds this service to other secrets/);
+    assert.match(String(events('watch.failure')[0]?.error), /another watcher binds it differently/);
     // The config watcher finds its own state (nothing of its binding rotated); the tag watcher refuses on every pass
     // until the service is bound once.
     assert.equal(passExitCode(await pass({ source: config })), 0);
@@ -197,10 +202,36 @@ describe('watch safety against moto (real SDK; rollouts, version times and lost 
     await seedEcs.send(new UntagResourceCommand({ resourceArn: api.arn, tagKeys: [FP] }));
     proxy.resetCounts();
     const result = await pass({ stateKey: KEY_SECRET });
-    // Modelled: the version's CreatedDate (moto answers "now" for every version).
+    // Modelled: the secret's LastChangedDate to the millisecond (moto keeps whole seconds).
     assert.deepEqual(decisions(result), ['api:redeploy:changed-since-deployment']);
     assert.deepEqual(updates(), ['api']);
-    assert.equal(proxy.count('ListSecretVersionIds'), 1);
+  });
+
+  it('AWSCURRENT moved back after a completed redeploy, then the state stripped: the label move is a change', async () => {
+    await fleet(seedEcs, seedSm, 'prod', { api: 'db' });
+    await pass();
+    const first = await seedSm.send(new DescribeSecretCommand({ SecretId: 'db' }));
+    const v1 = Object.entries(first.VersionIdsToStages ?? {}).find(([, st]) => st.includes('AWSCURRENT'))![0];
+    await rotate(seedSm, 'db');
+    await pass(); // redeployed to v2
+    await pass(); // completed
+    const second = await seedSm.send(new DescribeSecretCommand({ SecretId: 'db' }));
+    const v2 = Object.entries(second.VersionIdsToStages ?? {}).find(([, st]) => st.includes('AWSCURRENT'))![0];
+    await seedSm.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: 'db',
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: v1,
+        RemoveFromVersionId: v2,
+      }),
+    );
+    const api = await service('api');
+    await seedEcs.send(new UntagResourceCommand({ resourceArn: api.arn, tagKeys: [FP] }));
+    proxy.resetCounts();
+    // Modelled: LastChangedDate moves with the label (moto leaves it); v1 itself was created before the deployment.
+    const result = await pass();
+    assert.deepEqual(decisions(result), ['api:redeploy:changed-since-deployment']);
+    assert.deepEqual(updates(), ['api']);
   });
 
   it('a first-sight record that failed never loses a rotation: decided from what the tasks can have seen', async () => {
@@ -241,8 +272,9 @@ describe('watch safety against moto (real SDK; rollouts, version times and lost 
     assert.equal(line.WaitingOnDeployment, 1);
     moto.model.finish('api');
     proxy.resetCounts();
+    // Its state speaks for the deployment before the operator's: decided from times, db changed after it began.
     const after = await pass();
-    assert.deepEqual(decisions(after), ['api:redeploy:fingerprint-changed']);
+    assert.deepEqual(decisions(after), ['api:redeploy:changed-since-deployment']);
     assert.deepEqual(updates(), ['api']);
   });
 

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { parseWatchFlags } from '../../cli/watch-command.ts';
 import { injectInitContainer } from '../../ops/inject.ts';
 import { lintTaskDefinition } from '../../ops/inject-lint.ts';
@@ -436,4 +437,57 @@ describe('watcher.yaml: the task, its triggers and its alarms', () => {
       BindingTagValue: SECRET_A,
     });
   });
+});
+
+describe("watcher.yaml: the state key's resource policy, in the IAM simulator", () => {
+  const s = stack(WATCHER, WATCHER_PARAMETERS);
+  const policy = only(s, 'AWS::SecretsManager::ResourcePolicy').ResourcePolicy;
+  const key = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:acme/watcher-state-key-AbCdEf`;
+  const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+  /** A principal whose own policies allow every Secrets Manager action: the resource policy alone decides. */
+  const decide = async (principal: string, action: string) => {
+    const res = await runSimulation(
+      {
+        request: {
+          principal,
+          action,
+          resource: { resource: key, accountId: ACCOUNT },
+          contextVariables: { 'aws:PrincipalArn': principal },
+        },
+        identityPolicies: [
+          {
+            name: 'admin',
+            policy: {
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Action: 'secretsmanager:*', Resource: '*' }],
+            },
+          },
+        ],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: policy,
+      },
+      {},
+    );
+    if (res.resultType === 'error') assert.fail(`the simulator refused the request: ${JSON.stringify(res.errors)}`);
+    return res.overallResult;
+  };
+  const rows: [string, string, string, string][] = [
+    ['the watcher role reads it', role('acme-watcher'), 'secretsmanager:GetSecretValue', 'Allowed'],
+    ['an administrator cannot read it', role('admin'), 'secretsmanager:GetSecretValue', 'ExplicitlyDenied'],
+    [
+      'the watcher trigger role cannot read it',
+      role('acme-watcher-trigger'),
+      'secretsmanager:GetSecretValue',
+      'ExplicitlyDenied',
+    ],
+    ['nobody sets its value (PutSecretValue)', role('admin'), 'secretsmanager:PutSecretValue', 'ExplicitlyDenied'],
+    ['nobody sets its value (UpdateSecret)', role('admin'), 'secretsmanager:UpdateSecret', 'ExplicitlyDenied'],
+    ['the watcher cannot set it either', role('acme-watcher'), 'secretsmanager:PutSecretValue', 'ExplicitlyDenied'],
+    ['nobody moves its labels', role('admin'), 'secretsmanager:UpdateSecretVersionStage', 'ExplicitlyDenied'],
+    ['an administrator may still describe it', role('admin'), 'secretsmanager:DescribeSecret', 'Allowed'],
+  ];
+  for (const [what, principal, action, expected] of rows) {
+    it(`${what}: ${expected}`, async () => assert.equal(await decide(principal, action), expected));
+  }
 });

@@ -95,7 +95,7 @@ describe('decide: from a trusted state', () => {
     [
       'other versions, but a deployment is rolling out',
       service('api', {
-        tag: state({ fingerprint: old }),
+        tag: state({ fingerprint: old, deployment: 'ecs-svc/2' }),
         deployments: [
           primary('ecs-svc/2', NOW - MIN, { rolloutState: 'IN_PROGRESS' }),
           { ...primary(), status: 'ACTIVE' },
@@ -108,7 +108,7 @@ describe('decide: from a trusted state', () => {
       // the blue revision is still there beside the green one.
       'other versions, but a blue/green deployment is shifting or baking (no rolloutState, two deployments)',
       service('api', {
-        tag: state({ fingerprint: old }),
+        tag: state({ fingerprint: old, deployment: 'ecs-svc/2' }),
         deployments: [
           primary('ecs-svc/2', NOW - MIN, { rolloutState: undefined }),
           { ...primary(), status: 'ACTIVE', rolloutState: undefined },
@@ -119,7 +119,7 @@ describe('decide: from a trusted state', () => {
     [
       'other versions, and the blue/green deployment is done (no rolloutState, one deployment)',
       service('api', {
-        tag: state({ fingerprint: old }),
+        tag: state({ fingerprint: old, deployment: 'ecs-svc/2' }),
         deployments: [primary('ecs-svc/2', NOW - MIN, { rolloutState: undefined })],
       }),
       'redeploy:fingerprint-changed',
@@ -186,9 +186,11 @@ describe('decide: a redeploy this watcher started', () => {
       'replaced',
     ],
     [
+      // Recorded first (the outcome is reported once); the state names the versions it went to, so the next pass
+      // finds the versions moved on.
       'completed, but the versions moved on again',
       service('api', { tag: deploying({ fingerprint: old }), deployments: [primary('ecs-svc/2', NOW - 10 * MIN)] }),
-      'redeploy:fingerprint-changed',
+      'record:redeploy-completed',
       'completed',
     ],
   ];
@@ -237,9 +239,16 @@ describe('decide: a claim (a redeploy that may have started)', () => {
       tag: claim({ fingerprint: old, run: 'thisrun0' }),
       deployments: [primary('ecs-svc/2', NOW - 20_000)],
     });
-    const { summary, out } = one(svc);
-    assert.equal(summary, 'redeploy:fingerprint-changed');
+    const { summary, out, d } = one(svc);
+    assert.equal(summary, 'record:redeploy-completed');
     assert.equal(out.reports[0]?.result, 'completed');
+    // The state records the versions that deployment went to: the next pass finds them moved back, and redeploys.
+    assert.equal(d?.write?.fingerprint, old);
+    const next = service('api', {
+      tag: encodeState(d!.write!, svcArn('api'), undefined),
+      deployments: [primary('ecs-svc/2', NOW - 20_000)],
+    });
+    assert.equal(one(next).summary, 'redeploy:fingerprint-changed');
   });
   it('an abandoned claim (older than its time to live, no deployment after it): due again', () => {
     const stale = claim({ writtenAt: Math.floor((NOW - 5 * MIN) / 1000) });
@@ -356,7 +365,10 @@ describe('decide: queue, failures, determinism', () => {
   it('queues the due services oldest PRIMARY deployment first, then by name', () => {
     const due = (name: string, at: number | null) =>
       target(
-        service(name, { tag: state({ fingerprint: old }, undefined, name), deployments: [primary('d', at ?? NOW)] }),
+        service(name, {
+          tag: state({ fingerprint: old, deployment: 'd' }, undefined, name),
+          deployments: [primary('d', at ?? NOW)],
+        }),
       );
     const targets = [
       due('a', NOW - 3 * MIN),

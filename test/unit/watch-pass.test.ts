@@ -1,6 +1,7 @@
 // runPass against the one in-memory AWS (test/fakes/aws.ts): what a pass reads, decides, writes and reports.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { FINGERPRINT_TAG, SECRETS_TAG } from '../../shared/contract.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { failureMessage, type PassOptions, passExitCode, runPass } from '../../watcher/run-pass.ts';
@@ -239,6 +240,8 @@ describe('runPass: a lost answer, a lost tag, a lost record (issue: safety under
     assert.deepEqual(aws.updated(), ['s00']);
     aws.fault = () => undefined;
     aws.stageBack('db', 'db-v1'); // the usual reaction to a bad rotation
+    // The claim is followed: its deployment is recorded as going to v2 (reported once), then v1 is due.
+    await pass();
     await pass();
     assert.deepEqual(aws.updated(), ['s00', 's00'], 'its tasks may hold v2: redeployed to v1');
   });
@@ -293,6 +296,53 @@ describe('runPass: rival runs (the rule firing per secret, EventBridge twice, th
     assert.equal(aws.count('UpdateService'), 4, 'and nobody redeploys them again');
   });
 
+  it('an operator who rebinds a service twice is refused for six hours at most, then the rotation goes', async () => {
+    const { aws, pass } = world();
+    for (const id of ['db', 'openai', 'cache']) aws.addSecret(id);
+    aws.addService('prod', 'api', { [SECRETS_TAG]: 'db' });
+    await pass();
+    aws.tick(60_000);
+    aws.service('prod', 'api').tags.set(SECRETS_TAG, 'db openai');
+    await pass();
+    aws.tick(60_000);
+    aws.service('prod', 'api').tags.set(SECRETS_TAG, 'db openai cache');
+    const soon = await pass();
+    assert.deepEqual(
+      soon.failures.map((f) => f.stage),
+      ['binding'],
+    );
+    aws.tick(6 * 3_600_000);
+    aws.rotate('db', 'db-v2');
+    const later = await pass();
+    assert.equal(later.failures.length, 0);
+    assert.deepEqual(aws.updated(), ['api']);
+  });
+
+  it('runs at once share the cap: 6 due, cap 2, two identical runs redeploy 2, not 4', async () => {
+    const { aws, pass } = await fleet(6);
+    aws.rotate('db', 'db-v2');
+    await Promise.all([pass({ maxRedeploys: 2 }, 'runaaaa'), pass({ maxRedeploys: 2 }, 'runbbbb')]);
+    assert.equal(aws.count('UpdateService'), 2);
+  });
+
+  it('the deadline during the settle: the claims are taken back, nothing is sent, the services stay due', async () => {
+    const w = world({ settle: 400 }); // the settle outlasts the pass deadline below
+    w.aws.addSecret('db');
+    for (const name of ['s00', 's01']) w.aws.addService('prod', name, { [SECRETS_TAG]: 'db' });
+    await w.pass();
+    const { aws, pass } = w;
+    aws.calls.length = 0;
+    aws.rotate('db', 'db-v2');
+    const before = aws.tag('prod', 's00', FINGERPRINT_TAG);
+    const result = await pass({ claimSettleMs: 400, timeoutMs: 150 });
+    assert.equal(aws.count('UpdateService'), 0);
+    assert.deepEqual(
+      result.outcomes.map((o) => `${o.outcome}:${o.reason}`),
+      ['deferred:deadline', 'deferred:deadline'],
+    );
+    assert.equal(aws.tag('prod', 's00', FINGERPRINT_TAG), before, 'the claim was taken back');
+  });
+
   it('back-to-back runs share the cap: 40 due, cap 10, two runs in the window redeploy 10', async () => {
     const { aws, pass } = await fleet(40);
     aws.rotate('db', 'db-v2');
@@ -345,7 +395,7 @@ describe('runPass: rival runs (the rule firing per secret, EventBridge twice, th
     );
     assert.match(
       String(events('watch.failure').find((e) => e.stage === 'binding')?.error),
-      /another watcher binds this service/,
+      /another watcher binds it differently/,
     );
   });
 });
@@ -396,6 +446,111 @@ describe('runPass: tags are not a privilege escalation (signed state)', () => {
   });
 });
 
+describe('runPass: replays and rollbacks (a state speaks for its deployment only; label moves count)', () => {
+  it('an old signed state put back after a rotation and its redeploy causes no redeploy', async () => {
+    const { aws, pass } = await fleet(1, { signed: true });
+    const old = aws.tag('prod', 's00', FINGERPRINT_TAG)!;
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    await pass();
+    aws.tick(120_000);
+    await pass(); // completed
+    aws.tick(3_600_000);
+    aws.service('prod', 's00').tags.set(FINGERPRINT_TAG, old); // a tagger replays it
+    const result = await pass();
+    assert.equal(aws.count('UpdateService'), 1, 'nothing rotated since the deployment');
+    assert.equal(result.decisions[0]?.reason, 'no-state');
+  });
+
+  it('an old signed state put back after AWSCURRENT moved back does not hide the rollback', async () => {
+    const { aws, pass } = await fleet(1, { signed: true });
+    const old = aws.tag('prod', 's00', FINGERPRINT_TAG)!;
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    await pass();
+    aws.tick(120_000);
+    await pass();
+    aws.tick(60_000);
+    aws.stageBack('db', 'db-v1');
+    aws.service('prod', 's00').tags.set(FINGERPRINT_TAG, old);
+    const result = await pass();
+    assert.equal(aws.count('UpdateService'), 2, 'its tasks run v2: redeployed');
+    assert.equal(result.decisions[0]?.reason, 'changed-since-deployment');
+  });
+
+  it('a state stripped after AWSCURRENT moved back: the label move is a change (LastChangedDate), redeployed', async () => {
+    const { aws, pass } = await fleet(1, { signed: true });
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    await pass();
+    aws.tick(120_000);
+    await pass();
+    aws.tick(60_000);
+    aws.stageBack('db', 'db-v1');
+    aws.service('prod', 's00').tags.delete(FINGERPRINT_TAG);
+    await pass();
+    assert.equal(aws.count('UpdateService'), 2);
+  });
+
+  it('first sight of a version created before the deployment and made current after it: redeployed', async () => {
+    const { aws, pass } = world({ signed: true });
+    aws.addSecret('db');
+    aws.tick(10_000);
+    aws.pend('db', 'db-v2'); // a rotation's first step
+    aws.tick(10_000);
+    aws.addService('prod', 'api', { [SECRETS_TAG]: 'db' }); // its tasks read v1
+    aws.tick(10_000);
+    aws.stageBack('db', 'db-v2'); // the rotation's last step: AWSCURRENT moves to it
+    aws.secrets.get('db')!.pending = undefined;
+    await pass();
+    assert.equal(aws.count('UpdateService'), 1);
+  });
+
+  it('an old claim put back long after is not followed: decided from deployment times', async () => {
+    const { aws, pass } = await fleet(1, { signed: true });
+    aws.rotate('db', 'db-v2');
+    await pass();
+    // The genuine claim this pass wrote before UpdateService (signed by the watcher).
+    const claim = aws.calls
+      .filter((c) => c.action === 'TagResource')
+      .map((c) => (c.input.tags as { value: string }[])[0]!.value)
+      .find((v) => v.includes(' s=pending '))!;
+    assert.ok(claim);
+    aws.tick(120_000);
+    await pass(); // completed
+    aws.tick(3_600_000);
+    // An operator deploys; then the old claim is put back.
+    await aws.ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 's00', forceNewDeployment: true }));
+    aws.tick(60_000);
+    const before = aws.count('UpdateService');
+    aws.service('prod', 's00').tags.set(FINGERPRINT_TAG, claim);
+    const result = await pass();
+    assert.equal(aws.count('UpdateService'), before, 'no redeploy');
+    assert.equal(result.decisions[0]?.reason, 'no-state');
+    assert.equal(result.failures.length, 0);
+  });
+});
+
+describe('runPass: unbinding', () => {
+  it('a binding tag removed while the state tag stays is a loud failure on every pass, never a silent stop', async () => {
+    const { aws, pass } = await fleet(1);
+    aws.service('prod', 's00').tags.delete(SECRETS_TAG);
+    aws.rotate('db', 'db-v2');
+    for (let n = 0; n < 2; n++) {
+      const result = await pass();
+      assert.equal(passExitCode(result), 3);
+      assert.deepEqual(
+        result.failures.map((f) => [f.service, f.stage]),
+        [['s00', 'binding']],
+      );
+      assert.match(failureMessage(result.failures[0]!), /to stop watching it, remove both/);
+    }
+    aws.service('prod', 's00').tags.delete(FINGERPRINT_TAG); // unwatched on purpose: both tags gone
+    assert.equal(passExitCode(await pass()), 0);
+    assert.equal(aws.count('UpdateService'), 0);
+  });
+});
+
 describe('runPass: knowing ECS deployments', () => {
   it('a service with a deployment in flight waits and stays due; once it ends, it is redeployed', async () => {
     const { aws, pass, events } = await fleet(1);
@@ -407,6 +562,7 @@ describe('runPass: knowing ECS deployments', () => {
     assert.equal(aws.count('UpdateService'), 1, 'not while its rollout is in flight');
     assert.equal(events('watch.decision').at(-1)?.reason, 'deployment-in-progress');
     aws.finish('prod', 's00');
+    await pass(); // its outcome, recorded (reported once)
     await pass();
     assert.equal(aws.count('UpdateService'), 2);
   });
@@ -597,12 +753,24 @@ describe('runPass: reads, calls and failures', () => {
         aws.count('DescribeServices'),
         aws.count('ListServices'),
       ],
-      [40, 40, 14, 2],
-      "first sight: each secret's version times are read once, for the services without a state",
+      [40, 0, 14, 2],
+      'first sight: DescribeSecret says when each secret last changed (LastChangedDate): no other call',
     );
     aws.calls.length = 0;
     await pass();
     assert.deepEqual(aws.counts(), { ListServices: 2, DescribeServices: 14, DescribeSecret: 40 });
+  });
+
+  it('without a LastChangedDate, reads version times only for services without a state to trust', async () => {
+    const { aws, pass } = world();
+    aws.withoutLastChangedDate = true;
+    for (let i = 0; i < 4; i++) aws.addSecret(`sec${i}`);
+    for (let i = 0; i < 6; i++) aws.addService('prod', `svc${i}`, { [SECRETS_TAG]: `sec${i % 4}` });
+    await pass();
+    assert.equal(aws.count('ListSecretVersionIds'), 4, 'first sight: one per secret');
+    aws.calls.length = 0;
+    await pass();
+    assert.equal(aws.count('ListSecretVersionIds'), 0, 'states known: none');
   });
 
   it('keeps AWS calls in flight within the concurrency bound across 1000 secrets and 200 services', async () => {
