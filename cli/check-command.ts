@@ -80,8 +80,8 @@ export const checkCommand: Command = configCommand(
     const settings = resolveRenderSettings(
       {
         appEnv: 'production',
-        ...(values['secret-name'] !== undefined && { secretName: values['secret-name'] }),
-        ...(values.required !== undefined && { required: values.required }),
+        secretName: values['secret-name'],
+        required: values.required,
       },
       io.env,
       config,

@@ -63,12 +63,12 @@ export const policyCommand: Command = configCommand(
     const set = buildPolicies(
       policyInput(config, {
         location: { account, region },
-        ...(values.prefix !== undefined && { prefix: values.prefix }),
-        ...(values['log-group'] !== undefined && { logGroup: values['log-group'] }),
-        ...(values.repository && { repositories: values.repository }),
-        ...(values.secret && { secrets: values.secret }),
-        ...(values.cluster && { clusters: values.cluster }),
-        ...(values['state-key'] !== undefined && { stateKey: values['state-key'] }),
+        prefix: values.prefix,
+        logGroup: values['log-group'],
+        repositories: values.repository,
+        secrets: values.secret,
+        clusters: values.cluster,
+        stateKey: values['state-key'],
       }),
     );
     if (!('watcher-policy.json' in set)) {

@@ -2,7 +2,7 @@ import { type RenderDeps, render } from '../init/render.ts';
 import { type RenderFlags, type RenderSettings, resolveRenderSettings } from '../init/render-settings.ts';
 import { createLogger } from '../shared/logger.ts';
 import { readRegularFile } from '../shared/read-regular-file.ts';
-import { CONFIG_COMMAND_OPTIONS, configCommand } from './command-line.ts';
+import { CONFIG_COMMAND_OPTIONS, configCommand, type FlagValues } from './command-line.ts';
 import type { CliIo, Command } from './io.ts';
 import { wireSources } from './sources.ts';
 
@@ -43,21 +43,26 @@ const OPTIONS = {
   watch: { type: 'boolean' },
 } as const;
 
+/** The flags as the settings take them (flags over environment over config). */
+function renderFlags(values: FlagValues<typeof OPTIONS>): RenderFlags {
+  return {
+    appEnv: values['app-env'],
+    secretName: values['secret-name'],
+    dotenv: values.dotenv,
+    outputDir: values['output-dir'],
+    required: values.required,
+    mode: values.mode,
+    owner: values.owner,
+    timeout: values.timeout,
+    logLevel: values['log-level'],
+  };
+}
+
+/** `secrets-init render`: the sources into the output directory once, or again on each dotenv edit (`--watch`). */
 export const renderCommand: Command = configCommand(
   { name: 'render', usage: RENDER_USAGE, options: OPTIONS },
   async ({ values, config }, io) => {
-    const flags: RenderFlags = {
-      ...(values['app-env'] !== undefined && { appEnv: values['app-env'] }),
-      ...(values['secret-name'] !== undefined && { secretName: values['secret-name'] }),
-      ...(values.dotenv !== undefined && { dotenv: values.dotenv }),
-      ...(values['output-dir'] !== undefined && { outputDir: values['output-dir'] }),
-      ...(values.required !== undefined && { required: values.required }),
-      ...(values.mode !== undefined && { mode: values.mode }),
-      ...(values.owner !== undefined && { owner: values.owner }),
-      ...(values.timeout !== undefined && { timeout: values.timeout }),
-      ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
-    };
-    const settings = resolveRenderSettings(flags, io.env, config, io.cwd);
+    const settings = resolveRenderSettings(renderFlags(values), io.env, config, io.cwd);
     const deps = await renderDeps(settings, io);
     io.captureConsole?.((line) => deps.logger.warn({ event: 'library.console' }, line));
     if (values.watch) {

@@ -73,15 +73,15 @@ function watchFlags(v: FlagValues<typeof OPTIONS>): WatchFlags {
   return {
     clusters: (v.cluster ?? []).flatMap(splitList),
     once: v.once === true,
-    ...(v.interval !== undefined && { interval: v.interval }),
-    ...(v['max-redeploys'] !== undefined && { maxRedeploys: v['max-redeploys'] }),
-    ...(v['cap-window'] !== undefined && { capWindow: v['cap-window'] }),
-    ...(v['state-key'] !== undefined && { stateKey: v['state-key'] }),
+    interval: v.interval,
+    maxRedeploys: v['max-redeploys'],
+    capWindow: v['cap-window'],
+    stateKey: v['state-key'],
     dryRun: v['dry-run'] === true,
-    ...(v['pass-timeout'] !== undefined && { passTimeout: v['pass-timeout'] }),
-    ...(v.concurrency !== undefined && { concurrency: v.concurrency }),
-    ...(v['claim-settle'] !== undefined && { claimSettle: v['claim-settle'] }),
-    ...(v['metrics-namespace'] !== undefined && { metricsNamespace: v['metrics-namespace'] }),
+    passTimeout: v['pass-timeout'],
+    concurrency: v.concurrency,
+    claimSettle: v['claim-settle'],
+    metricsNamespace: v['metrics-namespace'],
   };
 }
 
