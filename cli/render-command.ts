@@ -1,5 +1,6 @@
 import { type RenderDeps, render } from '../init/render.ts';
 import { type RenderFlags, type RenderSettings, resolveRenderSettings } from '../init/render-settings.ts';
+import { logEvent } from '../shared/log-events.ts';
 import { createLogger } from '../shared/logger.ts';
 import { readRegularFile } from '../shared/read-regular-file.ts';
 import { CONFIG_COMMAND_OPTIONS, configCommand, type FlagValues } from './command-line.ts';
@@ -64,7 +65,7 @@ export const renderCommand: Command = configCommand(
   async ({ values, config }, io) => {
     const settings = resolveRenderSettings(renderFlags(values), io.env, config, io.cwd);
     const deps = await renderDeps(settings, io);
-    io.captureConsole?.((line) => deps.logger.warn({ event: 'library.console' }, line));
+    io.captureConsole?.((line) => logEvent(deps.logger, 'warn', 'library.console', {}, line));
     if (values.watch) {
       const { watchDotenv } = await import('../init/dotenv-watch.ts');
       return watchDotenv(settings, deps, io.shutdown);

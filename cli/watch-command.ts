@@ -3,6 +3,7 @@ import { parseCommandArgs } from '../shared/args.ts';
 import { createEcsClient, createSecretsManagerClient } from '../shared/aws-clients.ts';
 import type { EcsPort, SecretsPort, SsmPort } from '../shared/aws-ports.ts';
 import { SourceError } from '../shared/errors.ts';
+import { logEvent } from '../shared/log-events.ts';
 import { createLogger } from '../shared/logger.ts';
 import { requestTimeoutFor } from '../shared/secrets-manager-client.ts';
 import { sleep } from '../shared/sleep.ts';
@@ -119,7 +120,7 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
     const settings = resolveWatchSettings(watchFlags(values), io.env, config);
 
     const log = createLogger(settings.logLevel, io.stdout as unknown as DestinationStream).child({ cmd: 'watch' });
-    io.captureConsole?.((line) => log.warn({ event: 'library.console' }, line));
+    io.captureConsole?.((line) => logEvent(log, 'warn', 'library.console', {}, line));
     // A single slow request must not eat the whole pass: a third of the deadline, between 1 s and 10 s.
     const requestTimeoutMs = requestTimeoutFor(settings.passTimeoutMs);
     const { ecs, deploy, secrets, ssm } = deps.createClients(settings.region, requestTimeoutMs);
@@ -138,9 +139,11 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
       imageCache: new Map<string, readonly MutableImage[]>(),
     };
     const passDeps = { ecs, deploy, secrets, ...(ssm && { ssm }), log, now: deps.now, sleep: deps.sleep };
-    log.info(
+    logEvent(
+      log,
+      'info',
+      'watch.start',
       {
-        event: 'watch.start',
         mode: settings.once ? 'once' : 'loop',
         bindings: settings.source.kind,
         clusters:
@@ -154,8 +157,11 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
       'watch started',
     );
     if (settings.stateKey === undefined) {
-      log.warn(
-        { event: 'watch.unsigned' },
+      logEvent(
+        log,
+        'warn',
+        'watch.unsigned',
+        {},
         'state tags are not signed (no --state-key): anyone who may tag the watched services can forge the ' +
           "watcher's state; deploy the key the watcher stack makes, or reserve the secrets-init/ tag keys with an SCP",
       );
@@ -181,7 +187,8 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
     );
     // Stopping on request is a clean exit even if the last pass had failures: those were logged, and the next
     // watcher (or the next scheduled run) retries them; ECS should not count a requested stop as a crash.
-    log.info({ event: 'watch.stop', passes, signal: String(io.shutdown.reason ?? '') }, 'watch stopped');
+    const signal = String(io.shutdown.reason ?? '');
+    logEvent(log, 'info', 'watch.stop', { passes, signal }, 'watch stopped');
     return 0;
   });
 }

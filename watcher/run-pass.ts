@@ -3,6 +3,7 @@ import type { EcsPort, SecretsPort, SsmPort } from '../shared/aws-ports.ts';
 import { isParameterId, PARAMETER_ID_PREFIX } from '../shared/binding-id.ts';
 import type { ClusterBinding } from '../shared/config.ts';
 import { ExitCode } from '../shared/errors.ts';
+import { logEvent } from '../shared/log-events.ts';
 import type { Logger } from '../shared/logger.ts';
 import { sleep } from '../shared/sleep.ts';
 import { applyPlan } from './apply-plan.ts';
@@ -235,9 +236,11 @@ function summarise(p: {
     p.options.metricsNamespace,
     p.deps.now(),
   );
-  p.log[failures.length > 0 ? 'warn' : 'info'](
+  logEvent(
+    p.log,
+    failures.length > 0 ? 'warn' : 'info',
+    'watch.pass',
     {
-      event: 'watch.pass',
       services: p.targets.length,
       secrets: p.secretIds.length,
       unchanged: decided('skip'),
@@ -410,9 +413,11 @@ export function failureMessage(f: Failure): string {
 
 /** One event per decision, final: what the service needs. What applying it did follows as its outcome. */
 function logDecision(log: Logger, d: Decision, dryRun: boolean): void {
-  log.info(
+  logEvent(
+    log,
+    'info',
+    'watch.decision',
     {
-      event: 'watch.decision',
       cluster: d.cluster,
       service: d.service,
       decision: d.decision,
@@ -434,9 +439,11 @@ function logDecision(log: Logger, d: Decision, dryRun: boolean): void {
  */
 function logReport(log: Logger, r: DeploymentReport): void {
   const bad = r.result === 'failed' || r.result === 'rolled-back';
-  log[bad ? 'error' : 'info'](
+  logEvent(
+    log,
+    bad ? 'error' : 'info',
+    'watch.deployment',
     {
-      event: 'watch.deployment',
       cluster: r.cluster,
       service: r.service,
       deployment: r.deployment,
@@ -453,9 +460,11 @@ function logReport(log: Logger, r: DeploymentReport): void {
 function logOutcome(log: Logger, o: Outcome): void {
   const { cluster, service } = o.decision;
   const failed = o.failure !== undefined;
-  log[failed ? 'error' : 'info'](
+  logEvent(
+    log,
+    failed ? 'error' : 'info',
+    'watch.outcome',
     {
-      event: 'watch.outcome',
       cluster,
       service,
       outcome: o.outcome,
@@ -468,5 +477,5 @@ function logOutcome(log: Logger, o: Outcome): void {
 
 function logFailure(log: Logger, f: Failure): void {
   const { cluster, service, secretId, stage, error } = f;
-  log.error({ event: 'watch.failure', cluster, service, secretId, stage, error }, failureMessage(f));
+  logEvent(log, 'error', 'watch.failure', { cluster, service, secretId, stage, error }, failureMessage(f));
 }
