@@ -1,12 +1,10 @@
-import { resolve } from 'node:path';
 import { type Layer, shownKey } from '../init/secret-value.ts';
-import { parseCommandArgs } from '../shared/args.ts';
-import { loadConfigFile } from '../shared/config-file.ts';
 import { withDeadline } from '../shared/deadline.ts';
 import { ExitCode, errorLine, exitCodeOf, SecretsInitError, UsageError } from '../shared/errors.ts';
 import { readRegularFile } from '../shared/read-regular-file.ts';
 import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
 import type { ClusterFailure } from './check-cluster.ts';
+import { CONFIG_COMMAND_OPTIONS, configCommand } from './command-line.ts';
 import type { Command } from './io.ts';
 
 export const CHECK_USAGE = `Usage: secrets-init check [--config FILE] [--remote] [--cluster NAME]...
@@ -33,104 +31,101 @@ Exit codes: 0 all good, 2 config or a binding watch would skip, 3 a source or a 
 `;
 
 const OPTIONS = {
-  config: { type: 'string' },
+  ...CONFIG_COMMAND_OPTIONS,
   remote: { type: 'boolean' },
   'secret-name': { type: 'string' },
   required: { type: 'string' },
   cluster: { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 const CLUSTER_CHECK = { timeoutMs: 30_000, concurrency: 10 };
 
 /** `secrets-init check`: the config alone, or with --remote the secrets it names (key names only). */
-export const checkCommand: Command = async (args, io) => {
-  const { values } = parseCommandArgs('check', args, OPTIONS);
-  if (values.help) {
-    io.stdout.write(CHECK_USAGE);
-    return 0;
-  }
-  const configPath = values.config ?? io.env.SECRETS_CONFIG;
-  const config = configPath ? await loadConfigFile(resolve(io.cwd, configPath)) : undefined;
-  const out = (line: string) => io.stdout.write(`${line}\n`);
-  if (config) {
-    const clusters = config.watch?.clusters ?? [];
-    out(
-      `config "${configPath}": valid (${config.sources.length} sources, ${config.files.length} file mappings, ` +
-        `${config.required.length} required keys, ${clusters.length} clusters to watch)`,
+export const checkCommand: Command = configCommand(
+  { name: 'check', usage: CHECK_USAGE, options: OPTIONS },
+  async ({ values, configPath, config }, io) => {
+    const out = (line: string) => io.stdout.write(`${line}\n`);
+    if (config) {
+      const clusters = config.watch?.clusters ?? [];
+      out(
+        `config "${configPath}": valid (${config.sources.length} sources, ${config.files.length} file mappings, ` +
+          `${config.required.length} required keys, ${clusters.length} clusters to watch)`,
+      );
+    }
+    const clusters = values.cluster ?? [];
+    let worst: number = ExitCode.ok;
+    const failed: string[] = [];
+    const fail = (code: number, what: string) => {
+      worst = Math.max(worst, code);
+      failed.push(what);
+    };
+    if (clusters.length > 0) {
+      for (const f of await clusterBindings(clusters, io.env, out)) fail(f.code, f.line);
+    }
+    if (!values.remote) {
+      if (!config && clusters.length === 0) {
+        throw new UsageError(
+          'nothing to check: give --config FILE (and --remote to read the secrets) or --cluster NAME',
+        );
+      }
+      return verdict(worst, failed, out);
+    }
+
+    const [{ resolveRenderSettings }, { planLayers }, { createLogger }, { wireSources }] = await Promise.all([
+      import('../init/render-settings.ts'),
+      import('../init/render.ts'),
+      import('../shared/logger.ts'),
+      import('./sources.ts'),
+    ]);
+    const settings = resolveRenderSettings(
+      {
+        appEnv: 'production',
+        secretName: values['secret-name'],
+        required: values.required,
+      },
+      io.env,
+      config,
+      io.cwd,
     );
-  }
-  const clusters = values.cluster ?? [];
-  let worst: number = ExitCode.ok;
-  const failed: string[] = [];
-  const fail = (code: number, what: string) => {
-    worst = Math.max(worst, code);
-    failed.push(what);
-  };
-  if (clusters.length > 0) {
-    for (const f of await clusterBindings(clusters, io.env, out)) fail(f.code, f.line);
-  }
-  if (!values.remote) {
-    if (!config && clusters.length === 0) {
-      throw new UsageError('nothing to check: give --config FILE (and --remote to read the secrets) or --cluster NAME');
+    const logger = createLogger('silent', io.stdout);
+    io.captureConsole?.((line) => out(`warning (printed by a library): ${line}`));
+    // The config's sources exactly as render wires and reads them (one batch for all), one verdict each.
+    const sources = await wireSources(settings, { logger, readFile: readRegularFile, dotenv: false });
+    const verdicts = await withDeadline(
+      { timeoutMs: settings.timeoutMs, what: 'check', stopNote: 'before the check was done', stop: io.shutdown },
+      async (signal) => (await Promise.all(sources.map((s) => s.read(signal)))).flat(),
+    );
+    const layers: Layer[] = [];
+    for (const v of verdicts) {
+      if (!v.read.ok) {
+        const line = `${v.subject}: ${v.read.error}`;
+        out(line);
+        fail(ExitCode.source, line);
+        continue;
+      }
+      const { layer, version } = v.read.value;
+      layers.push(layer);
+      const keys = [...layer.entries.keys()].sort().map(shownKey).join(', ') || '(none)';
+      // A path has no version of its own (render.json records each of its parameters').
+      out(`${v.subject}: readable, ${version ? `version ${version}, ` : ''}keys: ${keys}`);
+      for (const p of v.problems) {
+        out(`  problem: ${p}`);
+        fail(ExitCode.validation, p);
+      }
+    }
+    if (layers.length === verdicts.length) {
+      try {
+        const plan = planLayers(settings, layers);
+        out(`render would write: ${plan.files.map((f) => f.name).join(', ')}, render.json`);
+        out(`app.env variables: ${[...plan.vars.keys()].sort().join(', ')}`);
+      } catch (err) {
+        out(errorLine(err));
+        fail(exitCodeOf(err), errorLine(err));
+      }
     }
     return verdict(worst, failed, out);
-  }
-
-  const [{ resolveRenderSettings }, { planLayers }, { createLogger }, { wireSources }] = await Promise.all([
-    import('../init/render-settings.ts'),
-    import('../init/render.ts'),
-    import('../shared/logger.ts'),
-    import('./sources.ts'),
-  ]);
-  const settings = resolveRenderSettings(
-    {
-      appEnv: 'production',
-      ...(values['secret-name'] !== undefined && { secretName: values['secret-name'] }),
-      ...(values.required !== undefined && { required: values.required }),
-    },
-    io.env,
-    config,
-    io.cwd,
-  );
-  const logger = createLogger('silent', io.stdout);
-  io.captureConsole?.((line) => out(`warning (printed by a library): ${line}`));
-  // The config's sources exactly as render wires and reads them (one batch for all), one verdict each.
-  const sources = await wireSources(settings, { logger, readFile: readRegularFile, dotenv: false });
-  const verdicts = await withDeadline(
-    { timeoutMs: settings.timeoutMs, what: 'check', stopNote: 'before the check was done', stop: io.shutdown },
-    async (signal) => (await Promise.all(sources.map((s) => s.read(signal)))).flat(),
-  );
-  const layers: Layer[] = [];
-  for (const v of verdicts) {
-    if (!v.read.ok) {
-      const line = `${v.subject}: ${v.read.error}`;
-      out(line);
-      fail(ExitCode.source, line);
-      continue;
-    }
-    const { layer, version } = v.read.value;
-    layers.push(layer);
-    const keys = [...layer.entries.keys()].sort().map(shownKey).join(', ') || '(none)';
-    // A path has no version of its own (render.json records each of its parameters').
-    out(`${v.subject}: readable, ${version ? `version ${version}, ` : ''}keys: ${keys}`);
-    for (const p of v.problems) {
-      out(`  problem: ${p}`);
-      fail(ExitCode.validation, p);
-    }
-  }
-  if (layers.length === verdicts.length) {
-    try {
-      const plan = planLayers(settings, layers);
-      out(`render would write: ${plan.files.map((f) => f.name).join(', ')}, render.json`);
-      out(`app.env variables: ${[...plan.vars.keys()].sort().join(', ')}`);
-    } catch (err) {
-      out(errorLine(err));
-      fail(exitCodeOf(err), errorLine(err));
-    }
-  }
-  return verdict(worst, failed, out);
-};
+  },
+);
 
 /** `check passed` on stdout, or (the report above has every line) the verdict and the first failure as the error. */
 function verdict(worst: number, failed: readonly string[], out: (line: string) => void): number {

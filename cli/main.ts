@@ -1,35 +1,31 @@
 import { errorLine, exitCodeOf } from '../shared/errors.ts';
 import type { CliIo, Command } from './io.ts';
 
-/** Subcommands, loaded lazily so `render` (the init container's start-up path) does not load the ECS client. */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  render: {
-    summary: 'render secrets into the output directory and exit (the init job; default)',
-    load: async () => (await import('./render-command.ts')).renderCommand,
-  },
-  watch: {
-    summary: 'redeploy ECS services whose secrets rotated (--once for a scheduled task)',
-    load: async () => (await import('./watch-command.ts')).watchCommand,
-  },
-  inject: {
-    summary: 'wire the init container into an ECS task definition JSON',
-    load: async () => (await import('./inject-command.ts')).injectCommand,
-  },
-  policy: {
-    summary: 'print least-privilege IAM policies for a config',
-    load: async () => (await import('./policy-command.ts')).policyCommand,
-  },
-  check: {
-    summary: 'validate a config; --remote also checks the secrets (key names only)',
-    load: async () => (await import('./check-command.ts')).checkCommand,
-  },
+/** Subcommands, imported only when run: `render` (the init container's start-up path) never loads the ECS client. */
+const COMMANDS = {
+  render: async () => (await import('./render-command.ts')).renderCommand,
+  watch: async () => (await import('./watch-command.ts')).watchCommand,
+  inject: async () => (await import('./inject-command.ts')).injectCommand,
+  policy: async () => (await import('./policy-command.ts')).policyCommand,
+  check: async () => (await import('./check-command.ts')).checkCommand,
+} satisfies Record<string, () => Promise<Command>>;
+
+type CommandName = keyof typeof COMMANDS;
+
+/** What the usage text says of each command. */
+const SUMMARIES: Record<CommandName, string> = {
+  render: 'render secrets into the output directory and exit (the init job; default)',
+  watch: 'redeploy ECS services whose secrets rotated (--once for a scheduled task)',
+  inject: 'wire the init container into an ECS task definition JSON',
+  policy: 'print least-privilege IAM policies for a config',
+  check: 'validate a config; --remote also checks the secrets (key names only)',
 };
 
 export const USAGE = `Usage: secrets-init [COMMAND] [OPTIONS]
 
 Commands:
-${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+${Object.entries(SUMMARIES)
+  .map(([name, summary]) => `  ${name.padEnd(8)} ${summary}`)
   .join('\n')}
 
 Run "secrets-init COMMAND --help" for the options of a command.
@@ -43,10 +39,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stdout.write(USAGE);
     return 0;
   }
-  let name = 'render';
+  let name: CommandName = 'render';
   let args = argv;
   if (first !== undefined && !first.startsWith('-')) {
-    if (!(first in COMMANDS)) {
+    if (!isCommandName(first)) {
       io.stderr.write(`secrets-init: unknown command "${first}"; see "secrets-init --help"\n`);
       return 2;
     }
@@ -54,10 +50,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     args = rest;
   }
   try {
-    const command = await COMMANDS[name]!.load();
+    const command = await COMMANDS[name]();
     return await command(args, io);
   } catch (err) {
     io.stderr.write(`secrets-init ${name}: ${errorLine(err)}\n`);
     return exitCodeOf(err);
   }
+}
+
+/** Own keys only: `toString` or `constructor` is no command. */
+function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
 }

@@ -3,10 +3,9 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { buildPolicies } from '../ops/policy.ts';
 import { formatJson, policyFiles } from '../ops/policy-files.ts';
 import { policyInput } from '../ops/policy-input.ts';
-import { parseCommandArgs } from '../shared/args.ts';
-import { loadConfigFile } from '../shared/config-file.ts';
 import { OutputError, UsageError } from '../shared/errors.ts';
 import { regionFromEnv } from '../shared/region.ts';
+import { CONFIG_COMMAND_OPTIONS, configCommand } from './command-line.ts';
 import type { Command } from './io.ts';
 
 export const POLICY_USAGE = `Usage: secrets-init policy --config FILE --account ID [--region REGION] [OPTIONS]
@@ -38,56 +37,8 @@ watcher-policy.json (watcher task role), scheduler-policy.json and scheduler-tru
 schedule and the rotation rule assume).
 `;
 
-/** `secrets-init policy`: reads the config, prints or writes the policies. */
-export const policyCommand: Command = async (args, io) => {
-  const values = parseFlags(args);
-  if (values.help) {
-    io.stdout.write(POLICY_USAGE);
-    return 0;
-  }
-  const configPath = values.config ?? nonEmpty(io.env.SECRETS_CONFIG);
-  if (!configPath) throw new UsageError('--config FILE is required (or SECRETS_CONFIG)');
-  const account = values.account ?? nonEmpty(io.env.AWS_ACCOUNT_ID);
-  if (!account) throw new UsageError('--account ID is required (or AWS_ACCOUNT_ID)');
-  const region = values.region ?? regionFromEnv(io.env)?.region;
-  if (!region) throw new UsageError('--region REGION is required (or AWS_REGION, AWS_DEFAULT_REGION)');
-
-  const config = await loadConfigFile(resolve(io.cwd, configPath));
-  const set = buildPolicies(
-    policyInput(config, {
-      location: { account, region },
-      ...(values.prefix !== undefined && { prefix: values.prefix }),
-      ...(values['log-group'] !== undefined && { logGroup: values['log-group'] }),
-      ...(values.repository && { repositories: values.repository }),
-      ...(values.secret && { secrets: values.secret }),
-      ...(values.cluster && { clusters: values.cluster }),
-      ...(values['state-key'] !== undefined && { stateKey: values['state-key'] }),
-    }),
-  );
-  if (!('watcher-policy.json' in set)) {
-    io.stderr.write('secrets-init policy: no clusters to watch (spec.watch or --cluster): watcher policies left out\n');
-  }
-  if (values.out === undefined) {
-    io.stdout.write(`${formatJson(set)}\n`);
-    return 0;
-  }
-  const dir = isAbsolute(values.out) ? values.out : resolve(io.cwd, values.out);
-  for (const [name, text] of Object.entries(policyFiles(set))) {
-    const file = join(dir, name);
-    try {
-      await mkdir(dir, { recursive: true });
-      const old = await readFile(file, 'utf8').catch(() => undefined);
-      if (old !== text) await writeFile(file, text);
-    } catch (err) {
-      throw new OutputError(`writing "${file}": ${(err as NodeJS.ErrnoException).code ?? 'failed'}`, { cause: err });
-    }
-    io.stdout.write(`${file}\n`);
-  }
-  return 0;
-};
-
 const OPTIONS = {
-  config: { type: 'string' },
+  ...CONFIG_COMMAND_OPTIONS,
   account: { type: 'string' },
   region: { type: 'string' },
   prefix: { type: 'string' },
@@ -97,12 +48,53 @@ const OPTIONS = {
   repository: { type: 'string', multiple: true },
   'log-group': { type: 'string' },
   out: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parseFlags(args: readonly string[]) {
-  return parseCommandArgs('policy', args, OPTIONS).values;
-}
+/** `secrets-init policy`: reads the config, prints or writes the policies. */
+export const policyCommand: Command = configCommand(
+  { name: 'policy', usage: POLICY_USAGE, options: OPTIONS },
+  async ({ values, config }, io) => {
+    if (!config) throw new UsageError('--config FILE is required (or SECRETS_CONFIG)');
+    const account = values.account ?? nonEmpty(io.env.AWS_ACCOUNT_ID);
+    if (!account) throw new UsageError('--account ID is required (or AWS_ACCOUNT_ID)');
+    const region = values.region ?? regionFromEnv(io.env)?.region;
+    if (!region) throw new UsageError('--region REGION is required (or AWS_REGION, AWS_DEFAULT_REGION)');
+
+    const set = buildPolicies(
+      policyInput(config, {
+        location: { account, region },
+        prefix: values.prefix,
+        logGroup: values['log-group'],
+        repositories: values.repository,
+        secrets: values.secret,
+        clusters: values.cluster,
+        stateKey: values['state-key'],
+      }),
+    );
+    if (!('watcher-policy.json' in set)) {
+      io.stderr.write(
+        'secrets-init policy: no clusters to watch (spec.watch or --cluster): watcher policies left out\n',
+      );
+    }
+    if (values.out === undefined) {
+      io.stdout.write(`${formatJson(set)}\n`);
+      return 0;
+    }
+    const dir = isAbsolute(values.out) ? values.out : resolve(io.cwd, values.out);
+    for (const [name, text] of Object.entries(policyFiles(set))) {
+      const file = join(dir, name);
+      try {
+        await mkdir(dir, { recursive: true });
+        const old = await readFile(file, 'utf8').catch(() => undefined);
+        if (old !== text) await writeFile(file, text);
+      } catch (err) {
+        throw new OutputError(`writing "${file}": ${(err as NodeJS.ErrnoException).code ?? 'failed'}`, { cause: err });
+      }
+      io.stdout.write(`${file}\n`);
+    }
+    return 0;
+  },
+);
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();

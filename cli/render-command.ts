@@ -1,10 +1,9 @@
-import { resolve } from 'node:path';
 import { type RenderDeps, render } from '../init/render.ts';
 import { type RenderFlags, type RenderSettings, resolveRenderSettings } from '../init/render-settings.ts';
-import { parseCommandArgs } from '../shared/args.ts';
-import { loadConfigFile } from '../shared/config-file.ts';
+import { logEvent } from '../shared/log-events.ts';
 import { createLogger } from '../shared/logger.ts';
 import { readRegularFile } from '../shared/read-regular-file.ts';
+import { CONFIG_COMMAND_OPTIONS, configCommand, type FlagValues } from './command-line.ts';
 import type { CliIo, Command } from './io.ts';
 import { wireSources } from './sources.ts';
 
@@ -32,6 +31,7 @@ Exit codes: 0 rendered, 2 usage/config, 3 source, 4 secret contents, 5 output.
 `;
 
 const OPTIONS = {
+  ...CONFIG_COMMAND_OPTIONS,
   'app-env': { type: 'string' },
   'secret-name': { type: 'string' },
   dotenv: { type: 'string' },
@@ -40,41 +40,40 @@ const OPTIONS = {
   mode: { type: 'string' },
   owner: { type: 'string' },
   timeout: { type: 'string' },
-  config: { type: 'string' },
   'log-level': { type: 'string' },
   watch: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
-export const renderCommand: Command = async (args, io) => {
-  const { values } = parseCommandArgs('render', args, OPTIONS);
-  if (values.help) {
-    io.stdout.write(RENDER_USAGE);
-    return 0;
-  }
-  const configPath = values.config ?? io.env.SECRETS_CONFIG;
-  const config = configPath ? await loadConfigFile(resolve(io.cwd, configPath)) : undefined;
-  const flags: RenderFlags = {
-    ...(values['app-env'] !== undefined && { appEnv: values['app-env'] }),
-    ...(values['secret-name'] !== undefined && { secretName: values['secret-name'] }),
-    ...(values.dotenv !== undefined && { dotenv: values.dotenv }),
-    ...(values['output-dir'] !== undefined && { outputDir: values['output-dir'] }),
-    ...(values.required !== undefined && { required: values.required }),
-    ...(values.mode !== undefined && { mode: values.mode }),
-    ...(values.owner !== undefined && { owner: values.owner }),
-    ...(values.timeout !== undefined && { timeout: values.timeout }),
-    ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
+/** The flags as the settings take them (flags over environment over config). */
+function renderFlags(values: FlagValues<typeof OPTIONS>): RenderFlags {
+  return {
+    appEnv: values['app-env'],
+    secretName: values['secret-name'],
+    dotenv: values.dotenv,
+    outputDir: values['output-dir'],
+    required: values.required,
+    mode: values.mode,
+    owner: values.owner,
+    timeout: values.timeout,
+    logLevel: values['log-level'],
   };
-  const settings = resolveRenderSettings(flags, io.env, config, io.cwd);
-  const deps = await renderDeps(settings, io);
-  io.captureConsole?.((line) => deps.logger.warn({ event: 'library.console' }, line));
-  if (values.watch) {
-    const { watchDotenv } = await import('../init/dotenv-watch.ts');
-    return watchDotenv(settings, deps, io.shutdown);
-  }
-  await render(settings, deps, io.shutdown);
-  return 0;
-};
+}
+
+/** `secrets-init render`: the sources into the output directory once, or again on each dotenv edit (`--watch`). */
+export const renderCommand: Command = configCommand(
+  { name: 'render', usage: RENDER_USAGE, options: OPTIONS },
+  async ({ values, config }, io) => {
+    const settings = resolveRenderSettings(renderFlags(values), io.env, config, io.cwd);
+    const deps = await renderDeps(settings, io);
+    io.captureConsole?.((line) => logEvent(deps.logger, 'warn', 'library.console', {}, line));
+    if (values.watch) {
+      const { watchDotenv } = await import('../init/dotenv-watch.ts');
+      return watchDotenv(settings, deps, io.shutdown);
+    }
+    await render(settings, deps, io.shutdown);
+    return 0;
+  },
+);
 
 /** The real adapters: a JSON logger on stdout, the clock, and the sources the settings name, wired. */
 export async function renderDeps(settings: RenderSettings, io: CliIo): Promise<RenderDeps> {

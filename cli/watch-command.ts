@@ -1,10 +1,9 @@
-import { resolve } from 'node:path';
 import type { DestinationStream } from 'pino';
 import { parseCommandArgs } from '../shared/args.ts';
 import { createEcsClient, createSecretsManagerClient } from '../shared/aws-clients.ts';
 import type { EcsPort, SecretsPort, SsmPort } from '../shared/aws-ports.ts';
-import { loadConfigFile } from '../shared/config-file.ts';
 import { SourceError } from '../shared/errors.ts';
+import { logEvent } from '../shared/log-events.ts';
 import { createLogger } from '../shared/logger.ts';
 import { requestTimeoutFor } from '../shared/secrets-manager-client.ts';
 import { sleep } from '../shared/sleep.ts';
@@ -14,6 +13,7 @@ import type { MutableImage } from '../watcher/read-task-definitions.ts';
 import { createRedeployClient } from '../watcher/redeploy-client.ts';
 import { failureMessage, runPass } from '../watcher/run-pass.ts';
 import { resolveWatchSettings, splitList, WATCH_DEFAULTS, type WatchFlags } from '../watcher/watch-settings.ts';
+import { CONFIG_COMMAND_OPTIONS, configCommand, type FlagValues } from './command-line.ts';
 import type { Command } from './io.ts';
 
 export const WATCH_USAGE = `Usage: secrets-init watch [OPTIONS]
@@ -51,7 +51,7 @@ Exit codes: 0 ok, 2 usage/config, 3 a service, a secret or a state could not be 
 `;
 
 const OPTIONS = {
-  config: { type: 'string' },
+  ...CONFIG_COMMAND_OPTIONS,
   cluster: { type: 'string', multiple: true },
   once: { type: 'boolean' },
   interval: { type: 'string' },
@@ -63,32 +63,27 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   'claim-settle': { type: 'string' },
   'metrics-namespace': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** The command line of `watch`, parsed strictly (a bad flag is exit 2 in one line). */
+/** The command line of `watch`, parsed strictly (a bad flag is exit 2 in one line), as its settings take it. */
 export function parseWatchFlags(args: readonly string[]): WatchFlags {
-  const v = parseCommandArgs('watch', args, OPTIONS).values;
-  return {
-    help: v.help === true,
-    ...(v.config !== undefined && { configPath: v.config }),
-    clusters: (v.cluster ?? []).flatMap(splitList),
-    once: v.once === true,
-    ...(v.interval !== undefined && { interval: v.interval }),
-    ...(v['max-redeploys'] !== undefined && { maxRedeploys: v['max-redeploys'] }),
-    ...(v['cap-window'] !== undefined && { capWindow: v['cap-window'] }),
-    ...(v['state-key'] !== undefined && { stateKey: v['state-key'] }),
-    dryRun: v['dry-run'] === true,
-    ...(v['pass-timeout'] !== undefined && { passTimeout: v['pass-timeout'] }),
-    ...(v.concurrency !== undefined && { concurrency: v.concurrency }),
-    ...(v['claim-settle'] !== undefined && { claimSettle: v['claim-settle'] }),
-    ...(v['metrics-namespace'] !== undefined && { metricsNamespace: v['metrics-namespace'] }),
-  };
+  return watchFlags(parseCommandArgs('watch', args, OPTIONS).values);
 }
 
-/** The config file to read, if any: `--config` over `SECRETS_CONFIG`. */
-export function configPathOf(flags: WatchFlags, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  return flags.configPath ?? (env.SECRETS_CONFIG?.trim() || undefined);
+function watchFlags(v: FlagValues<typeof OPTIONS>): WatchFlags {
+  return {
+    clusters: (v.cluster ?? []).flatMap(splitList),
+    once: v.once === true,
+    interval: v.interval,
+    maxRedeploys: v['max-redeploys'],
+    capWindow: v['cap-window'],
+    stateKey: v['state-key'],
+    dryRun: v['dry-run'] === true,
+    passTimeout: v['pass-timeout'],
+    concurrency: v.concurrency,
+    claimSettle: v['claim-settle'],
+    metricsNamespace: v['metrics-namespace'],
+  };
 }
 
 /** The world the watch command touches besides CliIo; tests pass their own to count or fake it. */
@@ -121,18 +116,11 @@ const realDeps: WatchCommandDeps = {
 
 /** `secrets-init watch`: argv/env/config in, one pass (`--once`) or the loop, exit code out. */
 export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
-  return async (args, io) => {
-    const flags = parseWatchFlags(args);
-    if (flags.help) {
-      io.stdout.write(WATCH_USAGE);
-      return 0;
-    }
-    const configPath = configPathOf(flags, io.env);
-    const config = configPath === undefined ? undefined : await loadConfigFile(resolve(io.cwd, configPath));
-    const settings = resolveWatchSettings(flags, io.env, config);
+  return configCommand({ name: 'watch', usage: WATCH_USAGE, options: OPTIONS }, async ({ values, config }, io) => {
+    const settings = resolveWatchSettings(watchFlags(values), io.env, config);
 
     const log = createLogger(settings.logLevel, io.stdout as unknown as DestinationStream).child({ cmd: 'watch' });
-    io.captureConsole?.((line) => log.warn({ event: 'library.console' }, line));
+    io.captureConsole?.((line) => logEvent(log, 'warn', 'library.console', {}, line));
     // A single slow request must not eat the whole pass: a third of the deadline, between 1 s and 10 s.
     const requestTimeoutMs = requestTimeoutFor(settings.passTimeoutMs);
     const { ecs, deploy, secrets, ssm } = deps.createClients(settings.region, requestTimeoutMs);
@@ -151,9 +139,11 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
       imageCache: new Map<string, readonly MutableImage[]>(),
     };
     const passDeps = { ecs, deploy, secrets, ...(ssm && { ssm }), log, now: deps.now, sleep: deps.sleep };
-    log.info(
+    logEvent(
+      log,
+      'info',
+      'watch.start',
       {
-        event: 'watch.start',
         mode: settings.once ? 'once' : 'loop',
         bindings: settings.source.kind,
         clusters:
@@ -167,8 +157,11 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
       'watch started',
     );
     if (settings.stateKey === undefined) {
-      log.warn(
-        { event: 'watch.unsigned' },
+      logEvent(
+        log,
+        'warn',
+        'watch.unsigned',
+        {},
         'state tags are not signed (no --state-key): anyone who may tag the watched services can forge the ' +
           "watcher's state; deploy the key the watcher stack makes, or reserve the secrets-init/ tag keys with an SCP",
       );
@@ -194,9 +187,10 @@ export function createWatchCommand(deps: WatchCommandDeps = realDeps): Command {
     );
     // Stopping on request is a clean exit even if the last pass had failures: those were logged, and the next
     // watcher (or the next scheduled run) retries them; ECS should not count a requested stop as a crash.
-    log.info({ event: 'watch.stop', passes, signal: String(io.shutdown.reason ?? '') }, 'watch stopped');
+    const signal = String(io.shutdown.reason ?? '');
+    logEvent(log, 'info', 'watch.stop', { passes, signal }, 'watch stopped');
     return 0;
-  };
+  });
 }
 
 export const watchCommand: Command = createWatchCommand();

@@ -1,5 +1,6 @@
 import { watch } from 'chokidar';
 import { errorLine, exitCodeOf } from '../shared/errors.ts';
+import { logEvent } from '../shared/log-events.ts';
 import { type RenderDeps, render } from './render.ts';
 import type { RenderSettings } from './render-settings.ts';
 
@@ -42,8 +43,11 @@ export async function watchDotenv(settings: RenderSettings, deps: RenderDeps, st
         try {
           await render(settings, deps, stop);
         } catch (err) {
-          logger.error(
-            { event: 'render.failed', exitCode: exitCodeOf(err), error: errorLine(err) },
+          logEvent(
+            logger,
+            'error',
+            'render.failed',
+            { exitCode: exitCodeOf(err), error: errorLine(err) },
             'render failed; the last good files are kept',
           );
         }
@@ -58,15 +62,13 @@ export async function watchDotenv(settings: RenderSettings, deps: RenderDeps, st
   };
   watcher.on('add', schedule).on('change', schedule).on('unlink', schedule);
   watcher.on('error', (err) => {
-    logger.error(
-      { event: 'dotenv-watch.error', error: (err as NodeJS.ErrnoException).code ?? 'error' },
-      'file watcher error',
-    );
+    const error = (err as NodeJS.ErrnoException).code ?? 'error';
+    logEvent(logger, 'error', 'dotenv-watch.error', { error }, 'file watcher error');
   });
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   // An edit between the first render and the watcher being ready would otherwise wait for the next one.
   schedule();
-  logger.info({ event: 'dotenv-watch.ready', path: settings.dotenvPath }, 'watching the dotenv file');
+  logEvent(logger, 'info', 'dotenv-watch.ready', { path: settings.dotenvPath }, 'watching the dotenv file');
 
   await new Promise<void>((resolve) => {
     if (stop.aborted) return resolve();
@@ -75,6 +77,6 @@ export async function watchDotenv(settings: RenderSettings, deps: RenderDeps, st
   clearTimeout(timer);
   await watcher.close();
   await running;
-  logger.info({ event: 'dotenv-watch.stopped' }, 'stopped');
+  logEvent(logger, 'info', 'dotenv-watch.stopped', {}, 'stopped');
   return 0;
 }

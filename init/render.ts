@@ -1,5 +1,6 @@
 import { METADATA_FILE } from '../shared/contract.ts';
 import { withDeadline } from '../shared/deadline.ts';
+import { logEvent } from '../shared/log-events.ts';
 import type { Logger } from '../shared/logger.ts';
 import { renderMetadata } from './metadata.ts';
 import { type WriterFs, writeOutputs } from './output-writer.ts';
@@ -49,15 +50,15 @@ interface Prepared {
 
 async function prepare(settings: RenderSettings, deps: RenderDeps, signal: AbortSignal): Promise<Prepared> {
   const { logger } = deps;
-  logger.info(
-    { event: 'render.start', appEnv: settings.appEnv, sources: deps.sources.map((s) => s.subject) },
-    'render started',
-  );
+  const subjects = deps.sources.map((s) => s.subject);
+  logEvent(logger, 'info', 'render.start', { appEnv: settings.appEnv, sources: subjects }, 'render started');
   const reads = await readSources(deps.sources, signal);
   for (const r of reads) {
-    logger.info(
+    logEvent(
+      logger,
+      'info',
+      'source.read',
       {
-        event: 'source.read',
         source: r.subject,
         ...(r.version && { version: r.version }),
         keys: [...r.layer.entries.keys()].map(shownKey),
@@ -97,9 +98,8 @@ async function prepare(settings: RenderSettings, deps: RenderDeps, signal: Abort
     await settle(sources.filter((src) => src.remote));
     const all = sources.flatMap((src) => verdicts.get(src) ?? []);
     failClosed(all);
-    for (const w of all.flatMap((v) => v.warnings)) {
-      const { msg, ...fields } = w;
-      logger.warn(fields, msg);
+    for (const { event, msg, ...fields } of all.flatMap((v) => v.warnings)) {
+      logEvent(logger, 'warn', event, fields, msg);
     }
     return all.flatMap((v) => (v.read.ok ? [{ ...v.read.value, subject: v.subject }] : []));
   }
@@ -115,14 +115,19 @@ async function write(settings: RenderSettings, deps: RenderDeps, p: Prepared): P
   });
   const files = p.files.map((f) => f.name);
   if (result.leftover.length > 0) {
-    logger.warn(
-      { event: 'render.leftover', dir: settings.outputDir, files: result.leftover },
+    logEvent(
+      logger,
+      'warn',
+      'render.leftover',
+      { dir: settings.outputDir, files: result.leftover },
       'files of an earlier render could not be removed; remove them by hand',
     );
   }
-  logger.info(
+  logEvent(
+    logger,
+    'info',
+    'render.done',
     {
-      event: 'render.done',
       dir: settings.outputDir,
       changed: result.changed,
       files: result.changed ? [...files, METADATA_FILE] : files,

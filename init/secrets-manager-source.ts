@@ -6,6 +6,7 @@ import {
 import { awsErrorName, describeAwsError, isAccessDenied, isThrottling } from '../shared/aws-error.ts';
 import type { SecretsPort } from '../shared/aws-ports.ts';
 import type { SecretSourceSpec } from '../shared/config.ts';
+import { logEvent } from '../shared/log-events.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Observation } from '../shared/observation.ts';
 import { runBounded } from '../shared/run-bounded.ts';
@@ -106,8 +107,11 @@ export async function readSecrets(
         }
         if (!batchUnavailable) {
           batchUnavailable = true;
-          ctx.logger.warn(
-            { event: denied ? 'batch.denied' : 'batch.throttled', error: describeAwsError(err) },
+          logEvent(
+            ctx.logger,
+            'warn',
+            denied ? 'batch.denied' : 'batch.throttled',
+            { error: describeAwsError(err) },
             `BatchGetSecretValue ${denied ? 'denied' : 'throttled past retries'}; falling back to GetSecretValue per secret`,
           );
         }

@@ -1,4 +1,5 @@
 import { SourceError, ValidationError } from '../shared/errors.ts';
+import type { LogEventFields } from '../shared/log-events.ts';
 import type { Observation } from '../shared/observation.ts';
 import type { SourceRecord } from './metadata.ts';
 import type { Layer } from './secret-value.ts';
@@ -12,13 +13,10 @@ export interface SourceRead {
 }
 
 /** A warning about what was read, logged as it stands (keys and line numbers, never values). */
-export interface SourceWarning {
+export type SourceWarning = {
   readonly event: 'dotenv.comment';
-  readonly path: string;
-  readonly line: number;
-  readonly key: string;
   readonly msg: string;
-}
+} & LogEventFields['dotenv.comment'];
 
 /**
  * One verdict per thing a source reads (a secret, the dotenv file): `render` fails closed on any failure (exit 3)

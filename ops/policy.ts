@@ -58,19 +58,11 @@ export function buildPolicies(input: PolicyInput): PolicySet {
   const { location, names } = input;
   const p = partitionOf(location.region);
   const { account, region } = location;
-  const ecs = (resource: string) => `arn:${p}:ecs:${region}:${account}:${resource}`;
+  const arn = (service: string, resource: string) => `arn:${p}:${service}:${region}:${account}:${resource}`;
+  const ecs = (resource: string) => arn('ecs', resource);
   const role = (name: string) => `arn:${p}:iam::${account}:role/${name}`;
 
-  const ecsTasksTrust = doc({
-    Sid: 'EcsTasksOfThisAccountOnly',
-    Effect: 'Allow',
-    Principal: { Service: 'ecs-tasks.amazonaws.com' },
-    Action: 'sts:AssumeRole',
-    Condition: {
-      StringEquals: { 'aws:SourceAccount': account },
-      ArnLike: { 'aws:SourceArn': ecs('*') },
-    },
-  });
+  const ecsTasksTrust = doc(serviceTrust('EcsTasksOfThisAccountOnly', 'ecs-tasks', account, 'ArnLike', ecs('*')));
 
   const secretsRead = doc(...secretStatements(input.secrets), ...parameterStatements(input.parameters));
 
@@ -193,28 +185,39 @@ export function buildPolicies(input: PolicyInput): PolicySet {
 
   // Scheduler sets aws:SourceArn to the schedule *group*; EventBridge rules set it to the rule.
   set['scheduler-trust-policy.json'] = doc(
-    {
-      Sid: 'WatcherScheduleGroupOnly',
-      Effect: 'Allow',
-      Principal: { Service: 'scheduler.amazonaws.com' },
-      Action: 'sts:AssumeRole',
-      Condition: {
-        StringEquals: { 'aws:SourceAccount': account },
-        ArnEquals: { 'aws:SourceArn': `arn:${p}:scheduler:${region}:${account}:schedule-group/${names.scheduleGroup}` },
-      },
-    },
-    {
-      Sid: 'SecretRotationRuleOnly',
-      Effect: 'Allow',
-      Principal: { Service: 'events.amazonaws.com' },
-      Action: 'sts:AssumeRole',
-      Condition: {
-        StringEquals: { 'aws:SourceAccount': account },
-        ArnEquals: { 'aws:SourceArn': `arn:${p}:events:${region}:${account}:rule/${names.ruleName}` },
-      },
-    },
+    serviceTrust(
+      'WatcherScheduleGroupOnly',
+      'scheduler',
+      account,
+      'ArnEquals',
+      arn('scheduler', `schedule-group/${names.scheduleGroup}`),
+    ),
+    serviceTrust('SecretRotationRuleOnly', 'events', account, 'ArnEquals', arn('events', `rule/${names.ruleName}`)),
   );
   return sortKeys(set);
+}
+
+/**
+ * Lets an AWS service (`ecs-tasks`, `scheduler`, `events`) assume the role only on behalf of this account and of the
+ * resources `sourceArn` names (exactly, or as a pattern): the guard against the confused deputy.
+ */
+function serviceTrust(
+  Sid: string,
+  service: string,
+  account: string,
+  operator: 'ArnEquals' | 'ArnLike',
+  sourceArn: string,
+): PolicyStatement {
+  return {
+    Sid,
+    Effect: 'Allow',
+    Principal: { Service: `${service}.amazonaws.com` },
+    Action: 'sts:AssumeRole',
+    Condition: {
+      StringEquals: { 'aws:SourceAccount': account },
+      [operator]: { 'aws:SourceArn': sourceArn },
+    },
+  };
 }
 
 /** The app task's Secrets Manager grants: exactly its secrets, and KMS only through Secrets Manager. */

@@ -125,6 +125,31 @@ function checkKnown(p: Problems, path: string, o: Obj, known: readonly string[])
   for (const k of Object.keys(o)) if (!known.includes(k)) p.add(`${path}.${k}`, 'unknown field');
 }
 
+/**
+ * A list of objects (`spec.watch.clusters`): each item must be an object with (at most) the `known` fields, and is
+ * then given to `each` with its path (`spec.watch.clusters[1]`). Absent is an empty list unless `required`.
+ */
+function eachObject(
+  p: Problems,
+  path: string,
+  v: unknown,
+  rule: { readonly required: boolean; readonly known: readonly string[] },
+  each: (o: Obj, path: string) => void,
+): void {
+  if (!Array.isArray(v)) {
+    if (v !== undefined || rule.required) p.add(path, 'must be a list');
+    return;
+  }
+  v.forEach((item, i) => {
+    const ip = `${path}[${i}]`;
+    if (!isObj(item)) p.add(ip, `must be an object with ${rule.known.join(' and ')}`);
+    else {
+      checkKnown(p, ip, item, rule.known);
+      each(item, ip);
+    }
+  });
+}
+
 function str(p: Problems, path: string, v: unknown, required: boolean): string | undefined {
   if (v === undefined || v === null) {
     if (required) p.add(path, 'required');
@@ -361,38 +386,22 @@ function watchSpec(p: Problems, path: string, v: unknown): WatchSpec | undefined
   }
   checkKnown(p, path, v, ['clusters', 'interval', 'maxRedeploys', 'capWindow', 'stateKey']);
   const clusters: ClusterBinding[] = [];
-  if (v.clusters !== undefined && !Array.isArray(v.clusters)) p.add(`${path}.clusters`, 'must be a list');
-  const rawClusters = Array.isArray(v.clusters) ? v.clusters : [];
-  rawClusters.forEach((c, i) => {
-    const cp = `${path}.clusters[${i}]`;
-    if (!isObj(c)) {
-      p.add(cp, 'must be an object with name and services');
-      return;
-    }
-    checkKnown(p, cp, c, ['name', 'services']);
+  eachObject(p, `${path}.clusters`, v.clusters, { required: false, known: ['name', 'services'] }, (c, cp) => {
     const name = str(p, `${cp}.name`, c.name, true);
     const services: ServiceBinding[] = [];
-    if (!Array.isArray(c.services)) p.add(`${cp}.services`, 'must be a list');
-    else
-      c.services.forEach((s, j) => {
-        const sp = `${cp}.services[${j}]`;
-        if (!isObj(s)) {
-          p.add(sp, 'must be an object with name and secrets');
-          return;
-        }
-        checkKnown(p, sp, s, ['name', 'secrets']);
-        const sname = str(p, `${sp}.name`, s.name, true);
-        const secrets = strList(p, `${sp}.secrets`, s.secrets);
-        if (secrets.length === 0) p.add(`${sp}.secrets`, 'must name at least one secret');
-        // Over the list as written, so that an invalid earlier item cannot shift the index in the path.
-        if (Array.isArray(s.secrets)) {
-          s.secrets.forEach((id: unknown, k) => {
-            const parsed = typeof id === 'string' && id.trim() !== '' ? parseBindingId(id) : undefined;
-            if (parsed && 'problem' in parsed) p.add(`${sp}.secrets[${k}]`, parsed.problem);
-          });
-        }
-        if (sname) services.push(Object.freeze({ name: sname, secrets: Object.freeze(secrets) }));
-      });
+    eachObject(p, `${cp}.services`, c.services, { required: true, known: ['name', 'secrets'] }, (s, sp) => {
+      const sname = str(p, `${sp}.name`, s.name, true);
+      const secrets = strList(p, `${sp}.secrets`, s.secrets);
+      if (secrets.length === 0) p.add(`${sp}.secrets`, 'must name at least one secret');
+      // Over the list as written, so that an invalid earlier item cannot shift the index in the path.
+      if (Array.isArray(s.secrets)) {
+        s.secrets.forEach((id: unknown, k) => {
+          const parsed = typeof id === 'string' && id.trim() !== '' ? parseBindingId(id) : undefined;
+          if (parsed && 'problem' in parsed) p.add(`${sp}.secrets[${k}]`, parsed.problem);
+        });
+      }
+      if (sname) services.push(Object.freeze({ name: sname, secrets: Object.freeze(secrets) }));
+    });
     if (name) clusters.push(Object.freeze({ name, services: Object.freeze(services) }));
   });
   const intervalMs = duration(p, `${path}.interval`, v.interval, { min: 1000, max: MAX_TIMER_MS });

@@ -18,33 +18,26 @@ export class SecretsInitError extends Error {
   }
 }
 
-/** Bad flags, environment or config file (exit 2). */
-export class UsageError extends SecretsInitError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.usage, options);
-  }
+/** A subclass of SecretsInitError for one exit code: each kind of error below is one line. */
+function errorWithCode(exitCode: number) {
+  return class extends SecretsInitError {
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(message, exitCode, options);
+    }
+  };
 }
+
+/** Bad flags, environment or config file (exit 2). */
+export class UsageError extends errorWithCode(ExitCode.usage) {}
 
 /** A secret could not be read: not found, denied, throttled past retries, timeout, network (exit 3). */
-export class SourceError extends SecretsInitError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.source, options);
-  }
-}
+export class SourceError extends errorWithCode(ExitCode.source) {}
 
 /** Secret contents break a rule: key name, deny list, NUL, required key, GCP JSON (exit 4). */
-export class ValidationError extends SecretsInitError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.validation, options);
-  }
-}
+export class ValidationError extends errorWithCode(ExitCode.validation) {}
 
 /** The output directory could not be written (exit 5). */
-export class OutputError extends SecretsInitError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, ExitCode.output, options);
-  }
-}
+export class OutputError extends errorWithCode(ExitCode.output) {}
 
 /** The exit code for any thrown value: ours carry one, anything else is an internal failure (1). */
 export function exitCodeOf(err: unknown): number {

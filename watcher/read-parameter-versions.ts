@@ -6,6 +6,7 @@ import { parseBindingId } from '../shared/binding-id.ts';
 import type { CallContext } from './call-context.ts';
 import { byCodeUnit } from './fingerprint.ts';
 import type { Observation, SecretVersion } from './model.ts';
+import { observeEach } from './observe-each.ts';
 
 /** DescribeParameters answers at most 50 a page, and a filter takes at most 50 values. */
 export const DESCRIBE_PARAMETERS_MAX = 50;
@@ -31,67 +32,59 @@ interface Seen {
  * A parameter that does not exist, or a read that fails, is a failure (the error name only); ids that are not
  * parameter ids are failures too.
  */
-export async function readParameterVersions(
+export function readParameterVersions(
   ssm: SsmPort,
   ids: readonly string[],
   ctx: CallContext,
 ): Promise<Map<string, Observation<SecretVersion>>> {
-  const out = new Map<string, Observation<SecretVersion>>();
-  const names = new Map<string, string>();
-  const paths = new Map<string, string>();
-  for (const id of new Set(ids)) {
-    const parsed = parseBindingId(id);
-    if ('problem' in parsed) out.set(id, { ok: false, error: parsed.problem });
-    else if (parsed.kind === 'parameter') names.set(parsed.name, id);
-    else if (parsed.kind === 'path') paths.set(parsed.path, id);
-    else out.set(id, { ok: false, error: 'not a parameter id (ssm:NAME or ssm:/PATH/)' });
+  const parsed = new Map(ids.map((id) => [id, parseBindingId(id)]));
+  const names = [...parsed.values()].flatMap((p) => ('kind' in p && p.kind === 'parameter' ? [p.name] : []));
+  // Named parameters are asked for 50 a call, all calls started here; each id then takes its answer from its call's.
+  const byName = new Map<string, Promise<Observation<Seen[]>>>();
+  for (let i = 0; i < names.length; i += DESCRIBE_PARAMETERS_MAX) {
+    const chunk = names.slice(i, i + DESCRIBE_PARAMETERS_MAX);
+    const seen = describeAll(ssm, { Key: 'Name', Option: 'Equals', Values: chunk }, ctx);
+    for (const name of chunk) byName.set(name, seen);
   }
+  return observeEach(parsed.keys(), async (id): Promise<Observation<SecretVersion>> => {
+    const p = parsed.get(id)!;
+    if ('problem' in p) return { ok: false, error: p.problem };
+    if (p.kind === 'parameter') return parameterVersion(id, p.name, await byName.get(p.name)!);
+    if (p.kind === 'path') return pathVersion(id, p.path, await describeAll(ssm, pathFilter(p.path), ctx));
+    return { ok: false, error: 'not a parameter id (ssm:NAME or ssm:/PATH/)' };
+  });
+}
 
-  const chunks: string[][] = [];
-  const list = [...names.keys()];
-  for (let i = 0; i < list.length; i += DESCRIBE_PARAMETERS_MAX)
-    chunks.push(list.slice(i, i + DESCRIBE_PARAMETERS_MAX));
-  const readNames = async (chunk: string[]) => {
-    const seen = await describeAll(ssm, { Key: 'Name', Option: 'Equals', Values: chunk }, ctx);
-    for (const name of chunk) {
-      const id = names.get(name)!;
-      if (!seen.ok) {
-        out.set(id, seen);
-        continue;
-      }
-      const p = seen.value.find((s) => s.name === name);
-      if (!p || p.version === undefined) out.set(id, { ok: false, error: 'ParameterNotFound (no such parameter)' });
-      else {
-        const version: SecretVersion = {
-          arn: id,
-          currentVersionId: versionLine(p),
-          ...(p.changedAt !== undefined && { changedAt: p.changedAt }),
-        };
-        out.set(id, { ok: true, value: version });
-      }
-    }
+/** A parameter's version from what its call saw. */
+function parameterVersion(id: string, name: string, seen: Observation<Seen[]>): Observation<SecretVersion> {
+  if (!seen.ok) return seen;
+  const p = seen.value.find((s) => s.name === name);
+  if (!p || p.version === undefined) return { ok: false, error: 'ParameterNotFound (no such parameter)' };
+  return {
+    ok: true,
+    value: { arn: id, currentVersionId: versionLine(p), ...(p.changedAt !== undefined && { changedAt: p.changedAt }) },
   };
-  const readPath = async (path: string, id: string) => {
-    // Sent without the final `/`, as SSM spells a path.
-    const seen = await describeAll(ssm, { Key: 'Path', Option: 'Recursive', Values: [path.slice(0, -1)] }, ctx);
-    if (!seen.ok) {
-      out.set(id, seen);
-      return;
-    }
-    const under = seen.value.filter((p) => p.name.startsWith(path));
-    const lines = under.map((p) => `${p.name}=${versionLine(p)}`).sort(byCodeUnit);
-    const changed = under.flatMap((p) => (p.changedAt === undefined ? [] : [p.changedAt]));
-    out.set(id, {
-      ok: true,
-      value: {
-        arn: id,
-        currentVersionId: `sha256:${createHash('sha256').update(lines.join('\n')).digest('hex')}`,
-        ...(changed.length > 0 && { changedAt: Math.max(...changed) }),
-      },
-    });
+}
+
+/** A path's version: a digest over what is under it, and its latest change. */
+function pathVersion(id: string, path: string, seen: Observation<Seen[]>): Observation<SecretVersion> {
+  if (!seen.ok) return seen;
+  const under = seen.value.filter((p) => p.name.startsWith(path));
+  const lines = under.map((p) => `${p.name}=${versionLine(p)}`).sort(byCodeUnit);
+  const changed = under.flatMap((p) => (p.changedAt === undefined ? [] : [p.changedAt]));
+  return {
+    ok: true,
+    value: {
+      arn: id,
+      currentVersionId: `sha256:${createHash('sha256').update(lines.join('\n')).digest('hex')}`,
+      ...(changed.length > 0 && { changedAt: Math.max(...changed) }),
+    },
   };
-  await Promise.all([...chunks.map(readNames), ...[...paths].map(([path, id]) => readPath(path, id))]);
-  return out;
+}
+
+/** Every parameter under a path, recursively; sent without the final `/`, as SSM spells a path. */
+function pathFilter(path: string): ParameterStringFilter {
+  return { Key: 'Path', Option: 'Recursive', Values: [path.slice(0, -1)] };
 }
 
 /** Every page of DescribeParameters for one filter, or the first failure. */

@@ -1,6 +1,7 @@
 import type { SecretsPort } from '../shared/aws-ports.ts';
 import type { CallContext } from './call-context.ts';
 import type { Observation, SecretVersion } from './model.ts';
+import { observeEach } from './observe-each.ts';
 import { readSecretVersion } from './read-secret-version.ts';
 
 /**
@@ -15,19 +16,13 @@ export async function readSecretVersions(
   ids: readonly string[],
   ctx: CallContext,
 ): Promise<Map<string, Observation<SecretVersion>>> {
-  const out = new Map<string, Observation<SecretVersion>>();
-  const read = (list: readonly string[], known: ReadonlyMap<string, Observation<SecretVersion>>) =>
-    Promise.all(
-      list.map(async (id) => {
-        out.set(id, known.get(id) ?? (await readSecretVersion(sm, id, ctx)));
-      }),
-    );
-  const distinct = [...new Set(ids)];
-  const names = distinct.filter((id) => !id.startsWith('arn:'));
-  const arns = distinct.filter((id) => id.startsWith('arn:'));
-  await read(names, new Map());
-  const byArn = new Map<string, Observation<SecretVersion>>();
-  for (const o of out.values()) if (o.ok) byArn.set(o.value.arn, o);
-  await read(arns, byArn);
-  return out;
+  const isArn = (id: string) => id.startsWith('arn:');
+  const read = (id: string) => readSecretVersion(sm, id, ctx);
+  const names = ids.filter((id) => !isArn(id));
+  const byName = await observeEach(names, read);
+  // An ARN a read by name returned is that secret, read already.
+  const known = new Map<string, Observation<SecretVersion>>();
+  for (const o of byName.values()) if (o.ok) known.set(o.value.arn, o);
+  const byArn = await observeEach(ids.filter(isArn), async (id) => known.get(id) ?? read(id));
+  return new Map([...byName, ...byArn]);
 }

@@ -4,6 +4,7 @@ import { isParameterId, PARAMETER_ID_PREFIX } from '../shared/binding-id.ts';
 import type { ClusterBinding } from '../shared/config.ts';
 import { FINGERPRINT_TAG } from '../shared/contract.ts';
 import { ExitCode } from '../shared/errors.ts';
+import { logEvent } from '../shared/log-events.ts';
 import type { Logger } from '../shared/logger.ts';
 import { sleep } from '../shared/sleep.ts';
 import { applyPlan } from './apply-plan.ts';
@@ -236,9 +237,11 @@ function summarise(p: {
     p.options.metricsNamespace,
     p.deps.now(),
   );
-  p.log[failures.length > 0 ? 'warn' : 'info'](
+  logEvent(
+    p.log,
+    failures.length > 0 ? 'warn' : 'info',
+    'watch.pass',
     {
-      event: 'watch.pass',
       services: p.targets.length,
       secrets: p.secretIds.length,
       unchanged: decided('skip'),
@@ -419,9 +422,11 @@ export function failureMessage(f: Failure): string {
 
 /** One event per decision, final: what the service needs. What applying it did follows as its outcome. */
 function logDecision(log: Logger, d: Decision, dryRun: boolean): void {
-  log.info(
+  logEvent(
+    log,
+    'info',
+    'watch.decision',
     {
-      event: 'watch.decision',
       cluster: d.cluster,
       service: d.service,
       decision: d.decision,
@@ -443,9 +448,11 @@ function logDecision(log: Logger, d: Decision, dryRun: boolean): void {
  */
 function logReport(log: Logger, r: DeploymentReport): void {
   const bad = r.result === 'failed' || r.result === 'rolled-back';
-  log[bad ? 'error' : 'info'](
+  logEvent(
+    log,
+    bad ? 'error' : 'info',
+    'watch.deployment',
     {
-      event: 'watch.deployment',
       cluster: r.cluster,
       service: r.service,
       deployment: r.deployment,
@@ -462,9 +469,11 @@ function logReport(log: Logger, r: DeploymentReport): void {
 function logOutcome(log: Logger, o: Outcome): void {
   const { cluster, service } = o.decision;
   const failed = o.failure !== undefined;
-  log[failed ? 'error' : 'info'](
+  logEvent(
+    log,
+    failed ? 'error' : 'info',
+    'watch.outcome',
     {
-      event: 'watch.outcome',
       cluster,
       service,
       outcome: o.outcome,
@@ -477,5 +486,5 @@ function logOutcome(log: Logger, o: Outcome): void {
 
 function logFailure(log: Logger, f: Failure): void {
   const { cluster, service, secretId, stage, error } = f;
-  log.error({ event: 'watch.failure', cluster, service, secretId, stage, error }, failureMessage(f));
+  logEvent(log, 'error', 'watch.failure', { cluster, service, secretId, stage, error }, failureMessage(f));
 }

@@ -22,8 +22,6 @@ export const WATCH_DEFAULTS = Object.freeze({
 
 /** What the command line said (cli/watch-command.ts parses it), before environment and config are consulted. */
 export interface WatchFlags {
-  readonly help: boolean;
-  readonly configPath?: string;
   readonly clusters: readonly string[];
   readonly once: boolean;
   readonly interval?: string;

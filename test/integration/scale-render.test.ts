@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { main } from '../../cli/main.ts';
+import { fakeCliIo } from '../fakes/cli-io.ts';
 import { leakedValues, recordOutput, removeDir, seedValues, tempDir } from '../helpers/cli.ts';
 import { awsEnv, clientOptions, type Moto, startMoto } from '../helpers/moto.ts';
 import { SEED_SECRET, SEED_SECRET_NAME, SEED_VALUES } from '../helpers/seed.ts';
@@ -55,14 +55,7 @@ interface Rendered {
 /** One init container's render, through the CLI entry point with its own environment and output directory. */
 async function renderOnce(name: string): Promise<Rendered> {
   const dir = join(work, name);
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (d: Buffer) => out.push(d.toString()));
-  stderr.on('data', (d: Buffer) => err.push(d.toString()));
-  const started = performance.now();
-  const code = await main(['render'], {
+  const t = fakeCliIo({
     env: {
       APP_ENV: 'production',
       AWS_REGION: 'us-east-1',
@@ -70,15 +63,13 @@ async function renderOnce(name: string): Promise<Rendered> {
       SECRETS_DIR: dir,
       SECRETS_REQUIRED: 'OPENAI_API_KEY,FEATURE_SEARCH',
     },
-    stdout,
-    stderr,
-    stdin: new PassThrough(),
     cwd: work,
-    shutdown: new AbortController().signal,
   });
+  const started = performance.now();
+  const code = await main(['render'], t.io);
   const ms = performance.now() - started;
-  recordOutput(`${out.join('')}\n${err.join('')}`);
-  return { code, ms, dir, stdout: out.join(''), stderr: err.join('') };
+  recordOutput(`${t.out()}\n${t.err()}`);
+  return { code, ms, dir, stdout: t.out(), stderr: t.err() };
 }
 
 /**

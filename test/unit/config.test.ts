@@ -407,6 +407,20 @@ describe('validateConfig', () => {
       problems: ['spec.watch.clusters[0].name: required', 'spec.watch.clusters[0].services: must be a list'],
     },
     {
+      name: 'cluster and service items that are not objects, and a null clusters list',
+      doc: docWith((d) => (watch(d).clusters = ['prod', { name: 'stage', services: ['api', null] }] as never)),
+      problems: [
+        'spec.watch.clusters[0]: must be an object with name and services',
+        'spec.watch.clusters[1].services[0]: must be an object with name and secrets',
+        'spec.watch.clusters[1].services[1]: must be an object with name and secrets',
+      ],
+    },
+    {
+      name: 'watch clusters null',
+      doc: docWith((d) => (watch(d).clusters = null as never)),
+      problems: ['spec.watch.clusters: must be a list'],
+    },
+    {
       name: 'service with no secrets',
       doc: docWith((d) => (watch(d).clusters[0]!.services = [{ name: 'api', secrets: [] }])),
       problems: ['spec.watch.clusters[0].services[0].secrets: must name at least one secret'],

@@ -11,6 +11,7 @@ import { WATCH_USAGE } from '../../cli/watch-command.ts';
 import { DENIED_NAMES, DENIED_PREFIXES, keyRule } from '../../init/deny-list.ts';
 import { validateConfig } from '../../shared/config.ts';
 import { ExitCode } from '../../shared/errors.ts';
+import { LOG_EVENTS } from '../../shared/log-events.ts';
 import { isShellOwned, SHELL_NAMES, SHELL_PREFIXES } from '../../shared/shell-names.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { section } from '../helpers/markdown.ts';
@@ -117,27 +118,38 @@ describe('the command pages document every flag', () => {
 });
 
 describe('docs/logs.md', () => {
-  /** Every event name the product logs: the quoted `area.name` strings on lines that set an `event`. */
-  function loggedEvents(): Set<string> {
-    const events = new Set<string>();
-    for (const dir of ['cli', 'init', 'watcher', 'shared', 'ops']) {
-      for (const file of readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.ts'))) {
-        for (const line of read(join(dir, file)).split('\n')) {
-          if (!/\bevent\??:/.test(line)) continue;
-          for (const [, name] of line.matchAll(/'([a-z-]+\.[a-z-]+)'/g)) events.add(name!);
-        }
-      }
+  /** Each table row's event: the levels its level column names, and the fields its fields column lists in order. */
+  function documented(): Map<string, { levels: string[]; fields: string[] }> {
+    const rows = new Map<string, { levels: string[]; fields: string[] }>();
+    for (const line of read('docs/logs.md').split('\n')) {
+      const m = /^\| `([a-z-]+\.[a-z-]+)` \|([^|]*)\|([^|]*)\|/.exec(line);
+      if (!m) continue;
+      const [, event, level, fields] = m;
+      const row = {
+        levels: [...new Set(level!.match(/\b(?:info|warn|error)\b/g))].sort(),
+        // The names in backticks, not those in parentheses (values, notes: `mode` (`once`, `loop`)).
+        fields: [...fields!.replace(/\([^)]*\)/g, '').matchAll(/`([^`]+)`/g)].map((f) => f[1]!),
+      };
+      const earlier = rows.get(event!);
+      if (earlier) assert.deepEqual(row, earlier, `${event}: its rows in two tables differ`);
+      rows.set(event!, row);
     }
-    return events;
+    return rows;
   }
 
-  it('has a row for every event the code logs, and no other', () => {
-    const page = read('docs/logs.md');
-    const rows = new Set([...page.matchAll(/^\| `([a-z-]+\.[a-z-]+)` \|/gm)].map((m) => m[1]!));
-    const logged = loggedEvents();
-    assert.ok(logged.size >= 15, `found only ${logged.size} events in the code`);
-    assert.deepEqual([...rows].sort(), [...logged].sort());
+  it('has a row for every event of the catalog (shared/log-events.ts), and no other', () => {
+    assert.deepEqual([...documented().keys()].sort(), Object.keys(LOG_EVENTS).sort());
   });
+
+  for (const [event, spec] of Object.entries(LOG_EVENTS)) {
+    it(`${event}: its levels and its fields, in the order a line has them`, () => {
+      const row = documented().get(event);
+      assert.ok(row, `no row for ${event}`);
+      assert.deepEqual(row.levels, [...spec.levels].sort(), `the levels of ${event}`);
+      const bound: readonly string[] = 'bound' in spec ? spec.bound : [];
+      assert.deepEqual(row.fields, [...bound, ...spec.fields], `the fields of ${event}`);
+    });
+  }
 });
 
 describe('docs/development.md', () => {

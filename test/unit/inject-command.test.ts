@@ -2,35 +2,23 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../cli/main.ts';
+import { fakeCliIo } from '../fakes/cli-io.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MANIFEST = join(ROOT, 'manifests/ecs/app-task-definition.json');
 const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/secrets-init:0.1.0';
 
 async function run(args: string[], opts: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => {
-    stdout += d;
-  });
-  err.on('data', (d) => {
-    stderr += d;
-  });
-  const code = await main(['inject', ...args], {
+  const t = fakeCliIo({
     env: opts.env ?? {},
-    stdout: out,
-    stderr: err,
-    stdin: Readable.from(opts.stdin === undefined ? [] : [Buffer.from(opts.stdin)]),
     cwd: opts.cwd ?? ROOT,
-    shutdown: new AbortController().signal,
+    ...(opts.stdin !== undefined && { stdin: opts.stdin }),
   });
-  return { code, stdout, stderr };
+  const code = await main(['inject', ...args], t.io);
+  return { code, stdout: t.out(), stderr: t.err() };
 }
 
 const plainApi = {

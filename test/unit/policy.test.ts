@@ -3,7 +3,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -14,6 +13,7 @@ import { formatJson, policyFiles } from '../../ops/policy-files.ts';
 import { policyInput } from '../../ops/policy-input.ts';
 import { type ConfigFile, validateConfig } from '../../shared/config.ts';
 import { UsageError } from '../../shared/errors.ts';
+import { fakeCliIo } from '../fakes/cli-io.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXAMPLE = join(ROOT, 'examples/secrets-init.yaml');
@@ -35,25 +35,9 @@ function config(spec: Record<string, unknown>, name = 'short-cut'): ConfigFile {
 }
 
 async function run(args: string[], env: Record<string, string> = {}) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (d) => {
-    stdout += d;
-  });
-  err.on('data', (d) => {
-    stderr += d;
-  });
-  const code = await main(args, {
-    env,
-    stdout: out,
-    stderr: err,
-    stdin: new PassThrough(),
-    cwd: ROOT,
-    shutdown: new AbortController().signal,
-  });
-  return { code, stdout, stderr };
+  const t = fakeCliIo({ env, cwd: ROOT });
+  const code = await main(args, t.io);
+  return { code, stdout: t.out(), stderr: t.err() };
 }
 
 describe('secretResource', () => {

@@ -2,40 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { CliIo } from '../../cli/io.ts';
 import { main } from '../../cli/main.ts';
 import { createWatchCommand, type WatchCommandDeps } from '../../cli/watch-command.ts';
 import type { EcsPort } from '../../shared/aws-ports.ts';
 import { FINGERPRINT_TAG, SECRETS_TAG } from '../../shared/contract.ts';
 import { UsageError } from '../../shared/errors.ts';
 import { FakeAws } from '../fakes/aws.ts';
+import { fakeCliIo } from '../fakes/cli-io.ts';
 
-function io(env: Record<string, string>, shutdown = new AbortController().signal) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  stderr.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  const value: CliIo = { env, stdout, stderr, stdin: new PassThrough(), cwd: process.cwd(), shutdown };
-  return {
-    io: value,
-    out: () => out,
-    err: () => err,
-    lines: () =>
-      out
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l)),
-  };
-}
+const io = (env: Record<string, string>, shutdown?: AbortSignal) => fakeCliIo({ env, ...(shutdown && { shutdown }) });
 
 /** One cluster "prod" with one tagged service "api" bound to "db" (the shared fake AWS); `denied`: DescribeSecret fails. */
 function fakeDeps(opts: { denied?: boolean; onSleep?: (n: number) => void; recorded?: boolean } = {}) {

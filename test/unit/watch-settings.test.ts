@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { configPathOf, parseWatchFlags } from '../../cli/watch-command.ts';
+import { parseWatchFlags } from '../../cli/watch-command.ts';
 import { type ConfigFile, validateConfig } from '../../shared/config.ts';
 import { UsageError } from '../../shared/errors.ts';
 import { resolveWatchSettings } from '../../watcher/watch-settings.ts';
@@ -131,17 +131,6 @@ describe('watch settings', () => {
     assert.equal(s.dryRun, true);
     assert.equal(s.passTimeoutMs, 20_000);
     assert.equal(s.concurrency, 16);
-  });
-
-  it('finds the config path in --config, else SECRETS_CONFIG', () => {
-    assert.equal(configPathOf(parseWatchFlags(['--config', 'a.yaml']), { SECRETS_CONFIG: 'b.yaml' }), 'a.yaml');
-    assert.equal(configPathOf(parseWatchFlags([]), { SECRETS_CONFIG: 'b.yaml' }), 'b.yaml');
-    assert.equal(configPathOf(parseWatchFlags([]), {}), undefined);
-  });
-
-  it('recognises --help and -h', () => {
-    assert.equal(parseWatchFlags(['--help']).help, true);
-    assert.equal(parseWatchFlags(['-h']).help, true);
   });
 
   const usage: [string, () => unknown, RegExp][] = [
