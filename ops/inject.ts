@@ -26,7 +26,9 @@ export interface InjectOptions {
   readonly required?: readonly string[];
   /** App containers to wire; default: those already wired, else the only essential container. */
   readonly containers?: readonly string[];
+  /** `user` of the init container (`uid:gid`); default the contract's, whose group the app shares. */
   readonly initUser?: string;
+  /** SECRETS_FILE_MODE of the init container (octal text); default the contract's. */
   readonly fileMode?: string;
   /** Names accepted in plain `environment` although they look like secrets. */
   readonly allowEnv?: readonly string[];

@@ -9,15 +9,13 @@ import {
   type SecretResource,
   secretResource,
 } from './policy-arn.ts';
-import { deployNames } from './policy-names.ts';
+import { deployNames, type NameOverrides } from './policy-names.ts';
 
 /** What the operator adds to a config on the command line. */
-export interface PolicyOptions {
+export interface PolicyOptions extends NameOverrides {
   readonly location: AwsLocation;
   /** Name prefix of roles, families, log group, schedule and rule; default the config's metadata.name. */
   readonly prefix?: string;
-  readonly repositories?: readonly string[];
-  readonly logGroup?: string;
   /** More secrets the app task reads (what SECRET_NAME names when the config has no spec.sources). */
   readonly secrets?: readonly string[];
   /** More clusters for the watcher (what WATCH_CLUSTER names when the config has no spec.watch). */

@@ -26,7 +26,15 @@ export interface DeployNames {
 /** The repository of the secrets-init image (init container and watcher). */
 export const INIT_REPOSITORY = PRODUCT;
 
-export function deployNames(prefix: string, overrides: { repositories?: readonly string[]; logGroup?: string } = {}) {
+/** The names an operator may set instead of deriving them from the prefix. */
+export interface NameOverrides {
+  /** ECR repositories the execution role may pull from; default secrets-init and the prefix. */
+  readonly repositories?: readonly string[];
+  /** The tasks' log group; default /ecs/PREFIX. */
+  readonly logGroup?: string;
+}
+
+export function deployNames(prefix: string, overrides: NameOverrides = {}) {
   const names: DeployNames = {
     prefix,
     taskRole: `${prefix}-task`,

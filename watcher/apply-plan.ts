@@ -76,6 +76,17 @@ export async function applyPlan(
     ),
   );
 
+  /** The deadline came before UpdateService: the claim is taken back and the service stays due. */
+  const takeBack = async (d: Decision) => {
+    await restoreState(ports, ctx, d, options.key);
+    set({
+      decision: d,
+      outcome: 'deferred',
+      reason: 'deadline',
+      failure: failure(d, 'redeploy', 'deadline exceeded before it started'),
+    });
+  };
+
   let budget = Math.max(0, options.maxRedeploys - options.spent); // (1)
   const queue = [...plan.due];
   while (queue.length > 0 && budget > 0 && !ctx.signal.aborted) {
@@ -106,17 +117,7 @@ export async function applyPlan(
     if (ctx.signal.aborted) {
       // The deadline came while the claims settled: nothing was sent, so they are taken back (each write has its
       // own timeout) and the services stay due.
-      await Promise.all(
-        [...claims.keys()].map(async (d) => {
-          await restoreState(ports, ctx, d, options.key);
-          set({
-            decision: d,
-            outcome: 'deferred',
-            reason: 'deadline',
-            failure: failure(d, 'redeploy', 'deadline exceeded before it started'),
-          });
-        }),
-      );
+      await Promise.all([...claims.keys()].map(takeBack));
       break;
     }
     const seen = await options.reread([...claims.keys()]);
@@ -156,13 +157,7 @@ export async function applyPlan(
             return;
           }
           if (ctx.signal.aborted) {
-            await restoreState(ports, ctx, d, options.key);
-            set({
-              decision: d,
-              outcome: 'deferred',
-              reason: 'deadline',
-              failure: failure(d, 'redeploy', 'deadline exceeded before it started'),
-            });
+            await takeBack(d);
             return;
           }
           const updated = await forceNewDeployment(ports, ctx, d); // (4)
