@@ -142,7 +142,7 @@ export function buildPolicies(input: PolicyInput): PolicySet {
     {
       Sid: 'DescribeAndRedeployServicesOfTheseClusters',
       Effect: 'Allow',
-      Action: ['ecs:DescribeServices', 'ecs:ListTagsForResource', 'ecs:UpdateService'],
+      Action: ['ecs:DescribeServices', 'ecs:ListServiceDeployments', 'ecs:ListTagsForResource', 'ecs:UpdateService'],
       Resource: one(services),
     },
     {

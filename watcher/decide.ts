@@ -6,6 +6,7 @@ import type {
   DecisionKind,
   DecisionReason,
   Deployment,
+  DeploymentEnd,
   Failure,
   Observation,
   SecretVersion,
@@ -33,6 +34,8 @@ export interface DecideInput {
   readonly claimTtlMs: number;
   /** The window the redeploy cap counts over. */
   readonly capWindowMs: number;
+  /** Service deployments since the watcher's redeploy, by service ARN, for those needsDeploymentHistory() named. */
+  readonly history?: ReadonlyMap<string, Observation<readonly DeploymentEnd[]>>;
 }
 
 /** A deployment this watcher started, and what became of it (reported once, on the pass that sees it end). */
@@ -80,6 +83,28 @@ export function needsVersionTimes(target: Target, key: Buffer | undefined): bool
 
 /** Rebinds closer together than this are two watchers taking turns, not an operator editing a binding. */
 export const REBIND_WINDOW_MS = 6 * 3_600_000;
+
+/**
+ * Whether a service's decision needs its service deployments since the watcher's redeploy: a deployment the watcher
+ * started that has left DescribeServices' list (rolled back and done, or replaced), which only the history tells
+ * apart. The time to ask from, or undefined.
+ */
+export function needsDeploymentHistory(target: Target, key: Buffer | undefined): number | undefined {
+  if (!target.service.ok) return undefined;
+  const s = target.service.value;
+  const read = decodeState(s.tags[FINGERPRINT_TAG], s.arn, key);
+  if (read.trust !== 'signed' && read.trust !== 'unsigned') return undefined;
+  const { tag } = read;
+  if (tag.state !== 'deploying' || s.deployments.some((d) => d.id === tag.deployment)) return undefined;
+  const primary = s.deployments.find((d) => d.status === 'PRIMARY');
+  if (!primary || rolledBack(primary)) return undefined; // ECS's own words still say so
+  return redeployStart(tag);
+}
+
+/** Just before the watcher's redeploy began: its claim (`w`), else the state's time. */
+function redeployStart(tag: ServiceStateTag): number {
+  return ((tag.redeployedAt ?? tag.writtenAt) - 1) * 1000;
+}
 
 /** A state about what a deployment's tasks run (`ok`, `failed`): it speaks for that deployment only. */
 function settled(tag: ServiceStateTag): boolean {
@@ -270,7 +295,7 @@ function fromDeployment(c: ServiceContext, tag: ServiceStateTag): Verdict {
   } else if (ours?.rolloutState === 'FAILED') {
     result = c.primary && c.primary.id !== ours.id ? 'rolled-back' : 'failed';
   } else if (!ours && c.primary) {
-    result = rolledBack(c.primary) ? 'rolled-back' : 'replaced';
+    result = rolledBack(c.primary) || historyRolledBack(c, tag) ? 'rolled-back' : 'replaced';
   }
   if (result === undefined) return { decision: 'wait', reason: 'deployment-in-progress' };
   const report = { deployment: tag.deployment, fingerprint: tag.fingerprint, result };
@@ -292,6 +317,20 @@ function fromDeployment(c: ServiceContext, tag: ServiceStateTag): Verdict {
   // due on the next pass (the state names the versions the deployment went to).
   const write = { ...stateOf(c, failed ? 'failed' : 'ok', tag.flips, tag.redeployedAt), fingerprint: tag.fingerprint };
   return { decision: 'record', reason, write, report, flips: tag.flips };
+}
+
+/**
+ * What the service deployments say of the watcher's redeploy: one created between its claim and the state written
+ * after UpdateService (seconds, so a second either side) with a ROLLBACK_* status was rolled back by the circuit
+ * breaker (or an alarm). The deployments around it (the one it replaced, the rollback) end SUCCESSFUL.
+ */
+function historyRolledBack(c: ServiceContext, tag: ServiceStateTag): boolean {
+  const seen = c.input.history?.get(c.svc.arn);
+  if (!seen?.ok) return false;
+  const until = (tag.writtenAt + 1) * 1000;
+  return seen.value.some(
+    (d) => d.createdAt >= redeployStart(tag) && d.createdAt <= until && d.status.startsWith('ROLLBACK'),
+  );
 }
 
 /** A PRIMARY deployment that ECS's circuit breaker started to roll another back (its reason says so). */

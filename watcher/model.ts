@@ -27,6 +27,13 @@ export interface Deployment {
   readonly rolloutStateReason?: string;
 }
 
+/** A service deployment as ListServiceDeployments lists it: when it was created, and how it went. */
+export interface DeploymentEnd {
+  readonly createdAt: number;
+  /** PENDING, IN_PROGRESS, SUCCESSFUL, STOPPED, STOP_REQUESTED, ROLLBACK_REQUESTED, ROLLBACK_IN_PROGRESS, ... */
+  readonly status: string;
+}
+
 /** A service as DescribeServices (include TAGS) reported it. */
 export interface ServiceState {
   readonly cluster: string;

@@ -10,13 +10,14 @@ import { sleep } from '../shared/sleep.ts';
 import { applyPlan } from './apply-plan.ts';
 import { bindingFromTags, bindingsFromConfig } from './bindings.ts';
 import { type CallContext, createCallContext } from './call-context.ts';
-import { type DeploymentReport, decide, needsVersionTimes, type Target } from './decide.ts';
+import { type DeploymentReport, decide, needsDeploymentHistory, needsVersionTimes, type Target } from './decide.ts';
 import { describeServices } from './describe-services.ts';
 import { distinctClusters, serviceName } from './ecs-identity.ts';
 import { byCodeUnit } from './fingerprint.ts';
 import { listServiceArns } from './list-services.ts';
 import { passMetrics } from './metrics.ts';
 import type { Decision, Failure, Observation, Outcome, SecretVersion, ServiceState } from './model.ts';
+import { readDeploymentHistory } from './read-deployment-history.ts';
 import { readParameterVersions } from './read-parameter-versions.ts';
 import { readSecretVersions } from './read-secrets.ts';
 import { readStateKey } from './read-state-key.ts';
@@ -147,9 +148,22 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
   const times = await readVersionTimes(deps.secrets, timed, ctx);
   const secrets = new Map([...withTimes(versions, times), ...parameters]);
 
+  // A redeploy that left DescribeServices' list: whether it was rolled back, one ListServiceDeployments each.
+  const history = await readDeploymentHistory(
+    deps.ecs,
+    targets.flatMap((t) => {
+      const since = needsDeploymentHistory(t, signingKey);
+      return since === undefined || !t.service.ok
+        ? []
+        : [{ cluster: t.service.value.cluster, serviceArn: t.service.value.arn, since }];
+    }),
+    ctx,
+  );
+
   const plan = decide({
     targets,
     secrets,
+    history,
     key: signingKey,
     now: deps.now(),
     run,

@@ -1,6 +1,7 @@
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
+  ListServiceDeploymentsCommand,
   ListServicesCommand,
   TagResourceCommand,
   UntagResourceCommand,
@@ -36,6 +37,8 @@ interface FakeDeployment {
   rolloutStateReason?: string;
   createdAt: number;
   taskDefinition: string;
+  /** Its status as a service deployment (ListServiceDeployments): it outlives its place in `deployments`. */
+  serviceStatus: 'IN_PROGRESS' | 'SUCCESSFUL' | 'STOPPED' | 'ROLLBACK_SUCCESSFUL';
 }
 
 interface FakeService {
@@ -47,6 +50,8 @@ interface FakeService {
   tags: Map<string, string>;
   taskDefinition: string;
   deployments: FakeDeployment[];
+  /** Every deployment it ever had, oldest first. */
+  history: FakeDeployment[];
 }
 
 interface FakeSecret {
@@ -122,8 +127,11 @@ export class FakeAws {
       controller: opts.controller ?? 'ECS',
       tags: new Map(Object.entries(tags)),
       taskDefinition,
-      deployments: [this.deployment(taskDefinition)],
+      deployments: [],
+      history: [],
     });
+    const s = this.services.get(arn)!;
+    s.deployments = [this.deployment(s)];
     this.tick(1);
     return arn;
   }
@@ -177,16 +185,27 @@ export class FakeAws {
     const primary = s.deployments[0]!;
     if (result === 'completed') {
       primary.rolloutState = 'COMPLETED';
+      primary.serviceStatus = 'SUCCESSFUL';
       s.deployments = [primary];
     } else if (result === 'failed') {
       primary.rolloutState = 'FAILED';
+      primary.serviceStatus = 'STOPPED';
       s.deployments = [primary];
     } else {
       primary.rolloutState = 'FAILED';
-      const back = this.deployment(s.taskDefinition);
+      primary.serviceStatus = 'ROLLBACK_SUCCESSFUL';
+      const back = this.deployment(s);
       back.rolloutStateReason = `ECS deployment circuit breaker: rolling back to deploymentId ${primary.id}.`;
       s.deployments = [back];
     }
+    for (const d of s.deployments)
+      if (d.serviceStatus === 'IN_PROGRESS' && d.rolloutState !== 'IN_PROGRESS') d.serviceStatus = 'SUCCESSFUL';
+  }
+
+  /** Time passes after a rollback: ECS's words on the PRIMARY deployment no longer say it rolled anything back. */
+  settle(cluster: string, name: string): void {
+    const primary = this.service(cluster, name).deployments[0]!;
+    primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
   }
 
   count(action: string): number {
@@ -212,14 +231,17 @@ export class FakeAws {
     send: (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => this.answer(cmd, opts),
   } as unknown as SecretsPort;
 
-  private deployment(taskDefinition: string): FakeDeployment {
-    return {
+  private deployment(s: FakeService): FakeDeployment {
+    const d: FakeDeployment = {
       id: `ecs-svc/${String(++this.ids).padStart(19, '0')}`,
       status: 'PRIMARY',
       rolloutState: 'COMPLETED',
       createdAt: this.clock,
-      taskDefinition,
+      taskDefinition: s.taskDefinition,
+      serviceStatus: 'SUCCESSFUL',
     };
+    s.history.push(d);
+    return d;
   }
 
   private secret(id: string): FakeSecret {
@@ -290,13 +312,30 @@ export class FakeAws {
       if (!s) throw awsError('ServiceNotFoundException', 400);
       if (s.controller !== 'ECS') throw awsError('InvalidParameterException', 400);
       this.tick(1);
-      const next = this.deployment(s.taskDefinition);
+      const next = this.deployment(s);
       const rollout = this.rollout.get(s.name) ?? 'completed';
       const old = s.deployments.map((d) => ({ ...d, status: 'ACTIVE' as const }));
       s.deployments = [next, ...old];
-      if (rollout === 'in-progress') next.rolloutState = 'IN_PROGRESS';
-      else this.finish(s.cluster, s.name, rollout);
+      if (rollout === 'in-progress') {
+        next.rolloutState = 'IN_PROGRESS';
+        next.serviceStatus = 'IN_PROGRESS';
+      } else this.finish(s.cluster, s.name, rollout);
       return { service: { serviceArn: s.arn, deployments: [{ id: next.id, status: 'PRIMARY' }] } };
+    }
+    if (cmd instanceof ListServiceDeploymentsCommand) {
+      const s = this.services.get(String(cmd.input.service));
+      if (!s) throw awsError('ServiceNotFoundException', 400);
+      const after = cmd.input.createdAt?.after?.getTime() ?? 0;
+      return {
+        serviceDeployments: s.history
+          .filter((d) => d.createdAt >= after)
+          .map((d) => ({
+            serviceDeploymentArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service-deployment/${s.cluster}/${s.name}/${d.id.slice(8)}`,
+            serviceArn: s.arn,
+            createdAt: new Date(d.createdAt),
+            status: d.serviceStatus,
+          })),
+      };
     }
     if (cmd instanceof TagResourceCommand) {
       const s = this.services.get(cmd.input.resourceArn!);

@@ -10,7 +10,10 @@
  *   count) and never ends one; `forceNewDeployment` replaces the PRIMARY deployment's id and time instead of adding
  *   one. The model answers as ECS does: a new PRIMARY deployment beside the old one (ACTIVE) while it rolls out, then
  *   `COMPLETED` alone. By default a rollout completes at once; a test scripts one (`rollout`) to stay in progress
- *   until `finish`, to fail, or to be rolled back by the circuit breaker (a new PRIMARY whose reason says so).
+ *   until `finish`, to fail, or to be rolled back by the circuit breaker (a new PRIMARY whose reason says so;
+ *   `settle` then makes that reason say "completed", as ECS does once the rollback is done).
+ * - ECS `ListServiceDeployments` (moto has no service deployments): the deployments the model made, with the status
+ *   ECS gives a service deployment (IN_PROGRESS, SUCCESSFUL, STOPPED, ROLLBACK_SUCCESSFUL), answered by the proxy.
  */
 export type Rollout = 'completed' | 'in-progress' | 'failed' | 'rolled-back';
 
@@ -20,6 +23,13 @@ interface Deployment {
   rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
   rolloutStateReason?: string;
   createdAt: number;
+}
+
+/** A service deployment as ListServiceDeployments lists it. */
+interface ServiceDeployment {
+  readonly id: string;
+  readonly createdAt: number;
+  status: 'IN_PROGRESS' | 'SUCCESSFUL' | 'STOPPED' | 'ROLLBACK_SUCCESSFUL';
 }
 
 type Json = Record<string, unknown>;
@@ -33,6 +43,8 @@ export class AwsModel {
   private readonly deployments = new Map<string, Deployment[]>();
   /** Service name -> how its next rollout ends. */
   private readonly scripts = new Map<string, Rollout>();
+  /** Service ARN -> the service deployments the model made, oldest first. */
+  private readonly history = new Map<string, ServiceDeployment[]>();
 
   /** Forgets everything (moto was reset). */
   reset(): void {
@@ -40,6 +52,7 @@ export class AwsModel {
     this.changed.clear();
     this.deployments.clear();
     this.scripts.clear();
+    this.history.clear();
   }
 
   /** How the next rollout of `service` (by name) ends. */
@@ -50,8 +63,48 @@ export class AwsModel {
   /** Ends the rollout in flight of `service` (by name). */
   finish(service: string, result: Exclude<Rollout, 'in-progress'> = 'completed'): void {
     for (const [arn, list] of this.deployments) {
-      if (arn.endsWith(`/${service}`)) this.deployments.set(arn, ended(list, result));
+      if (arn.endsWith(`/${service}`)) this.deployments.set(arn, this.ended(arn, list, result));
     }
+  }
+
+  /** Time passes after a rollback of `service`: its PRIMARY's reason says "completed", as ECS's does then. */
+  settle(service: string): void {
+    for (const [arn, list] of this.deployments) {
+      const [primary] = list;
+      if (arn.endsWith(`/${service}`) && primary) {
+        this.deployments.set(arn, [{ ...primary, rolloutStateReason: `ECS deployment ${primary.id} completed.` }]);
+      }
+    }
+  }
+
+  /** Answers a call moto does not implement (ListServiceDeployments), or undefined to forward it. */
+  respond(target: string | undefined, request: Json): Json | undefined {
+    if (target?.split('.').pop() !== 'ListServiceDeployments') return undefined;
+    const arn = String(request.service ?? '');
+    const after = Number((request.createdAt as Json | undefined)?.after ?? 0);
+    return {
+      serviceDeployments: (this.history.get(arn) ?? [])
+        .filter((d) => d.createdAt >= after)
+        .map((d) => ({
+          serviceDeploymentArn: `${arn.replace(':service/', ':service-deployment/')}/${d.id.replace('ecs-svc/', '')}`,
+          serviceArn: arn,
+          createdAt: d.createdAt,
+          status: d.status,
+        })),
+    };
+  }
+
+  /** The deployments once the rollout in flight ended as `result`; the service deployments' statuses follow. */
+  private ended(arn: string, list: Deployment[], result: Exclude<Rollout, 'in-progress'>): Deployment[] {
+    const out = ended(list, result);
+    const history = this.history.get(arn) ?? [];
+    const mine = history.find((d) => d.id === list[0]?.id);
+    if (mine)
+      mine.status = result === 'completed' ? 'SUCCESSFUL' : result === 'failed' ? 'STOPPED' : 'ROLLBACK_SUCCESSFUL';
+    if (result === 'rolled-back' && out[0])
+      history.push({ id: out[0].id, createdAt: out[0].createdAt, status: 'SUCCESSFUL' });
+    this.history.set(arn, history);
+    return out;
   }
 
   /** The answer AWS would give, from moto's. */
@@ -108,9 +161,13 @@ export class AwsModel {
       const how = this.scripts.get(name) ?? 'completed';
       this.scripts.delete(name);
       this.deployments.set(arn, list);
+      this.history.set(arn, [
+        ...(this.history.get(arn) ?? []),
+        { id: next.id, createdAt: next.createdAt, status: 'IN_PROGRESS' },
+      ]);
       // ECS answers at once, with the new deployment in progress; how it ends shows from the next read on.
       const answer = { ...response, service: { ...service, deployments: list.map(shown) } };
-      if (how !== 'in-progress') this.deployments.set(arn, ended(list, how));
+      if (how !== 'in-progress') this.deployments.set(arn, this.ended(arn, list, how));
       return answer;
     }
     if (action === 'DescribeServices' && Array.isArray(response.services)) {
@@ -131,6 +188,8 @@ export class AwsModel {
   }
 }
 
+let rollbacks = 0;
+
 /** The deployments once the rollout in flight ended as `result`. */
 function ended(list: Deployment[], result: Exclude<Rollout, 'in-progress'>): Deployment[] {
   const [primary] = list;
@@ -138,7 +197,8 @@ function ended(list: Deployment[], result: Exclude<Rollout, 'in-progress'>): Dep
   if (result === 'completed') return [{ ...primary, rolloutState: 'COMPLETED' }];
   if (result === 'failed') return [{ ...primary, rolloutState: 'FAILED' }];
   const back: Deployment = {
-    id: `${primary.id}-rollback`,
+    // A deployment id as ECS writes them (ecs-svc/ and 19 digits).
+    id: `ecs-svc/${String(Date.now()).padEnd(19, String(++rollbacks % 10))}`,
     status: 'PRIMARY',
     rolloutState: 'COMPLETED',
     rolloutStateReason: `ECS deployment circuit breaker: rolling back to deploymentId ${list[1]?.id ?? 'unknown'}.`,

@@ -152,6 +152,11 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
         hit.used++;
         return fault(hit.rule.kind, req, res, body);
       }
+      const own = modelAnswer(req, body);
+      if (own) {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': 'proxy-model' });
+        return res.end(own);
+      }
       if (!limiter) return forward(req, res, body, 'whole');
       limitRefusal(req, action, body).then(
         (refusal) => {
@@ -240,6 +245,17 @@ export async function startAwsProxy(target: string, options: AwsProxyOptions = {
       res.end();
     });
     up.end(body);
+  };
+
+  /** The model's own answer to a call moto does not implement, or undefined. */
+  const modelAnswer = (req: IncomingMessage, body: Buffer): string | undefined => {
+    if (!options.model) return undefined;
+    try {
+      const out = options.model.respond(targetOf(req), JSON.parse(body.toString('utf8') || '{}'));
+      return out === undefined ? undefined : JSON.stringify(out);
+    } catch {
+      return undefined;
+    }
   };
 
   /** moto's answer, or the one AWS would give where the model knows better (successful JSON answers only). */

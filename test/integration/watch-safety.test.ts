@@ -279,13 +279,16 @@ describe('watch safety against moto (real SDK; rollouts, version times and lost 
   });
 
   it('outcomes: completed, failed and rolled back are each reported once; a failed one is an error and a metric, and is not retried for the same versions', async () => {
-    await fleet(seedEcs, seedSm, 'prod', { ok: 'db', bad: 'db', back: 'db' });
+    await fleet(seedEcs, seedSm, 'prod', { ok: 'db', bad: 'db', back: 'db', gone: 'db' });
     await pass();
-    // Modelled: how each rollout ends (moto never ends one).
+    // Modelled: how each rollout ends (moto never ends one), and the service deployments ECS lists (moto has none).
     moto.model.rollout('bad', 'failed');
     moto.model.rollout('back', 'rolled-back');
+    moto.model.rollout('gone', 'rolled-back');
     await rotate(seedSm, 'db');
     await pass();
+    // gone's rollback finished before the next pass: ECS's words no longer say it; its service deployments do.
+    moto.model.settle('gone');
     lines = [];
     proxy.resetCounts();
     const reported = await pass();
@@ -294,29 +297,37 @@ describe('watch safety against moto (real SDK; rollouts, version times and lost 
       [
         ['back', 'rolled-back', 'error'],
         ['bad', 'failed', 'error'],
+        ['gone', 'rolled-back', 'error'],
         ['ok', 'completed', 'info'],
       ],
     );
+    assert.equal(proxy.count('ListServiceDeployments'), 1, 'only for gone, whose deployment left the list');
     assert.deepEqual(decisions(reported), [
       'back:record:redeploy-rolled-back',
       'bad:record:redeploy-failed',
+      'gone:record:redeploy-rolled-back',
       'ok:record:redeploy-completed',
     ]);
     const metrics = events('watch.pass').at(-1)!;
-    assert.equal(metrics.RedeploysFailed, 2);
-    assert.equal(metrics.RedeploysRolledBack, 1);
+    assert.equal(metrics.RedeploysFailed, 3);
+    assert.equal(metrics.RedeploysRolledBack, 2);
     assert.equal(metrics.RedeploysCompleted, 1);
     lines = [];
     proxy.resetCounts();
     const next = await pass();
-    assert.deepEqual(decisions(next), ['back:skip:failed-before', 'bad:skip:failed-before', 'ok:skip:unchanged']);
+    assert.deepEqual(decisions(next), [
+      'back:skip:failed-before',
+      'bad:skip:failed-before',
+      'gone:skip:failed-before',
+      'ok:skip:unchanged',
+    ]);
     assert.equal(events('watch.deployment').length, 0, 'reported once');
     assert.equal(proxy.count('UpdateService'), 0, 'not retried in a loop');
     // A new rotation (the fix) redeploys them again.
     await rotate(seedSm, 'db');
     proxy.resetCounts();
     await pass();
-    assert.deepEqual(updates().sort(), ['back', 'bad', 'ok']);
+    assert.deepEqual(updates().sort(), ['back', 'bad', 'gone', 'ok']);
   });
 
   it('CODE_DEPLOY and EXTERNAL services are excluded (no UpdateService ECS would refuse), not failed on every pass', async () => {

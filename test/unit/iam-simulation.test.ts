@@ -279,6 +279,18 @@ matrix('watcher role: watcher-policy.json', { identity: iam('watcher-policy.json
     expect: 'Allowed',
   },
   {
+    what: 'ListServiceDeployments of a service in its cluster (how a redeploy ended)',
+    action: 'ecs:ListServiceDeployments',
+    resource: service('short-cut-prod', 'api'),
+    expect: 'Allowed',
+  },
+  {
+    what: 'ListServiceDeployments of a service in another cluster',
+    action: 'ecs:ListServiceDeployments',
+    resource: service('billing-prod', 'api'),
+    expect: 'ImplicitlyDenied',
+  },
+  {
     what: 'UpdateService of a service in another cluster',
     action: 'ecs:UpdateService',
     resource: service('billing-prod', 'api'),

@@ -587,6 +587,24 @@ describe('runPass: knowing ECS deployments', () => {
     assert.equal(aws.count('UpdateService'), 2, 'new versions are tried');
   });
 
+  it('reports a rollback that finished before the next pass (ECS no longer says so) as rolled back, from the service deployments', async () => {
+    const { aws, pass, events } = await fleet(1);
+    aws.rollout.set('s00', 'rolled-back');
+    aws.rotate('db', 'db-v2');
+    await pass();
+    aws.settle('prod', 's00'); // the rollback is done: its reason is "completed", our deployment gone from the list
+    aws.calls.length = 0;
+    await pass();
+    const report = events('watch.deployment').at(-1)!;
+    assert.deepEqual([report.level, report.result], ['error', 'rolled-back']);
+    assert.equal((events('watch.pass').at(-1) as Record<string, unknown>).RedeploysFailed, 1);
+    assert.equal(aws.count('ListServiceDeployments'), 1, 'asked only for the service whose deployment left the list');
+    aws.calls.length = 0;
+    await pass();
+    assert.equal(aws.count('ListServiceDeployments'), 0);
+    assert.equal(aws.count('UpdateService'), 0, 'not retried for the same versions');
+  });
+
   it('reports a circuit-breaker rollback as rolled back', async () => {
     const { aws, pass, events } = await fleet(1);
     aws.rollout.set('s00', 'rolled-back');
