@@ -132,6 +132,10 @@ export function resolveWatchSettings(
   const concurrency = count('--concurrency', flags.concurrency, 1, 64) ?? WATCH_DEFAULTS.concurrency;
   const stateKey = pick(nonEmpty(flags.stateKey), nonEmpty(env.WATCH_STATE_KEY), config?.watch?.stateKey);
   const claimSettleMs = duration('--claim-settle', flags.claimSettle) ?? WATCH_DEFAULTS.claimSettleMs;
+  if (claimSettleMs >= passTimeoutMs) {
+    // The claims must settle within the pass: otherwise each is taken back at the deadline, and nothing redeploys.
+    problems.push(`--claim-settle (${claimSettleMs} ms) must be shorter than --pass-timeout (${passTimeoutMs} ms)`);
+  }
   const metricsNamespace =
     pick(nonEmpty(flags.metricsNamespace), nonEmpty(env.WATCH_METRICS_NAMESPACE)) ?? DEFAULT_METRICS_NAMESPACE;
   if (!NAMESPACE.test(metricsNamespace)) {

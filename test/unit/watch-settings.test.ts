@@ -193,6 +193,11 @@ describe('watch settings', () => {
       /^--cap-window: "720h" is longer than the maximum/,
     ],
     [
+      'a claim settle as long as the pass deadline (every claim would be taken back)',
+      () => resolve(['--cluster', 'p', '--claim-settle', '60s', '--pass-timeout', '60s']),
+      /--claim-settle \(60000 ms\) must be shorter than --pass-timeout \(60000 ms\)/,
+    ],
+    [
       'a metrics namespace CloudWatch refuses',
       () => resolve(['--cluster', 'p', '--metrics-namespace', 'bad namespace!']),
       /is not a CloudWatch namespace/,
