@@ -152,7 +152,7 @@ async function clusterBindings(
   if (!region) throw new UsageError(`check --cluster: ${REGION_REQUIRED}`);
   const [{ createEcsClient }, { requestTimeoutFor }, { checkClusters }] = await Promise.all([
     import('../shared/aws-clients.ts'),
-    import('../shared/client-config.ts'),
+    import('../shared/client-settings.ts'),
     import('./check-cluster.ts'),
   ]);
   const ecs = createEcsClient({ region, requestTimeoutMs: requestTimeoutFor(CLUSTER_CHECK.timeoutMs) });

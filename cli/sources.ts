@@ -1,7 +1,7 @@
 import { dotenvSource } from '../init/dotenv-source.ts';
 import type { RenderSettings } from '../init/render-settings.ts';
 import type { Source } from '../init/source.ts';
-import { type ClientSettings, requestTimeoutFor } from '../shared/client-config.ts';
+import { type ClientSettings, requestTimeoutFor } from '../shared/client-settings.ts';
 import { isSsmSource, type SourceSpec } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
 
