@@ -1,13 +1,19 @@
 import { resolve } from 'node:path';
+import { planLayers } from '../init/render.ts';
+import { resolveRenderSettings } from '../init/render-settings.ts';
 import { type Layer, shownKey } from '../init/secret-value.ts';
 import { parseCommandArgs } from '../shared/args.ts';
+import { createEcsClient } from '../shared/aws-clients.ts';
+import { requestTimeoutFor } from '../shared/client-settings.ts';
 import { loadConfigFile } from '../shared/config-file.ts';
 import { withDeadline } from '../shared/deadline.ts';
 import { ExitCode, errorLine, exitCodeOf, SecretsInitError, UsageError } from '../shared/errors.ts';
+import { createLogger } from '../shared/logger.ts';
 import { readRegularFile } from '../shared/read-regular-file.ts';
 import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
-import type { ClusterFailure } from './check-cluster.ts';
+import { type ClusterFailure, checkClusters } from './check-cluster.ts';
 import type { Command } from './io.ts';
+import { wireSources } from './sources.ts';
 
 export const CHECK_USAGE = `Usage: secrets-init check [--config FILE] [--remote] [--cluster NAME]...
 
@@ -77,12 +83,6 @@ export const checkCommand: Command = async (args, io) => {
     return verdict(worst, failed, out);
   }
 
-  const [{ resolveRenderSettings }, { planLayers }, { createLogger }, { wireSources }] = await Promise.all([
-    import('../init/render-settings.ts'),
-    import('../init/render.ts'),
-    import('../shared/logger.ts'),
-    import('./sources.ts'),
-  ]);
   const settings = resolveRenderSettings(
     {
       appEnv: 'production',
@@ -150,11 +150,6 @@ async function clusterBindings(
 ): Promise<ClusterFailure[]> {
   const region = regionFromEnv(env)?.region;
   if (!region) throw new UsageError(`check --cluster: ${REGION_REQUIRED}`);
-  const [{ createEcsClient }, { requestTimeoutFor }, { checkClusters }] = await Promise.all([
-    import('../shared/aws-clients.ts'),
-    import('../shared/client-settings.ts'),
-    import('./check-cluster.ts'),
-  ]);
   const ecs = createEcsClient({ region, requestTimeoutMs: requestTimeoutFor(CLUSTER_CHECK.timeoutMs) });
   try {
     return await checkClusters(ecs, clusters, out, CLUSTER_CHECK);
