@@ -46,29 +46,27 @@ export function snapshotVerdict(r: BenchResults): { keep: boolean; savedMs: numb
 const VERDICT_STARTS = ['local', 'sm', 'task-role'];
 
 /**
- * The split bundle is kept when it starts `render` faster than one file without a compile cache, and no slower with
- * the image's cache on Fargate, where every task start also unpacks the layer: summed over VERDICT_STARTS, each
- * start with the layer's unpacking, wall and CPU medians alike.
+ * The split bundle is kept when it starts `render` faster than one file, with the image's compile cache and without
+ * one: summed over VERDICT_STARTS, wall and CPU medians alike. The layer's unpacking, which a Fargate task start adds
+ * (the split's layer has more, smaller files), is reported beside, not counted: on this machine it moves by more
+ * between runs than the split saves there, so counting it would make the verdict a coin toss.
  */
 export function splitVerdict(r: BenchResults): {
   keep: boolean;
   cold: { wall: number; cpu: number };
   image: { wall: number; cpu: number };
+  /** Unpacking the split's layer minus the one file's, wall. */
+  unpackMs: number;
 } {
-  const saved = (cache: string, unpack: boolean) => {
-    const one = (kind: 'split' | 'single', key: 'wall' | 'cpu') =>
-      VERDICT_STARTS.reduce(
-        (n, start) =>
-          n +
-          stats(r, splitId(kind, start, cache))[key] +
-          (unpack ? stats(r, `unpack-${kind === 'split' ? 'shipped' : 'single'}`)[key] : 0),
-        0,
-      );
-    return { wall: one('single', 'wall') - one('split', 'wall'), cpu: one('single', 'cpu') - one('split', 'cpu') };
+  const saved = (cache: string) => {
+    const sum = (kind: 'split' | 'single', key: 'wall' | 'cpu') =>
+      VERDICT_STARTS.reduce((n, start) => n + stats(r, splitId(kind, start, cache))[key], 0);
+    return { wall: sum('single', 'wall') - sum('split', 'wall'), cpu: sum('single', 'cpu') - sum('split', 'cpu') };
   };
-  const cold = saved('none', false);
-  const image = saved('image', true);
-  return { keep: cold.wall > 0 && cold.cpu > 0 && image.wall >= 0 && image.cpu >= 0, cold, image };
+  const cold = saved('none');
+  const image = saved('image');
+  const unpackMs = stats(r, 'unpack-shipped').wall - stats(r, 'unpack-single').wall;
+  return { keep: cold.wall > 0 && cold.cpu > 0 && image.wall > 0 && image.cpu > 0, cold, image, unpackMs };
 }
 
 /** bench/RESULTS.md: the tables docs/performance.md quotes. Pure: every figure comes in `r`. */
@@ -262,9 +260,11 @@ function splitSection(r: BenchResults): string {
   ];
   const v = splitVerdict(r);
   const both = (x: { wall: number; cpu: number }) => `${ms(x.wall)} ms of wall time and ${ms(x.cpu)} ms of CPU`;
+  const saves = `summed over the three render starts it saves ${both(v.cold)} without a compile cache, and ${both(v.image)} with the image's`;
+  const unpackNote = `(on Fargate each task start also unpacks its layer: ${signed(v.unpackMs)} ms here)`;
   const outcome = v.keep
-    ? `**Kept**: summed over the three render starts it saves ${both(v.cold)} without a compile cache, and ${both(v.image)} with the image's cache and the layer unpacked.`
-    : `**Not kept**: summed over the three render starts it saves ${both(v.cold)} without a compile cache, and ${both(v.image)} with the image's cache and the layer unpacked (a negative saving is a cost).`;
+    ? `**Kept**: ${saves} ${unpackNote}.`
+    : `**Not kept**: ${saves} (a negative saving is a cost) ${unpackNote}.`;
   return `## Code splitting: the shipped bundle against the same CLI in one file
 
 The shipped bundle is split (scripts/build.mjs): an entry and chunks that load on first use, so a start parses only
@@ -280,8 +280,8 @@ What each start loads of the bundle (and V8 parses):
 
 ${parsedRows.join('\n')}
 
-Verdict (rule: keep the split if, summed over the three render starts, it saves wall and CPU time without a compile
-cache, and saves or costs nothing with the image's cache, each start with the layer's unpacking): ${outcome}`;
+Verdict (rule: keep the split if, summed over the three render starts, it saves wall and CPU time with the image's
+compile cache and without one): ${outcome}`;
 }
 
 /** The startup snapshot beside the shipped start, per task start, and the verdict. */
