@@ -21,10 +21,12 @@ import { buildLayers } from './image-layers.ts';
 import { describeMachine, load } from './machine.ts';
 import { measureCallsPerRender } from './measure-calls.ts';
 import { coldStartVariants, measureColdStart } from './measure-cold-start.ts';
+import { measureParsed } from './measure-parsed.ts';
 import { measureWatch } from './measure-watch.ts';
 import { measureWatchModel } from './measure-watch-model.ts';
 import { startMeter } from './meter.ts';
 import { renderResults } from './report.ts';
+import { startTaskRoleEndpoint } from './task-role-endpoint.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const AWS20_EVERY = Number(process.env.BENCH_AWS20_EVERY ?? 4);
@@ -40,6 +42,7 @@ mkdirSync(home);
 const meter = startMeter();
 const moto = await startMoto();
 const proxy = await startAwsProxy(moto.endpoint);
+const taskRole = await startTaskRoleEndpoint();
 const sm = new SecretsManagerClient(clientOptions(moto.endpoint));
 const ecs = new ECSClient(clientOptions(moto.endpoint));
 const loadBefore = load();
@@ -51,14 +54,10 @@ try {
   say(`seeding ${RENDER_SECRETS + WATCH_FLEET.secrets} secrets and ${WATCH_FLEET.services} services into moto`);
   // Seeded before anything is measured: moto busy with seeding would slow the renders down.
   const ids = await seedBench(sm, ecs, RENDER_SECRETS);
-  const coldStart = await measureColdStart(meter, {
-    dir,
-    home,
-    endpoint: moto.endpoint,
-    variants: coldStartVariants(bundles, layers, ids, AWS20_EVERY),
-    runs: RUNS,
-    say,
-  });
+  const variants = coldStartVariants(bundles, layers, ids, AWS20_EVERY);
+  const where = { dir, home, endpoint: moto.endpoint, taskRoleUrl: taskRole.url };
+  const parsed = await measureParsed({ ...where, variants });
+  const coldStart = await measureColdStart(meter, { ...where, variants, runs: RUNS, say });
   const calls = await measureCallsPerRender(meter, { dir, home, proxy, bundle: bundles.shipped, ids });
   const watch = await measureWatch(meter, { dir, home, proxy, sm, bundle: bundles.shipped, say });
   const model = await measureWatchModel(MODEL_LATENCY_MS);
@@ -71,6 +70,8 @@ try {
     awsEvery: AWS20_EVERY,
     modelLatencyMs: MODEL_LATENCY_MS,
     sizes: bundles.sizes,
+    files: bundles.files,
+    parsed,
     layers,
     coldStart,
     calls,
@@ -89,6 +90,7 @@ try {
   ecs.destroy();
   await meter.close();
   await proxy.close();
+  await taskRole.close();
   await moto.stop();
   rmSync(dir, { recursive: true, force: true });
 }

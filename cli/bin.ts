@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import * as nodeModule from 'node:module';
 
 // Cache V8 bytecode of the bundle between runs (a warm init container or a re-render starts faster).

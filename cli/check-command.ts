@@ -1,11 +1,17 @@
+import { planLayers } from '../init/render.ts';
+import { resolveRenderSettings } from '../init/render-settings.ts';
 import { type Layer, shownKey } from '../init/secret-value.ts';
+import { createEcsClient } from '../shared/aws-clients.ts';
+import { requestTimeoutFor } from '../shared/client-settings.ts';
 import { withDeadline } from '../shared/deadline.ts';
 import { ExitCode, errorLine, exitCodeOf, SecretsInitError, UsageError } from '../shared/errors.ts';
+import { createLogger } from '../shared/logger.ts';
 import { readRegularFile } from '../shared/read-regular-file.ts';
 import { REGION_REQUIRED, regionFromEnv } from '../shared/region.ts';
-import type { ClusterFailure } from './check-cluster.ts';
+import { type ClusterFailure, checkClusters } from './check-cluster.ts';
 import { CONFIG_COMMAND_OPTIONS, configCommand } from './command-line.ts';
 import type { Command } from './io.ts';
+import { wireSources } from './sources.ts';
 
 export const CHECK_USAGE = `Usage: secrets-init check [--config FILE] [--remote] [--cluster NAME]...
 
@@ -71,12 +77,6 @@ export const checkCommand: Command = configCommand(
       return verdict(worst, failed, out);
     }
 
-    const [{ resolveRenderSettings }, { planLayers }, { createLogger }, { wireSources }] = await Promise.all([
-      import('../init/render-settings.ts'),
-      import('../init/render.ts'),
-      import('../shared/logger.ts'),
-      import('./sources.ts'),
-    ]);
     const settings = resolveRenderSettings(
       {
         appEnv: 'production',
@@ -145,11 +145,6 @@ async function clusterBindings(
 ): Promise<ClusterFailure[]> {
   const region = regionFromEnv(env)?.region;
   if (!region) throw new UsageError(`check --cluster: ${REGION_REQUIRED}`);
-  const [{ createEcsClient }, { requestTimeoutFor }, { checkClusters }] = await Promise.all([
-    import('../shared/aws-clients.ts'),
-    import('../shared/client-config.ts'),
-    import('./check-cluster.ts'),
-  ]);
   const ecs = createEcsClient({ region, requestTimeoutMs: requestTimeoutFor(CLUSTER_CHECK.timeoutMs) });
   try {
     return await checkClusters(ecs, clusters, out, CLUSTER_CHECK);

@@ -9,9 +9,8 @@
 // serialise are replaced by stand-ins that load them on first use (scripts/build-snapshot.mjs). Node gives the
 // deserialised process its own env, argv, cwd, pid, clock and random seed.
 import { startupSnapshot } from 'node:v8';
-import '../init/secrets-manager-source.ts';
-import '../shared/secrets-manager-client.ts';
 import './render-command.ts';
+import './secrets-manager-wiring.ts';
 import { start } from './start.ts';
 
 // Deserialised, argv is [node, ...args]: no script path (and `--` ends node's own options, so it is not there).

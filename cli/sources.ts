@@ -1,7 +1,7 @@
 import { dotenvSource } from '../init/dotenv-source.ts';
 import type { RenderSettings } from '../init/render-settings.ts';
 import type { Source } from '../init/source.ts';
-import { type ClientSettings, requestTimeoutFor } from '../shared/client-config.ts';
+import { type ClientSettings, requestTimeoutFor } from '../shared/client-settings.ts';
 import { isSsmSource, type SourceSpec } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
 
@@ -29,21 +29,14 @@ export async function wireSources(settings: RenderSettings, wiring: SourceWiring
   const bySpec = new Map<SourceSpec, Source>();
   const secrets = settings.sources.filter((s) => s.type === 'secretsmanager');
   if (secrets.length > 0) {
-    const [{ secretsManagerSources }, { createSecretsManagerClient }] = await Promise.all([
-      import('../init/secrets-manager-source.ts'),
-      import('../shared/secrets-manager-client.ts'),
-    ]);
-    const client = () => createSecretsManagerClient(clientSettings(settings));
-    const wired = secretsManagerSources(secrets, { client, logger: wiring.logger });
+    const { wireSecretsManagerSources } = await import('./secrets-manager-wiring.ts');
+    const wired = wireSecretsManagerSources(secrets, clientSettings(settings), wiring.logger);
     for (const [i, s] of wired.entries()) bySpec.set(secrets[i]!, s);
   }
   const parameters = settings.sources.filter(isSsmSource);
   if (parameters.length > 0) {
-    const [{ ssmSources }, { createSsmClient }] = await Promise.all([
-      import('../init/ssm-source.ts'),
-      import('../shared/ssm-client.ts'),
-    ]);
-    const wired = ssmSources(parameters, { client: () => createSsmClient(clientSettings(settings)) });
+    const { wireSsmSources } = await import('./ssm-wiring.ts');
+    const wired = wireSsmSources(parameters, clientSettings(settings));
     for (const [i, s] of wired.entries()) bySpec.set(parameters[i]!, s);
   }
   return [...sources, ...settings.sources.map((spec) => bySpec.get(spec)!)];

@@ -1,6 +1,7 @@
 // How the bundles load Node's built-ins: through require() where the bundle's code first needs them, never as
 // hoisted ESM imports, and, in the startup snapshot, not at all at build time for the built-ins Node cannot snapshot.
 import { createRequire, isBuiltin } from 'node:module';
+import { relative } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
@@ -28,7 +29,9 @@ export function builtinsAsRequire({ keepImportsOf, defer = () => false } = {}) {
         if (args.namespace !== 'file') return { path: `node:${name}`, external: true };
         if (defer(name)) return { path: name, namespace: 'deferred-builtin' };
         if (!IMPORT_KINDS.has(args.kind) || keepImportsOf?.test(args.importer)) return undefined;
-        return { path: name, namespace: 'builtin' };
+        // One wrapper per importer (the suffix keeps them apart): a wrapper shared by modules of several chunks would
+        // be a chunk of its own in a split build, one more file to load for a line of code.
+        return { path: name, namespace: 'builtin', suffix: `?${relative(process.cwd(), args.importer)}` };
       });
       b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
         contents: `module.exports = require(${JSON.stringify(`node:${args.path}`)});`,

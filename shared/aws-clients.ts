@@ -1,5 +1,6 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { type ClientSettings, clientConfig } from './client-config.ts';
+import { clientConfig } from './client-config.ts';
+import type { ClientSettings } from './client-settings.ts';
 
 // The watcher's clients. `render` needs only the clients of its sources: importing `./secrets-manager-client.ts`
 // or `./ssm-client.ts` instead of this module keeps the ECS client out of its start-up. The SSM client is not

@@ -1,28 +1,13 @@
+import type { ClientSettings } from './client-settings.ts';
 import { credentialsWithTimeout } from './credentials-timeout.ts';
 import { responseCap } from './response-cap.ts';
 
-/**
- * Clients built on the SDK's default chain (task-role credentials, AWS_REGION, AWS_ENDPOINT_URL[_SERVICE]).
- * Retries are the SDK's standard mode (throttling and 5xx with backoff); every request has its own timeout
- * that really throws (throwOnRequestTimeout), and callers pass an AbortSignal for the overall deadline.
- * This module loads no client: each client has a module of its own (secrets-manager-client.ts, ssm-client.ts), so
- * that `render` loads only the clients its sources need and never the ECS client (whose module set costs ~10 ms of
- * start-up); `aws-clients.ts` offers them all to the watcher.
- */
-export interface ClientSettings {
-  readonly region: string;
-  /** Per HTTP request; the overall deadline is the caller's AbortSignal. */
-  readonly requestTimeoutMs?: number;
-  readonly maxAttempts?: number;
-}
-
-/**
- * Per-request timeout for an overall deadline: a third of it (1-10 s), so that one stalled connection is
- * abandoned and retried while the deadline still leaves room for the retry.
- */
-export function requestTimeoutFor(deadlineMs: number): number {
-  return Math.min(10_000, Math.max(1000, Math.round(deadlineMs / 3)));
-}
+// Clients built on the SDK's default chain (task-role credentials, AWS_REGION, AWS_ENDPOINT_URL[_SERVICE]).
+// Retries are the SDK's standard mode (throttling and 5xx with backoff); every request has its own timeout that
+// really throws (throwOnRequestTimeout), and callers pass an AbortSignal for the overall deadline.
+// This module loads no client, only the credential chain: each client has a module of its own
+// (secrets-manager-client.ts, ssm-client.ts), so that `render` loads only the clients its sources need and never
+// the ECS client (whose module set costs ~10 ms of start-up); `aws-clients.ts` offers them all to the watcher.
 
 /**
  * The configuration every client of this project shares. Besides timeouts and retries, two guards: response bodies

@@ -1,5 +1,6 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { type ClientSettings, clientConfig } from './client-config.ts';
+import { clientConfig } from './client-config.ts';
+import type { ClientSettings } from './client-settings.ts';
 
 /**
  * The SSM (Parameter Store) client: the settings every client of the project shares (timeouts, retries, the

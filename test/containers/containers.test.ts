@@ -212,7 +212,7 @@ after(async () => {
 });
 
 describe('images', () => {
-  test('the init image holds Node, the bundle and its compile cache only, and runs as 65532:10001', async () => {
+  test('the init image holds Node, the bundle (entry and chunks, read-only) and its compile cache only, and runs as 65532:10001', async () => {
     const meta = JSON.parse(expectCode(await pm.podman(['image', 'inspect', INIT_IMAGE]), 0, 'inspect').stdout)[0];
     assert.equal(meta.Config.User, '65532:10001');
     assert.deepEqual(meta.Config.Entrypoint, ['/nodejs/bin/node', '/app/secrets-init.mjs']);
@@ -235,10 +235,16 @@ describe('images', () => {
       for (const shell of ['/bin/sh', '/bin/bash', '/bin/busybox', '/usr/bin/env']) {
         assert.ok(!files.has(shell), `no ${shell} in the final image`);
       }
+      // What `npm run build` wrote (the same sources and lock file, so the same chunk names), and nothing else.
+      const chunks = readdirSync(join(ROOT, 'dist', 'chunks')).sort();
       assert.deepEqual(
         names.filter((p) => p.startsWith('/app/') && !p.startsWith('/app/compile-cache/')),
-        ['/app/compile-cache', '/app/secrets-init.mjs'],
+        ['/app/chunks', ...chunks.map((c) => `/app/chunks/${c}`), '/app/compile-cache', '/app/secrets-init.mjs'],
       );
+      assert.equal(describeMode(join(root, 'app/chunks')), '0555 0:0', '/app/chunks');
+      for (const f of ['secrets-init.mjs', ...chunks.map((c) => `chunks/${c}`)]) {
+        assert.equal(describeMode(join(root, 'app', f)), '0444 0:0', `/app/${f}`);
+      }
       assert.ok(
         names.some((p) => /^\/app\/compile-cache\/v24\.[^/]+-65532\/[0-9a-f]+$/.test(p)),
         `a compile cache entry for uid 65532: ${names.filter((p) => p.startsWith('/app/compile-cache'))}`,
@@ -251,8 +257,8 @@ describe('images', () => {
       for (const [p, bytes] of files) {
         const group = p.startsWith('/nodejs/')
           ? 'node binary (/nodejs)'
-          : p === '/app/secrets-init.mjs'
-            ? 'bundle (/app/secrets-init.mjs)'
+          : p === '/app/secrets-init.mjs' || p.startsWith('/app/chunks')
+            ? 'bundle (/app/secrets-init.mjs, /app/chunks)'
             : p.startsWith('/app/compile-cache')
               ? 'compile cache (/app/compile-cache)'
               : /^\/(lib|lib64|usr\/lib)\//.test(p)
@@ -286,6 +292,25 @@ describe('images', () => {
       'render --help',
     );
     assert.match(debug.stderr + debug.stdout, /V8 code cache for ESM file:\/\/\/app\/secrets-init\.mjs was accepted/);
+    assert.match(debug.stderr, /V8 code cache for ESM file:\/\/\/app\/chunks\/start-\w+\.mjs was accepted/);
+    // A Secrets Manager render loads chunks `render --help` does not: the image caches every chunk, so it compiles
+    // none of them either (Node says "was not initialized" for a module it finds no cache entry for).
+    const volume = 'compile-cache';
+    expectCode(await pm.podman(['volume', 'create', volume]), 0, 'volume create');
+    const production = expectCode(
+      await initProduction(volume, SEED_SECRET_NAME, ['-e', 'NODE_DEBUG_NATIVE=COMPILE_CACHE']),
+      0,
+      'render (production)',
+    );
+    assert.match(
+      production.stderr,
+      /V8 code cache for ESM file:\/\/\/app\/chunks\/secrets-manager-wiring-\w+\.mjs was accepted/,
+    );
+    assert.deepEqual(
+      production.stderr.split('\n').filter((l) => /file:\/\/\/app\/.* was not initialized/.test(l)),
+      [],
+      'modules compiled without the cache',
+    );
 
     // Interleaved runs inside one container (no podman start-up in the numbers): a local render of a
     // small dotenv file with the baked cache, and with the cache disabled.

@@ -1,5 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, constants, copyFileSync, existsSync, linkSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,8 +67,14 @@ export function reachableNode(): string {
   return reachableCopy(process.execPath, 0o755, 'node');
 }
 
-/** The shipped bundle, as another uid can read it. */
+/** The shipped bundle, its entry and the chunks beside it (`chunks/`), as another uid can read them; the entry's copy. */
 export function reachableBundle(bundle: string): string {
+  const chunks = join(dirname(bundle), 'chunks');
+  if (existsSync(chunks)) {
+    mkdirSync(join(reachableDir(), 'chunks'), { recursive: true, mode: 0o755 });
+    chmodSync(join(reachableDir(), 'chunks'), 0o755);
+    for (const name of readdirSync(chunks)) reachableCopy(join(chunks, name), 0o644, join('chunks', name));
+  }
   return reachableCopy(bundle, 0o644, 'secrets-init.mjs');
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import { CreateServiceCommand, DescribeServicesCommand, ECSClient } from '@aws-s
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type AwsProxy, startAwsProxy } from '../helpers/aws-proxy.ts';
+import { bundleFiles } from '../helpers/bundle.ts';
 import { BUNDLE, cliArgs, ROOT } from '../helpers/cli.ts';
 import {
   BINDING_TAG,
@@ -32,8 +33,8 @@ let dir: string;
 const outputs: string[] = [];
 
 before(async () => {
-  if (!existsSync(BUNDLE) || !readFileSync(BUNDLE, 'utf8').includes('secrets-init/fingerprint')) {
-    throw new Error(`${BUNDLE} is missing or has no watch command: run "npm run build" first (npm test does)`);
+  if (!bundleFiles().some((f) => readFileSync(f, 'utf8').includes('secrets-init/fingerprint'))) {
+    throw new Error(`${BUNDLE} has no watch command: run "npm run build" first (npm test does)`);
   }
   moto = await startMoto();
   proxy = await startAwsProxy(moto.endpoint);
