@@ -4,7 +4,8 @@
 //   1. dist/secrets-init-snapshot.cjs: cli/snapshot-entry.ts bundled as CommonJS (`--build-snapshot` runs a
 //      script, not an ES module, and its require() loads built-ins only, so everything else is in the bundle);
 //   2. dist/secrets-init.blob: written by scripts/snapshot-blob.cjs with the Node running this script (a blob only
-//      loads in the Node binary that wrote it: an image would write it in its final stage, with --no-blob here).
+//      loads in the Node binary that wrote it: Dockerfile.init's init-snapshot target writes it in the image, with
+//      --no-blob here).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { build } from 'esbuild';

@@ -1,7 +1,8 @@
 // node scripts/snapshot-blob.cjs SCRIPT BLOB: writes the startup snapshot BLOB from SCRIPT (the bundle of
 // cli/snapshot-entry.ts) with this Node binary, read-only, and checks that it starts. Plain CommonJS with no
-// dependency, so that an image's final stage (distroless: no npm) could run it: Node loads a blob only in the binary
-// that wrote it (it checks version, architecture and platform, and nothing vouches for another build).
+// dependency, so that a distroless stage (no npm) runs it, as Dockerfile.init's init-snapshot target does: Node
+// loads a blob only in the binary that wrote it (it checks version, architecture and platform, and nothing vouches
+// for another build).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const { chmodSync, mkdirSync, rmSync, statSync } = require('node:fs');

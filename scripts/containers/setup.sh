@@ -10,7 +10,7 @@
 #   docker.io/library/node:24-bookworm-slim      build stage of Dockerfile.init and base of Dockerfile.app:
 #                                                busybox (sh, id, env...), node in /usr/local/bin, npm 11,
 #                                                users root and node (1000), the host CA bundle.
-#   gcr.io/distroless/nodejs24-debian12:nonroot  final stage of Dockerfile.init: node in /nodejs/bin, its
+#   gcr.io/distroless/nodejs24-debian12:nonroot  init stage of Dockerfile.init: node in /nodejs/bin, its
 #                                                shared libraries, users root and nonroot (65532), the CA
 #                                                bundle, and no shell (as distroless).
 #

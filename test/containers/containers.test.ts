@@ -33,8 +33,10 @@ import { startRegistry } from './registry.ts';
 // The names manifests/compose.yaml uses, so compose runs exactly the images built here.
 const INIT_IMAGE = 'localhost/ecs-secrets-init/init:local';
 const APP_IMAGE = 'localhost/ecs-secrets-init/app:local';
-/** The final stage's base: Dockerfile.init's last FROM. */
-const INIT_BASE = [...readFileSync(join(ROOT, 'Dockerfile.init'), 'utf8').matchAll(/^FROM (\S+)/gm)].at(-1)![1]!;
+/** The init image's base: the FROM of Dockerfile.init's `init` stage. */
+const INIT_BASE = /^FROM (\S+) AS init$/m.exec(readFileSync(join(ROOT, 'Dockerfile.init'), 'utf8'))![1]!;
+/** Dockerfile.init's `init-snapshot` target: the init image started from a V8 startup snapshot (not shipped). */
+const SNAPSHOT_IMAGE = 'localhost/ecs-secrets-init/init-snapshot:local';
 /** The platform the init image is built for, named as docs/deploy-by-hand.md builds it (the task's, there). */
 const PLATFORM = `linux/${process.arch === 'arm64' ? 'arm64' : 'amd64'}`;
 const COMPOSE_FILE = join(ROOT, 'manifests', 'compose.yaml');
@@ -358,6 +360,79 @@ describe('images', () => {
     fact(`  the layers Dockerfile.init adds: ${size(ours)}`);
     // What we control: a dependency tree, the sources or a second Node in a layer would be megabytes.
     assert.ok(sum(ours, 'gzipBytes') < 1e6, `the layers Dockerfile.init adds are ${size(ours)}`);
+  });
+
+  test("the init-snapshot target: a blob written by the image's own Node, rendering what the init image renders", async () => {
+    const res = await pm.podman(
+      [
+        'build',
+        '--pull=never',
+        '--platform',
+        PLATFORM,
+        '-f',
+        'Dockerfile.init',
+        '--target',
+        'init-snapshot',
+        '-t',
+        SNAPSHOT_IMAGE,
+        '.',
+      ],
+      { timeoutMs: 600_000 },
+    );
+    assert.equal(
+      res.code,
+      0,
+      `podman build --target init-snapshot failed:\n${res.stdout.slice(-4000)}\n${res.stderr.slice(-4000)}`,
+    );
+    fact(`podman build -f Dockerfile.init --target init-snapshot (after the init image): ${res.ms} ms`);
+    const meta = JSON.parse(expectCode(await pm.podman(['image', 'inspect', SNAPSHOT_IMAGE]), 0, 'inspect').stdout)[0];
+    assert.deepEqual(meta.Config.Entrypoint, ['/nodejs/bin/node', '--snapshot-blob', '/app/secrets-init.blob', '--']);
+    assert.equal(meta.Config.User, '65532:10001');
+
+    // The same secret rendered by each image: the same files, byte for byte. The snapshot start loads no module of
+    // the bundle (Node's compile-cache log names each ES module it loads; the snapshot has them in its heap).
+    const volumes = { init: 'snapshot-ref', snapshot: 'snapshot-ok' };
+    for (const v of Object.values(volumes)) expectCode(await pm.podman(['volume', 'create', v]), 0, 'volume create');
+    const debug = ['-e', 'NODE_DEBUG_NATIVE=COMPILE_CACHE'];
+    const bundleModules = (stderr: string) => stderr.split('\n').filter((l) => /file:\/\/\/app\//.test(l));
+    const fromBundle = expectCode(await initProduction(volumes.init, SEED_SECRET_NAME, debug), 0, 'render (init)');
+    assert.notDeepEqual(bundleModules(fromBundle.stderr), [], 'the init image logs the modules it loads');
+    const fromBlob = expectCode(
+      await initProduction(volumes.snapshot, SEED_SECRET_NAME, debug, { image: SNAPSHOT_IMAGE }),
+      0,
+      'render (init-snapshot image)',
+    );
+    assert.match(fromBlob.stdout, /"event":"render.done"/);
+    assert.deepEqual(bundleModules(fromBlob.stderr), [], 'modules of the bundle loaded by a start from the snapshot');
+    const [ref, snap] = [await volumePath(volumes.init), await volumePath(volumes.snapshot)];
+    assert.deepEqual(visibleNames(snap), visibleNames(ref));
+    for (const f of ['app.env', 'gcp-credentials.json']) {
+      assert.ok(readFileSync(join(snap, f)).equals(readFileSync(join(ref, f))), `${f} differs between the images`);
+      assert.equal(describeMode(join(snap, f)), describeMode(join(ref, f)), f);
+    }
+
+    // A missing secret: the same exit code and the same one line.
+    const missing = 'short-cut/prod/not-there';
+    const errors: string[] = [];
+    for (const image of [INIT_IMAGE, SNAPSHOT_IMAGE]) {
+      const volume = `snapshot-missing-${errors.length}`;
+      expectCode(await pm.podman(['volume', 'create', volume]), 0, 'volume create');
+      errors.push(expectCode(await initProduction(volume, missing, [], { image }), 3, `render ${image}`).stderr);
+      assert.deepEqual(readdirSync(await volumePath(volume)), []);
+    }
+    assert.equal(errors[1], errors[0]);
+
+    // What it would add to every Fargate task start's download: the blob's layer.
+    const [init, snapshot] = [
+      await compressedLayers(pm, INIT_IMAGE, join(work, 'layers')),
+      await compressedLayers(pm, SNAPSHOT_IMAGE, join(work, 'snapshot-layers')),
+    ];
+    const added = snapshot.slice(init.length);
+    assert.equal(added.length, 1, `init-snapshot adds ${added.length} layers to the init image`);
+    fact(
+      `init-snapshot: the blob's layer adds ${compressed(added[0]!.gzipBytes)} gzip, ` +
+        `${compressed(added[0]!.zstdBytes)} zstd to the init image (not shipped: docs/performance.md)`,
+    );
   });
 
   test('flags reach the CLI through the entrypoint, and log lines name no pid or host', async () => {
