@@ -15,6 +15,8 @@ export interface ApplyOptions {
   readonly now: () => number;
   /** How long claims settle before they are read back: longer than it takes a rival run to write its claim. */
   readonly settleMs: number;
+  /** How long a claim holds: a claim read back that is older was not written by a rival run during the settle. */
+  readonly claimTtlMs: number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Reads services again (their state tags and deployments), by ARN: the claims' check. */
   readonly reread: (decisions: readonly Decision[]) => Promise<ReadonlyMap<string, Observation<ServiceState>>>;
@@ -28,14 +30,18 @@ export interface ApplyOptions {
  * (2) Each of the next `budget` due services is claimed: its state tag becomes `pending` (this run, the versions it
  *     goes to, the PRIMARY deployment it saw). Written before UpdateService, the claim is what tells a later pass that
  *     a redeploy may have started when its answer, its tag or the watcher itself was lost.
- * (3) The claims settle, then are read back: a service whose tag now carries another run's claim, or whose PRIMARY
- *     deployment changed, is left to that run or deployment (`deferred`, `rival`). Rival runs (the rotation rule
- *     firing once per secret, EventBridge delivering twice, the schedule) so redeploy a service once, not once each.
+ * (3) The claims settle, then are read back: a service whose tag now carries another run's fresh claim or redeploy,
+ *     or whose PRIMARY deployment changed, is left to that run or deployment (`deferred`, `rival`). Rival runs (the
+ *     rotation rule firing once per secret, EventBridge delivering twice, the schedule) so redeploy a service once,
+ *     not once each. Any other tag there (removed, unsigned, forged, an old state put back) is no rival's: the
+ *     redeploy goes ahead, and a tag this watcher cannot trust is a failure, so tampering is never silent.
  * (4) UpdateService(forceNewDeployment) for the rest. Accepted: the state becomes `deploying` with the new deployment,
  *     and it counts against the budget. Refused (a 4xx: nothing started): the claim is taken back and the slot goes
  *     to the next due service in another round. Answer lost (a timeout, a reset, a 5xx): it may have started, so it
  *     counts against the budget and the claim stays (`unknown`).
  * (5) What no round reached is `deferred` (`cap`), or (`deadline`) once the pass deadline has passed: it stays due.
+ *     A due service whose decision also recorded how the watcher's previous redeploy ended gets that state written,
+ *     so the outcome is reported once.
  */
 export async function applyPlan(
   ports: ApplyPorts,
@@ -137,17 +143,31 @@ export async function applyPlan(
             return;
           }
           const read = decodeState(now.value.tags[FINGERPRINT_TAG], d.serviceArn, options.key);
-          const mine =
-            (read.trust === 'signed' || read.trust === 'unsigned') &&
-            read.tag.run === options.run &&
-            read.tag.state === 'pending';
+          const trusted = read.trust === 'signed' || read.trust === 'unsigned' ? read.tag : undefined;
+          const mine = trusted?.run === options.run && trusted.state === 'pending';
+          const rival =
+            trusted !== undefined &&
+            trusted.run !== options.run &&
+            (trusted.state === 'pending' || trusted.state === 'deploying') &&
+            trusted.writtenAt * 1000 > options.now() - options.claimTtlMs;
           const primary = now.value.deployments.find((x) => x.status === 'PRIMARY');
-          if (!mine) {
+          if (rival) {
             // Another run redeploys it: a slot of the cap they share, so this run starts one fewer.
             budget--;
             set({ decision: d, outcome: 'deferred', reason: 'rival' });
             return;
           }
+          // Not this run's claim and no rival's: removed, overwritten by a tagger, an old state put back, or a rival's
+          // claim taken back. Nobody else redeploys it, so this run does; loud when the tag is not one to trust.
+          const tampered: Failure | undefined =
+            mine || trusted
+              ? undefined
+              : failure(
+                  d,
+                  'state',
+                  `its claim was ${read.trust === 'absent' ? 'removed' : `overwritten (${read.trust})`} while it ` +
+                    'settled: redeployed anyway (who may tag it? see the SCP example in docs/watcher.md)',
+                );
           if (primary && primary.id !== d.deployment) {
             // Deployed meanwhile (a rival run's redeploy whose claim we overwrote, an operator's deploy): follow
             // that deployment instead of starting another. It took a slot too.
@@ -170,11 +190,8 @@ export async function applyPlan(
               writtenAt: Math.floor(options.now() / 1000),
             };
             const written = await writeState(ports, ctx, d, state, options.key);
-            set({
-              decision: d,
-              outcome: 'redeployed',
-              ...(!written.ok && { failure: failure(d, 'tag', written.error) }),
-            });
+            const problem = written.ok ? tampered : failure(d, 'tag', written.error);
+            set({ decision: d, outcome: 'redeployed', ...(problem && { failure: problem }) });
           } else if (updated.definite) {
             await restoreState(ports, ctx, d, options.key);
             set({ decision: d, outcome: 'failed', failure: failure(d, 'redeploy', updated.error) });
@@ -187,6 +204,8 @@ export async function applyPlan(
       ),
     );
   }
+  // (5) The outcome a due decision recorded, written where no claim replaced it (each write has its own timeout).
+  await Promise.all(queue.filter((d) => d.write).map((d) => writeState(ports, ctx, d, d.write!, options.key)));
   for (const d of queue) {
     set(
       ctx.signal.aborted

@@ -36,6 +36,11 @@ export interface DecideInput {
   readonly capWindowMs: number;
   /** Service deployments since the watcher's redeploy, by service ARN, for those needsDeploymentHistory() named. */
   readonly history?: ReadonlyMap<string, Observation<readonly DeploymentEnd[]>>;
+  /**
+   * Described services that carry a state tag but no usable binding (a binding problem, a binding tag removed): no
+   * decision, but a redeploy their state records still counts against the cap.
+   */
+  readonly unbound?: readonly ServiceState[];
 }
 
 /** A deployment this watcher started, and what became of it (reported once, on the pass that sees it end). */
@@ -75,8 +80,11 @@ export function needsVersionTimes(target: Target, key: Buffer | undefined): bool
   const read = decodeState(s.tags[FINGERPRINT_TAG], s.arn, key);
   if (read.trust === 'signed' || read.trust === 'unsigned') {
     if (read.tag.binding !== bindingDigest(distinctIds(target.binding.secretIds))) return true;
+    // A claim or a redeploy may be decided from times too (a deployment since that is not the claimed one, one gone
+    // from the list): these states last a rollout, so the calls are few.
+    if (!settled(read.tag)) return true;
     const primary = s.deployments.find((d) => d.status === 'PRIMARY');
-    return settled(read.tag) && read.tag.deployment !== (primary?.id ?? null);
+    return read.tag.deployment !== (primary?.id ?? null);
   }
   return read.trust !== 'unknown' && !(read.trust === 'v1' && !key);
 }
@@ -120,8 +128,10 @@ export function decide(input: DecideInput): DecideOutput {
   const failures: Failure[] = [];
   const decisions: Decision[] = [];
   const reports: DeploymentReport[] = [];
-  let recentRedeploys = 0;
   const windowStart = Math.floor((input.now - input.capWindowMs) / 1000);
+  let recentRedeploys = (input.unbound ?? []).filter(
+    (svc) => spentAt(decodeState(svc.tags[FINGERPRINT_TAG], svc.arn, input.key), windowStart) !== null,
+  ).length;
   for (const { binding, service } of mergeByService(input.targets)) {
     const { cluster } = binding;
     if (!service.ok) {
@@ -129,6 +139,9 @@ export function decide(input: DecideInput): DecideOutput {
       continue;
     }
     const svc = service.value;
+    const read = decodeState(svc.tags[FINGERPRINT_TAG], svc.arn, input.key);
+    // Counted first, whatever else this pass can read of it (an unreadable secret, a service no longer active).
+    if (spentAt(read, windowStart) !== null) recentRedeploys++;
     const fail = (stage: Failure['stage'], error: string, secretId: string | null = null) =>
       failures.push({ cluster, service: svc.name, secretId, stage, error });
     if (svc.status !== 'ACTIVE') {
@@ -148,11 +161,6 @@ export function decide(input: DecideInput): DecideOutput {
     }
     if (versions.length !== secretIds.length) continue;
 
-    const read = decodeState(svc.tags[FINGERPRINT_TAG], svc.arn, input.key);
-    const tag = read.trust === 'signed' || read.trust === 'unsigned' ? read.tag : undefined;
-    if (tag?.redeployedAt !== undefined && tag.redeployedAt !== null && tag.redeployedAt >= windowStart) {
-      recentRedeploys++;
-    }
     const primary = svc.deployments.find((d) => d.status === 'PRIMARY');
     const ctx: ServiceContext = {
       svc,
@@ -161,6 +169,7 @@ export function decide(input: DecideInput): DecideOutput {
       versions,
       newFingerprint: fingerprint(versions),
       binding: bindingDigest(secretIds),
+      spentAt: spentAt(read, windowStart),
       primary,
       inFlight: svc.deployments.length > 1 || primary?.rolloutState === 'IN_PROGRESS',
       input,
@@ -183,6 +192,8 @@ interface ServiceContext {
   readonly versions: readonly SecretVersion[];
   readonly newFingerprint: string;
   readonly binding: string;
+  /** The window's redeploy the state records (`w`), carried into every state written in its place. */
+  readonly spentAt: number | null;
   readonly primary: Deployment | undefined;
   readonly inFlight: boolean;
   readonly input: DecideInput;
@@ -313,9 +324,14 @@ function fromDeployment(c: ServiceContext, tag: ServiceStateTag): Verdict {
     const write = { ...v.write, state: failed ? ('failed' as const) : ('ok' as const), redeployedAt: tag.redeployedAt };
     return { ...v, reason, write, report };
   }
-  // Recorded first, whatever came since: the outcome is reported once, and versions that moved on meanwhile are
-  // due on the next pass (the state names the versions the deployment went to).
+  // The outcome is reported once: the state written names the versions the deployment went to. Versions that moved
+  // on since the claim are due at once, in this pass (its tasks may hold the claimed ones), that state being the one
+  // to put back if the redeploy is not sent; waiting a pass would let an old state put back before each pass (a
+  // replay) hide them for ever. While other deployments still drain, it is recorded and due on the next pass.
   const write = { ...stateOf(c, failed ? 'failed' : 'ok', tag.flips, tag.redeployedAt), fingerprint: tag.fingerprint };
+  if (c.newFingerprint !== tag.fingerprint && !c.inFlight) {
+    return { decision: 'redeploy', reason: 'fingerprint-changed', write, report, flips: tag.flips };
+  }
   return { decision: 'record', reason, write, report, flips: tag.flips };
 }
 
@@ -352,7 +368,18 @@ function fallback(c: ServiceContext, flips: number): Verdict {
 }
 
 function record(c: ServiceContext, reason: DecisionReason, flips: number): Verdict {
-  return { decision: 'record', reason, write: stateOf(c, 'ok', flips, null), flips };
+  return { decision: 'record', reason, write: stateOf(c, 'ok', flips, c.spentAt), flips };
+}
+
+/**
+ * When the watcher (any run) last claimed or started a redeploy of the service, if within the cap window (seconds
+ * since the epoch): the state's `w`. A state without one to trust (removed, forged) says nothing: a tagger who strips
+ * it resets the service's share of the cap, which a redeploy it then gets is due for anyway.
+ */
+function spentAt(read: ReadState, windowStart: number): number | null {
+  if (read.trust !== 'signed' && read.trust !== 'unsigned') return null;
+  const at = read.tag.redeployedAt;
+  return at !== null && at !== undefined && at >= windowStart ? at : null;
 }
 
 /** Due; but while a deployment is in flight (a rollout, a blue/green shift or bake) it waits and stays due. */
@@ -395,7 +422,8 @@ function toDecision(c: ServiceContext, v: Verdict): Decision {
     deployedAt: c.svc.deployedAt,
     deployment: c.primary?.id ?? null,
     ...(v.write && { write: v.write }),
-    ...(tag && { previous: tag }),
+    // What a claim taken back restores: the outcome a redeploy decision recorded, else the state read.
+    ...(v.decision === 'redeploy' && v.write ? { previous: v.write } : tag && { previous: tag }),
     flips: v.flips ?? 0,
   };
 }

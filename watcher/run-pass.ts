@@ -100,7 +100,7 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
   const ctx = createCallContext({ signal: AbortSignal.timeout(options.timeoutMs), concurrency: options.concurrency });
 
   const passOf = (targets: readonly Target[]) => ({ pass, log, deps, started, ctx, options, targets });
-  const [{ targets, failures: readFailures }, key] = await Promise.all([
+  const [{ targets, unbound, failures: readFailures }, key] = await Promise.all([
     collectTargets(deps.ecs, options.source, ctx),
     options.stateKey === undefined ? undefined : readStateKey(deps.secrets, options.stateKey, ctx),
   ]);
@@ -162,6 +162,7 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
 
   const plan = decide({
     targets,
+    unbound,
     secrets,
     history,
     key: signingKey,
@@ -195,6 +196,7 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
       run,
       now: deps.now,
       settleMs: options.claimSettleMs,
+      claimTtlMs: options.claimTtlMs,
       sleep: deps.sleep ?? sleep,
       reread: (ds) => rereadServices(deps.ecs, ds, ctx),
     });
@@ -346,8 +348,10 @@ async function collectTargets(
   ecs: EcsPort,
   source: BindingSource,
   ctx: CallContext,
-): Promise<{ targets: Target[]; failures: Failure[] }> {
+): Promise<{ targets: Target[]; unbound: ServiceState[]; failures: Failure[] }> {
   const targets: Target[] = [];
+  /** Described services with a state tag but no usable binding: their redeploys still count against the cap. */
+  const unbound: ServiceState[] = [];
   const failures: Failure[] = [];
   if (source.kind === 'config') {
     const bindings = bindingsFromConfig(source.clusters);
@@ -366,7 +370,7 @@ async function collectTargets(
         }
       }),
     );
-    return { targets, failures };
+    return { targets, unbound, failures };
   }
   await Promise.all(
     distinctClusters(source.clusters).map(async (cluster) => {
@@ -384,8 +388,12 @@ async function collectTargets(
           continue;
         }
         const bound = bindingFromTags(service.value);
-        if (bound?.ok) targets.push({ binding: bound.binding, service });
-        else if (bound) {
+        if (bound?.ok) {
+          targets.push({ binding: bound.binding, service });
+          continue;
+        }
+        if (service.value.tags[FINGERPRINT_TAG] !== undefined) unbound.push(service.value);
+        if (bound) {
           const error = bound.problems.join('; ');
           failures.push({ cluster, service: service.value.name, secretId: null, stage: 'binding', error });
         } else if (service.value.status === 'ACTIVE' && service.value.tags[FINGERPRINT_TAG] !== undefined) {
@@ -396,7 +404,7 @@ async function collectTargets(
       }
     }),
   );
-  return { targets, failures };
+  return { targets, unbound, failures };
 }
 
 const UNBOUND =

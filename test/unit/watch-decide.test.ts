@@ -186,10 +186,23 @@ describe('decide: a redeploy this watcher started', () => {
       'replaced',
     ],
     [
-      // Recorded first (the outcome is reported once); the state names the versions it went to, so the next pass
-      // finds the versions moved on.
+      // Due in the same pass, the outcome reported with it: waiting a pass would let an old state put back before
+      // each pass hide the new versions for ever.
       'completed, but the versions moved on again',
       service('api', { tag: deploying({ fingerprint: old }), deployments: [primary('ecs-svc/2', NOW - 10 * MIN)] }),
+      'redeploy:fingerprint-changed',
+      'completed',
+    ],
+    [
+      // Other deployments still drain: recorded, and due on the next pass (the state names the versions it went to).
+      'completed while another deployment drains, and the versions moved on',
+      service('api', {
+        tag: deploying({ fingerprint: old }),
+        deployments: [
+          primary('ecs-svc/2', NOW - 10 * MIN, { rolloutState: 'COMPLETED' }),
+          { id: 'ecs-svc/1', status: 'ACTIVE', createdAt: NOW - 60 * MIN },
+        ],
+      }),
       'record:redeploy-completed',
       'completed',
     ],
@@ -240,15 +253,19 @@ describe('decide: a claim (a redeploy that may have started)', () => {
       deployments: [primary('ecs-svc/2', NOW - 20_000)],
     });
     const { summary, out, d } = one(svc);
-    assert.equal(summary, 'record:redeploy-completed');
+    assert.equal(summary, 'redeploy:fingerprint-changed');
     assert.equal(out.reports[0]?.result, 'completed');
-    // The state records the versions that deployment went to: the next pass finds them moved back, and redeploys.
+    // The state that deployment's end writes (the versions it went to) is what a claim taken back puts back, and what
+    // a capped redeploy writes, so the outcome is reported once; that state makes it due again on the next pass.
     assert.equal(d?.write?.fingerprint, old);
+    assert.deepEqual(d?.previous, d?.write);
     const next = service('api', {
       tag: encodeState(d!.write!, svcArn('api'), undefined),
       deployments: [primary('ecs-svc/2', NOW - 20_000)],
     });
-    assert.equal(one(next).summary, 'redeploy:fingerprint-changed');
+    const again = one(next);
+    assert.equal(again.summary, 'redeploy:fingerprint-changed');
+    assert.deepEqual(again.out.reports, []);
   });
   it('an abandoned claim (older than its time to live, no deployment after it): due again', () => {
     const stale = claim({ writtenAt: Math.floor((NOW - 5 * MIN) / 1000) });

@@ -872,3 +872,162 @@ describe('failureMessage', () => {
     });
   }
 });
+
+describe('a tagger cannot hide a rotation; the cap across passes; version times', () => {
+  /** The signed state values this watcher wrote for s00, in order (from the TagResource calls). */
+  const written = (aws: FakeAws, state: string) =>
+    aws.calls
+      .filter((c) => c.action === 'TagResource' && String(c.input.resourceArn).endsWith('/s00'))
+      .map((c) => (c.input.tags as { value: string }[])[0]!.value)
+      .filter((v) => v.includes(` s=${state} `));
+
+  for (const replayed of ['deploying', 'pending'] as const) {
+    it(`a tagger replaying the watcher's own old ${replayed} state cannot silently suppress a later rotation's redeploy`, async () => {
+      const { aws, pass } = await fleet(1, { signed: true });
+      aws.tick(10_000);
+      aws.rotate('db', 'db-v2');
+      await pass(); // redeployed to v2: claim (pending), then deploying
+      const old = written(aws, replayed)[0];
+      assert.ok(old, `the watcher wrote a ${replayed} state`);
+      aws.tick(120_000);
+      await pass(); // completed, recorded ok
+      aws.tick(3_600_000);
+      aws.rotate('db', 'db-v3'); // its tasks run v2: v3 must be redeployed
+      const results = [];
+      for (let n = 0; n < 3; n++) {
+        aws.service('prod', 's00').tags.set(FINGERPRINT_TAG, old); // the tagger puts it back before each pass
+        results.push(await pass());
+        aws.tick(300_000);
+      }
+      const redeployed = aws.count('UpdateService') === 2;
+      const loudEachPass = results.every((r) => passExitCode(r) !== 0);
+      assert.ok(
+        redeployed || loudEachPass,
+        `v3 never redeployed and the passes exit ${results.map(passExitCode).join(', ')} (decisions: ${results
+          .map((r) => `${r.decisions[0]?.decision}/${r.decisions[0]?.reason}`)
+          .join(', ')})`,
+      );
+    });
+  }
+
+  for (const [what, tamper] of [
+    ['strips it', (tags: Map<string, string>) => tags.delete(FINGERPRINT_TAG)],
+    [
+      'writes an unsigned state over it',
+      (tags: Map<string, string>) => tags.set(FINGERPRINT_TAG, tags.get(FINGERPRINT_TAG)!.replace(/ m=.*$/, ' m=-')),
+    ],
+  ] as const) {
+    it(`a tagger who ${what} while the claim settles cannot silently suppress the redeploy, pass after pass`, async () => {
+      const { aws, pass } = await fleet(1, { signed: true });
+      aws.tick(10_000);
+      aws.rotate('db', 'db-v2');
+      // The tagger polls the state tag and acts on the watcher's claim within the settle (2 s by default).
+      aws.beforeAnswer = (action) => {
+        const tags = aws.service('prod', 's00').tags;
+        if (action === 'DescribeServices' && tags.get(FINGERPRINT_TAG)?.includes(' s=pending ')) tamper(tags);
+      };
+      const results = [];
+      for (let n = 0; n < 3; n++) {
+        results.push(await pass());
+        aws.tick(300_000);
+      }
+      const redeployed = aws.count('UpdateService') > 0;
+      const loudEachPass = results.every((r) => passExitCode(r) !== 0);
+      assert.ok(
+        redeployed || loudEachPass,
+        `never redeployed, passes exit ${results.map(passExitCode).join(', ')} (outcomes: ${results
+          .map((r) => `${r.outcomes[0]?.outcome}/${r.outcomes[0]?.reason}`)
+          .join(', ')})`,
+      );
+    });
+  }
+
+  const resets: [string, (aws: FakeAws) => void][] = [
+    [
+      'an operator deploying it',
+      (aws) =>
+        void aws.ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 's00', forceNewDeployment: true })),
+    ],
+    ['it rebound (a secret added)', (aws) => aws.service('prod', 's00').tags.set(SECRETS_TAG, 'a other')],
+    // Discovery then reports a binding failure for it and decides nothing, but its state still counts.
+    ['its binding tag made unusable (a comma)', (aws) => aws.service('prod', 's00').tags.set(SECRETS_TAG, 'a,other')],
+    [
+      'its secret unreadable for a pass',
+      (aws) => {
+        aws.fault = (action, input) =>
+          action === 'DescribeSecret' && input.SecretId === 'a' ? { refuse: 'AccessDeniedException' } : undefined;
+      },
+    ],
+  ];
+  for (const [what, reset] of resets) {
+    it(`the cap holds across passes after a redeploy the watcher started: ${what}`, async () => {
+      const { aws, pass } = world({ signed: true });
+      for (const id of ['a', 'b', 'other']) aws.addSecret(id);
+      aws.addService('prod', 's00', { [SECRETS_TAG]: 'a' });
+      aws.addService('prod', 's01', { [SECRETS_TAG]: 'b' });
+      await pass();
+      aws.tick(10_000);
+      aws.rotate('a', 'a-v2');
+      aws.rotate('b', 'b-v2');
+      const capped = { maxRedeploys: 1, capWindowMs: 3_600_000 };
+      await pass(capped);
+      assert.deepEqual(aws.updated(), ['s00'], 'cap 1: the oldest goes, the other waits for the window');
+      aws.tick(60_000);
+      await pass(capped); // s00's redeploy completed; s01 still capped
+      aws.tick(60_000);
+      const before = aws.count('UpdateService');
+      reset(aws);
+      const operatorCall = aws.count('UpdateService') > before ? before : -1; // an operator's call is not the watcher's
+      aws.tick(60_000);
+      await pass(capped);
+      aws.fault = () => undefined;
+      aws.tick(60_000);
+      await pass(capped);
+      const byWatcher = aws.updated().filter((_, i) => i !== operatorCall);
+      assert.deepEqual(byWatcher, ['s00'], 'at most 1 redeploy by the watcher within the hour');
+    });
+  }
+
+  it("a redeploy's end is reported once, also when the versions moved on and the cap holds the next redeploy back", async () => {
+    const { aws, pass, events } = await fleet(2);
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    await pass();
+    assert.deepEqual(aws.updated(), ['s00', 's01']);
+    aws.tick(120_000); // both deployments completed; the cap window (60 s) has passed
+    aws.rotate('db', 'db-v3');
+    await pass({ maxRedeploys: 1 });
+    assert.deepEqual(aws.updated(), ['s00', 's01', 's00'], 'due at once; the cap lets one through');
+    const s01 = stateOf(aws, 's01');
+    assert.ok(s01.trust === 'unsigned' && s01.tag.state === 'ok', 'the capped one has its outcome recorded');
+    aws.tick(120_000);
+    await pass({ maxRedeploys: 1 });
+    assert.deepEqual(aws.updated(), ['s00', 's01', 's00', 's01'], 'and is redeployed when the cap allows');
+    const reported = events('watch.deployment').map((e) => `${e.service}:${e.result}`);
+    assert.deepEqual(
+      reported.filter((r) => r.startsWith('s01')),
+      ['s01:completed'],
+      `each deployment's end once: ${reported.join(', ')}`,
+    );
+  });
+
+  it('without LastChangedDate, a rotation after an operator replaced the watcher’s redeploy is not lost', async () => {
+    const { aws, pass } = await fleet(1);
+    aws.withoutLastChangedDate = true;
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    await pass(); // the watcher's redeploy to v2 (deploying)
+    aws.tick(10_000);
+    await aws.ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 's00', forceNewDeployment: true }));
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v3'); // after the operator's deployment began: its tasks run v2
+    aws.tick(10_000);
+    const first = await pass();
+    await pass();
+    assert.equal(
+      aws.updated().filter((_, i) => i !== 1).length,
+      2,
+      `v3 is redeployed (decisions: ${first.decisions.map((d) => `${d.decision}/${d.reason}`).join(', ')})`,
+    );
+  });
+});
