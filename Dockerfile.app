@@ -12,6 +12,6 @@ ENTRYPOINT ["/usr/local/bin/secrets-entrypoint"]
 # ------------------------------------------------------------------------------------------------------
 
 # Non-root, in the group that the init container's files are shared with (0440, gid 10001). The app
-# image does not declare /run/secrets as a VOLUME: the init image owns it (README.md ("Local development and the images")).
+# image does not declare /run/secrets as a VOLUME: the init image owns it (docs/outputs.md, "Ownership of /run/secrets").
 USER 1000:10001
 CMD ["node", "/app/report.mjs"]
