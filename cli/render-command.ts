@@ -26,7 +26,7 @@ Options (environment variable in brackets):
   --watch                                           local development: re-render when the dotenv file changes
   -h, --help
 
-Also read: AWS_REGION (required in production; AWS_DEFAULT_REGION is the fallback), AWS_ENDPOINT_URL[_SECRETS_MANAGER], the SDK's credential chain.
+Also read: AWS_REGION (required in production; AWS_DEFAULT_REGION is the fallback), AWS_ENDPOINT_URL[_SECRETS_MANAGER|_SSM], the SDK's credential chain.
 Exit codes: 0 rendered, 2 usage/config, 3 source, 4 secret contents, 5 output.
 `;
 

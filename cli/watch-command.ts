@@ -44,7 +44,7 @@ Options:
                                                                                      (env WATCH_METRICS_NAMESPACE)
   -h, --help             this text
 
-Environment: AWS_REGION (required; AWS_DEFAULT_REGION is the fallback), LOG_LEVEL (default info), AWS_ENDPOINT_URL[_ECS|_SECRETS_MANAGER].
+Environment: AWS_REGION (required; AWS_DEFAULT_REGION is the fallback), LOG_LEVEL (default info), AWS_ENDPOINT_URL[_ECS|_SECRETS_MANAGER|_SSM].
 Flags override environment variables, which override the config file.
 SIGTERM/SIGINT: the pass in flight finishes, then exit 0; a second signal exits at once (143/130).
 Exit codes: 0 ok, 2 usage/config, 3 a service, a secret or a state could not be read or updated (the others were handled).

@@ -5,16 +5,18 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const out = join(process.cwd(), 'out');
-const env = {
-  ...process.env,
+/** The settings of this render, printed as the command that repeats it. */
+const settings = {
   APP_ENV: 'local',
   DOTENV_PATH: 'examples/.env',
-  SECRETS_DIR: out,
+  SECRETS_DIR: 'out',
   SECRETS_REQUIRED: 'OPENAI_API_KEY,PINECONE_API_KEY,APP_SECRET_KEY',
   SECRETS_FILE_MODE: '0400',
   LOG_LEVEL: 'warn',
 };
-console.log('$ APP_ENV=local DOTENV_PATH=examples/.env SECRETS_DIR=out node dist/secrets-init.mjs render');
+const shown = Object.entries(settings).map(([k, v]) => `${k}=${v}`);
+console.log(`$ ${shown.join(' ')} node dist/secrets-init.mjs render`);
+const env = { ...process.env, ...settings };
 const res = spawnSync(process.execPath, ['dist/secrets-init.mjs', 'render'], { env, stdio: 'inherit' });
 if (res.status !== 0) process.exit(res.status ?? 1);
 

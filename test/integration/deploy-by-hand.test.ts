@@ -309,6 +309,7 @@ describe('docs/deploy-by-hand.md, run with the aws CLI against moto', () => {
       AWS_REGION: REGION,
       WATCH_CLUSTER: CLUSTER,
       WATCH_STATE_KEY: `${PREFIX}/watcher-state-key`,
+      WATCH_CAP_WINDOW: '15m',
       LOG_LEVEL: 'info',
     });
 

@@ -181,6 +181,10 @@ describe('manifests agree with the config and the policies', () => {
     assert.equal(schedule.GroupName, names.scheduleGroup);
     assert.equal(schedule.FlexibleTimeWindow.Mode, 'OFF');
     assert.match(schedule.ScheduleExpression, /^rate\(\d+ minutes?\)$/);
+    // The cap counts over the schedule's interval, every run together (the CloudFormation stack does the same).
+    const [watcher] = (await read('manifests/ecs/watcher-task-definition.json')).containerDefinitions as Obj[];
+    const env = Object.fromEntries((watcher?.environment ?? []).map((e: Obj) => [e.name, e.value]));
+    assert.equal(env.WATCH_CAP_WINDOW, `${/\d+/.exec(schedule.ScheduleExpression)![0]}m`);
     for (const [what, t] of [
       ['schedule', schedule.Target],
       ['rule target', target],

@@ -26,6 +26,21 @@ describe('main', () => {
     { args: ['check', '--help'], code: 0, out: /^Usage: secrets-init check/, err: /^$/ },
     { args: ['--no-such-flag'], code: 2, out: /^$/, err: /^secrets-init render: Unknown option '--no-such-flag'/ },
   ];
+  const endpoints: [string, string[]][] = [
+    ['render', ['SECRETS_MANAGER', 'SSM']],
+    ['watch', ['ECS', 'SECRETS_MANAGER', 'SSM']],
+  ];
+  for (const [command, services] of endpoints) {
+    it(`${command} --help names the endpoint variable of each service it calls: ${services.join(', ')}`, async () => {
+      const t = fakeCliIo();
+      assert.equal(await main([command, '--help'], t.io), 0);
+      const named = /AWS_ENDPOINT_URL\[([A-Z_|]+)\]/.exec(t.out())?.[1]?.split('|');
+      assert.deepEqual(
+        named,
+        services.map((s) => `_${s}`),
+      );
+    });
+  }
   for (const r of runs) {
     it(`runs the command named first, render without one: ${r.args.join(' ')}`, async () => {
       const t = fakeCliIo();
