@@ -145,11 +145,13 @@ export async function applyPlan(
           const read = decodeState(now.value.tags[FINGERPRINT_TAG], d.serviceArn, options.key);
           const trusted = read.trust === 'signed' || read.trust === 'unsigned' ? read.tag : undefined;
           const mine = trusted?.run === options.run && trusted.state === 'pending';
+          // A newer watcher's state (a format this one cannot read) appeared while the claim settled: its run.
           const rival =
-            trusted !== undefined &&
-            trusted.run !== options.run &&
-            (trusted.state === 'pending' || trusted.state === 'deploying') &&
-            trusted.writtenAt * 1000 > options.now() - options.claimTtlMs;
+            read.trust === 'unknown' ||
+            (trusted !== undefined &&
+              trusted.run !== options.run &&
+              (trusted.state === 'pending' || trusted.state === 'deploying') &&
+              trusted.writtenAt * 1000 > options.now() - options.claimTtlMs);
           const primary = now.value.deployments.find((x) => x.status === 'PRIMARY');
           if (rival) {
             // Another run redeploys it: a slot of the cap they share, so this run starts one fewer.

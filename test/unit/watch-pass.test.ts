@@ -988,6 +988,25 @@ describe('a tagger cannot hide a rotation; the cap across passes; version times'
     });
   }
 
+  it("a newer watcher's state appearing while the claim settles is its run's claim: left to it, never overwritten", async () => {
+    const { aws, pass } = await fleet(1, { signed: true });
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    aws.beforeAnswer = (action) => {
+      const tags = aws.service('prod', 's00').tags;
+      if (action === 'DescribeServices' && tags.get(FINGERPRINT_TAG)?.includes(' s=pending ')) {
+        tags.set(FINGERPRINT_TAG, 'v3 a claim in a format this watcher cannot read');
+      }
+    };
+    const result = await pass();
+    assert.equal(aws.count('UpdateService'), 0);
+    assert.deepEqual(
+      result.outcomes.map((o) => `${o.outcome}/${o.reason}`),
+      ['deferred/rival'],
+    );
+    assert.equal(aws.tag('prod', 's00', FINGERPRINT_TAG), 'v3 a claim in a format this watcher cannot read');
+  });
+
   it("a redeploy's end is reported once, also when the versions moved on and the cap holds the next redeploy back", async () => {
     const { aws, pass, events } = await fleet(2);
     aws.tick(10_000);
