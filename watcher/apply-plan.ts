@@ -15,8 +15,8 @@ export interface ApplyOptions {
   readonly now: () => number;
   /** How long claims settle before they are read back: longer than it takes a rival run to write its claim. */
   readonly settleMs: number;
-  /** How long a claim holds: a claim read back that is older was not written by a rival run during the settle. */
-  readonly claimTtlMs: number;
+  /** The window the cap counts over: a claim's `n` counts the service's redeploys within it. */
+  readonly capWindowMs: number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Reads services again (their state tags and deployments), by ARN: the claims' check. */
   readonly reread: (decisions: readonly Decision[]) => Promise<ReadonlyMap<string, Observation<ServiceState>>>;
@@ -59,7 +59,8 @@ export async function applyPlan(
     error,
   });
 
-  const records = plan.decisions.filter((d) => d.decision === 'record' && d.write);
+  // Records, and a wait that reported the end of the watcher's redeploy (its state says so, so it is reported once).
+  const records = plan.decisions.filter((d) => (d.decision === 'record' || d.decision === 'wait') && d.write);
   const recording = Promise.all(
     records.map((d) =>
       ctx.withSlot(async () => {
@@ -98,6 +99,11 @@ export async function applyPlan(
   while (queue.length > 0 && budget > 0 && !ctx.signal.aborted) {
     const round = queue.splice(0, budget);
     const at = Math.floor(options.now() / 1000);
+    // The redeploys the claim stands for against the cap: this one, and the service's earlier ones within a window.
+    const redeploys = (d: Decision) => {
+      const last = d.previous?.redeployedAt ?? null;
+      return last !== null && last >= at - options.capWindowMs / 1000 ? (d.previous?.redeploys ?? 1) + 1 : 1;
+    };
     const claims = new Map<Decision, ServiceStateTag>();
     await Promise.all(
       round.map((d) =>
@@ -109,6 +115,7 @@ export async function applyPlan(
             deployment: d.deployment,
             writtenAt: at,
             redeployedAt: at,
+            ...(redeploys(d) > 1 && { redeploys: redeploys(d) }),
             run: options.run,
             flips: d.flips,
           };
@@ -145,13 +152,15 @@ export async function applyPlan(
           const read = decodeState(now.value.tags[FINGERPRINT_TAG], d.serviceArn, options.key);
           const trusted = read.trust === 'signed' || read.trust === 'unsigned' ? read.tag : undefined;
           const mine = trusted?.run === options.run && trusted.state === 'pending';
-          // A newer watcher's state (a format this one cannot read) appeared while the claim settled: its run.
+          // A rival run's claim or redeploy overwrote ours, so it was written after it (a second of rounding either
+          // way); an older one of another run is a state put back (a replay). A newer watcher's state (a format this
+          // one cannot read) that appeared while the claim settled is its run's.
           const rival =
             read.trust === 'unknown' ||
             (trusted !== undefined &&
               trusted.run !== options.run &&
               (trusted.state === 'pending' || trusted.state === 'deploying') &&
-              trusted.writtenAt * 1000 > options.now() - options.claimTtlMs);
+              trusted.writtenAt >= claim.writtenAt - 1);
           const primary = now.value.deployments.find((x) => x.status === 'PRIMARY');
           if (rival) {
             // Another run redeploys it: a slot of the cap they share, so this run starts one fewer.
@@ -159,16 +168,17 @@ export async function applyPlan(
             set({ decision: d, outcome: 'deferred', reason: 'rival' });
             return;
           }
-          // Not this run's claim and no rival's: removed, overwritten by a tagger, an old state put back, or a rival's
-          // claim taken back. Nobody else redeploys it, so this run does; loud when the tag is not one to trust.
+          // Not this run's claim and no rival's: removed or an old state put back (by a tagger, or by a rival run
+          // taking back a claim that had overwritten ours), or a state only a tagger writes (unsigned under a key,
+          // forged). Nobody else redeploys it, so this run does; loud when the tag is one no watcher wrote.
           const tampered: Failure | undefined =
-            mine || trusted
+            mine || trusted || read.trust === 'absent'
               ? undefined
               : failure(
                   d,
                   'state',
-                  `its claim was ${read.trust === 'absent' ? 'removed' : `overwritten (${read.trust})`} while it ` +
-                    'settled: redeployed anyway (who may tag it? see the SCP example in docs/watcher.md)',
+                  `its claim was overwritten while it settled (${read.trust}): redeployed anyway (who may tag it? ` +
+                    'see the SCP example in docs/watcher.md)',
                 );
           if (primary && primary.id !== d.deployment) {
             // Deployed meanwhile (a rival run's redeploy whose claim we overwrote, an operator's deploy): follow
@@ -206,19 +216,29 @@ export async function applyPlan(
       ),
     );
   }
-  // (5) The outcome a due decision recorded, written where no claim replaced it (each write has its own timeout).
-  await Promise.all(queue.filter((d) => d.write).map((d) => writeState(ports, ctx, d, d.write!, options.key)));
+  // (5) What no round reached. The outcome a due decision recorded is written where no claim replaced it (each write
+  // has its own timeout): refused, it is a failure, as a record's is.
+  const written = new Map(
+    await Promise.all(
+      queue
+        .filter((d) => d.write)
+        .map(async (d) => [d, await writeState(ports, ctx, d, d.write!, options.key)] as const),
+    ),
+  );
   for (const d of queue) {
+    const write = written.get(d);
+    const tagFailure =
+      write && !write.ok ? failure(d, 'tag', `recording its deployment's end: ${write.error}`) : undefined;
     set(
       ctx.signal.aborted
         ? {
             decision: d,
             outcome: 'deferred',
             reason: 'deadline',
-            failure: failure(d, 'redeploy', 'deadline exceeded before it started'),
+            failure: tagFailure ?? failure(d, 'redeploy', 'deadline exceeded before it started'),
           }
-        : { decision: d, outcome: 'deferred', reason: 'cap' },
-    ); // (5)
+        : { decision: d, outcome: 'deferred', reason: 'cap', ...(tagFailure && { failure: tagFailure }) },
+    );
   }
   await recording;
   return plan.decisions.flatMap((d) => outcomes.get(d) ?? []);

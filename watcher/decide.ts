@@ -129,9 +129,10 @@ export function decide(input: DecideInput): DecideOutput {
   const decisions: Decision[] = [];
   const reports: DeploymentReport[] = [];
   const windowStart = Math.floor((input.now - input.capWindowMs) / 1000);
-  let recentRedeploys = (input.unbound ?? []).filter(
-    (svc) => spentAt(decodeState(svc.tags[FINGERPRINT_TAG], svc.arn, input.key), windowStart) !== null,
-  ).length;
+  let recentRedeploys = 0;
+  for (const svc of input.unbound ?? []) {
+    recentRedeploys += spentIn(decodeState(svc.tags[FINGERPRINT_TAG], svc.arn, input.key), windowStart)?.redeploys ?? 0;
+  }
   for (const { binding, service } of mergeByService(input.targets)) {
     const { cluster } = binding;
     if (!service.ok) {
@@ -141,7 +142,7 @@ export function decide(input: DecideInput): DecideOutput {
     const svc = service.value;
     const read = decodeState(svc.tags[FINGERPRINT_TAG], svc.arn, input.key);
     // Counted first, whatever else this pass can read of it (an unreadable secret, a service no longer active).
-    if (spentAt(read, windowStart) !== null) recentRedeploys++;
+    recentRedeploys += spentIn(read, windowStart)?.redeploys ?? 0;
     const fail = (stage: Failure['stage'], error: string, secretId: string | null = null) =>
       failures.push({ cluster, service: svc.name, secretId, stage, error });
     if (svc.status !== 'ACTIVE') {
@@ -169,7 +170,7 @@ export function decide(input: DecideInput): DecideOutput {
       versions,
       newFingerprint: fingerprint(versions),
       binding: bindingDigest(secretIds),
-      spentAt: spentAt(read, windowStart),
+      spent: spentIn(read, windowStart),
       primary,
       inFlight: svc.deployments.length > 1 || primary?.rolloutState === 'IN_PROGRESS',
       input,
@@ -192,8 +193,8 @@ interface ServiceContext {
   readonly versions: readonly SecretVersion[];
   readonly newFingerprint: string;
   readonly binding: string;
-  /** The window's redeploy the state records (`w`), carried into every state written in its place. */
-  readonly spentAt: number | null;
+  /** The window's redeploys the state records (`w`, `n`), carried into every state written in its place. */
+  readonly spent: Spent | null;
   readonly primary: Deployment | undefined;
   readonly inFlight: boolean;
   readonly input: DecideInput;
@@ -316,19 +317,26 @@ function fromDeployment(c: ServiceContext, tag: ServiceStateTag): Verdict {
       ? 'redeploy-failed'
       : 'redeploy-rolled-back'
     : 'redeploy-completed';
+  const settledState = failed ? ('failed' as const) : ('ok' as const);
   if (!ours) {
     // Gone from the list (replaced, or rolled back and done): the PRIMARY's tasks read what was current when it
-    // began, so it is decided from that; a record says how the redeploy ended.
+    // began, so it is decided from that; a record says how the redeploy ended. Due or waiting, the state written
+    // (or put back) says so too, naming the versions the watcher's deployment went to, so the end is reported once.
     const v = fallback(c, tag.flips);
-    if (v.decision !== 'record' || !v.write) return { ...v, report };
-    const write = { ...v.write, state: failed ? ('failed' as const) : ('ok' as const), redeployedAt: tag.redeployedAt };
-    return { ...v, reason, write, report };
+    if (v.decision !== 'record' || !v.write) {
+      return {
+        ...v,
+        report,
+        write: { ...stateOf(c, settledState, tag.flips, spentOf(tag)), fingerprint: tag.fingerprint },
+      };
+    }
+    return { ...v, reason, write: { ...v.write, ...stateOf(c, settledState, tag.flips, spentOf(tag)) }, report };
   }
   // The outcome is reported once: the state written names the versions the deployment went to. Versions that moved
   // on since the claim are due at once, in this pass (its tasks may hold the claimed ones), that state being the one
   // to put back if the redeploy is not sent; waiting a pass would let an old state put back before each pass (a
   // replay) hide them for ever. While other deployments still drain, it is recorded and due on the next pass.
-  const write = { ...stateOf(c, failed ? 'failed' : 'ok', tag.flips, tag.redeployedAt), fingerprint: tag.fingerprint };
+  const write = { ...stateOf(c, settledState, tag.flips, spentOf(tag)), fingerprint: tag.fingerprint };
   if (c.newFingerprint !== tag.fingerprint && !c.inFlight) {
     return { decision: 'redeploy', reason: 'fingerprint-changed', write, report, flips: tag.flips };
   }
@@ -368,18 +376,28 @@ function fallback(c: ServiceContext, flips: number): Verdict {
 }
 
 function record(c: ServiceContext, reason: DecisionReason, flips: number): Verdict {
-  return { decision: 'record', reason, write: stateOf(c, 'ok', flips, c.spentAt), flips };
+  return { decision: 'record', reason, write: stateOf(c, 'ok', flips, c.spent), flips };
+}
+
+/** The redeploys a state records for the cap: when the last began (seconds), and how many it stands for. */
+export interface Spent {
+  readonly at: number;
+  readonly redeploys: number;
+}
+
+function spentOf(tag: ServiceStateTag): Spent | null {
+  return tag.redeployedAt === null ? null : { at: tag.redeployedAt, redeploys: tag.redeploys ?? 1 };
 }
 
 /**
- * When the watcher (any run) last claimed or started a redeploy of the service, if within the cap window (seconds
- * since the epoch): the state's `w`. A state without one to trust (removed, forged) says nothing: a tagger who strips
- * it resets the service's share of the cap, which a redeploy it then gets is due for anyway.
+ * The redeploys of the service the watcher (any run) claimed or started within the cap window: the state's `w` and
+ * `n`. A state without one to trust (removed, forged) says nothing: a tagger who strips it resets the service's share
+ * of the cap, which a redeploy it then gets is due for anyway.
  */
-function spentAt(read: ReadState, windowStart: number): number | null {
+export function spentIn(read: ReadState, windowStart: number): Spent | null {
   if (read.trust !== 'signed' && read.trust !== 'unsigned') return null;
-  const at = read.tag.redeployedAt;
-  return at !== null && at !== undefined && at >= windowStart ? at : null;
+  const spent = spentOf(read.tag);
+  return spent && spent.at >= windowStart ? spent : null;
 }
 
 /** Due; but while a deployment is in flight (a rollout, a blue/green shift or bake) it waits and stays due. */
@@ -392,7 +410,7 @@ function stateOf(
   c: ServiceContext,
   state: ServiceStateTag['state'],
   flips: number,
-  redeployedAt: number | null,
+  spent: Spent | null,
 ): ServiceStateTag {
   return {
     state,
@@ -400,9 +418,10 @@ function stateOf(
     binding: c.binding,
     deployment: c.primary?.id ?? null,
     writtenAt: Math.floor(c.input.now / 1000),
-    redeployedAt,
+    redeployedAt: spent?.at ?? null,
     run: c.input.run,
     flips,
+    ...(spent && spent.redeploys > 1 && { redeploys: spent.redeploys }),
   };
 }
 

@@ -196,7 +196,7 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
       run,
       now: deps.now,
       settleMs: options.claimSettleMs,
-      claimTtlMs: options.claimTtlMs,
+      capWindowMs: options.capWindowMs,
       sleep: deps.sleep ?? sleep,
       reread: (ds) => rereadServices(deps.ecs, ds, ctx),
     });

@@ -4,7 +4,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * The watcher's state, kept on each service as the value of the tag `secrets-init/fingerprint` (so a scheduled run
  * needs no store of its own). One line of `key=value` fields, every character one an ECS tag value allows:
  *
- *   v2 s=deploying f=<fingerprint> b=<binding> d=<deployment> t=<time> w=<redeployed> r=<run> x=<flips> m=<mac>
+ *   v2 s=deploying f=<fingerprint> b=<binding> d=<deployment> t=<time> w=<redeployed> r=<run> x=<flips> [n=<count>] m=<mac>
  *
  * - `s` what the watcher knows of the service's tasks:
  *   `ok` they run fingerprint `f` (recorded, or a redeploy to `f` completed);
@@ -16,6 +16,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * - `d` the deployment the state is about (the PRIMARY deployment id), `-` when none;
  * - `t` when the state was written, `w` when this watcher last started a redeploy of it (`-` never): seconds;
  * - `r` the run that wrote it; `x` how many times in a row a watcher with another binding overwrote it;
+ * - `n` how many redeploys `w` stands for, for the cap: that one and those within a cap window before it (each
+ *   started within a window of the one after it); written only when more than one, so absent means one;
  * - `m` an HMAC-SHA256 (first 128 bits, base64url) over the service ARN and the fields before it, with a key only
  *   the watcher's role can read; `-` when the watcher runs without one. A principal who may only tag the service can
  *   then neither forge a state nor move one to another service.
@@ -36,6 +38,12 @@ export interface ServiceStateTag {
   readonly redeployedAt: number | null;
   readonly run: string;
   readonly flips: number;
+  /**
+   * How many redeploys `redeployedAt` stands for against the cap: that one and those started within a cap window
+   * before it (a chain, each within a window of the next: counting them all errs toward holding one back). Absent:
+   * one, or none without `redeployedAt`.
+   */
+  readonly redeploys?: number;
 }
 
 /** What a tag value says, and how far it can be trusted. */
@@ -53,7 +61,7 @@ export type ReadState =
   /** A format this watcher does not know (a newer watcher's): left alone, never overwritten. */
   | { readonly trust: 'unknown'; readonly version: string };
 
-const FIELDS = ['s', 'f', 'b', 'd', 't', 'w', 'r', 'x'] as const;
+const FIELDS = ['s', 'f', 'b', 'd', 't', 'w', 'r', 'x', 'n'] as const;
 const STATES: readonly StateKind[] = ['ok', 'pending', 'deploying', 'failed'];
 const TOKEN = /^[A-Za-z0-9_./:=+@-]+$/;
 
@@ -69,6 +77,7 @@ export function encodeState(tag: ServiceStateTag, serviceArn: string, key: Buffe
     `w=${tag.redeployedAt ?? '-'}`,
     `r=${tag.run}`,
     `x=${tag.flips}`,
+    ...((tag.redeploys ?? 1) > 1 && tag.redeployedAt !== null ? [`n=${tag.redeploys}`] : []),
   ].join(' ');
   return `${body} m=${key ? mac(key, serviceArn, body) : '-'}`;
 }
@@ -103,7 +112,7 @@ export function decodeState(value: string | undefined, serviceArn: string, key: 
 
 function parseFields(f: ReadonlyMap<string, string>): ServiceStateTag | undefined {
   if ([...f.keys()].some((k) => k !== 'm' && !(FIELDS as readonly string[]).includes(k))) return undefined;
-  const [s, fp, b, d, t, w, r, x] = FIELDS.map((k) => f.get(k));
+  const [s, fp, b, d, t, w, r, x, n] = FIELDS.map((k) => f.get(k));
   if (!STATES.includes(s as StateKind) || !fp || !b || !d || !r || !TOKEN.test(r) || !TOKEN.test(d)) return undefined;
   if (!/^[0-9a-f]{32}$/.test(fp) || !/^[0-9a-f]{8}$/.test(b)) return undefined;
   const seconds = (v: string | undefined) => (v !== undefined && /^\d{1,12}$/.test(v) ? Number(v) : undefined);
@@ -111,6 +120,9 @@ function parseFields(f: ReadonlyMap<string, string>): ServiceStateTag | undefine
   const redeployedAt = w === '-' ? null : seconds(w);
   const flips = x !== undefined && /^\d{1,3}$/.test(x) ? Number(x) : undefined;
   if (writtenAt === undefined || redeployedAt === undefined || flips === undefined) return undefined;
+  // Only beside a `w`, and only more than one (what encodeState writes): one state, one spelling, one MAC.
+  const redeploys = n === undefined ? undefined : /^[1-9]\d{0,3}$/.test(n) && Number(n) > 1 ? Number(n) : 0;
+  if (redeploys === 0 || (redeploys !== undefined && redeployedAt === null)) return undefined;
   return {
     state: s as StateKind,
     fingerprint: fp,
@@ -120,6 +132,7 @@ function parseFields(f: ReadonlyMap<string, string>): ServiceStateTag | undefine
     redeployedAt,
     run: r,
     flips,
+    ...(redeploys !== undefined && { redeploys }),
   };
 }
 

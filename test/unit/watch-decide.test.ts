@@ -277,9 +277,13 @@ describe('decide: a claim (a redeploy that may have started)', () => {
         target(service('a', { tag: state({ redeployedAt: Math.floor((NOW - MIN) / 1000) }, undefined, 'a') })),
         target(service('b', { tag: state({ redeployedAt: Math.floor((NOW - 10 * MIN) / 1000) }, undefined, 'b') })),
         target(service('c', { tag: claim() })),
+        // One state standing for three redeploys within the window (n=3).
+        target(
+          service('d', { tag: state({ redeployedAt: Math.floor((NOW - MIN) / 1000), redeploys: 3 }, undefined, 'd') }),
+        ),
       ]),
     );
-    assert.equal(out.recentRedeploys, 2);
+    assert.equal(out.recentRedeploys, 5);
   });
 });
 

@@ -1050,3 +1050,124 @@ describe('a tagger cannot hide a rotation; the cap across passes; version times'
     );
   });
 });
+
+describe('outcomes once, the cap per redeploy, rivals and replays at the read-back', () => {
+  it("a replaced redeploy's end is reported once when the versions moved on after the replacement and the cap holds the next redeploy back", async () => {
+    const { aws, pass, events } = await fleet(1);
+    const capped = { maxRedeploys: 1, capWindowMs: 3_600_000 };
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    await pass(capped); // the watcher's redeploy to v2 (deploying); w spends the window's one slot
+    aws.tick(10_000);
+    await aws.ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 's00', forceNewDeployment: true }));
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v3'); // after the operator's deployment began: due, but capped
+    for (let n = 0; n < 3; n++) {
+      aws.tick(60_000);
+      await pass(capped);
+    }
+    const reported = events('watch.deployment').map((e) => `${e.service}:${e.result}`);
+    assert.deepEqual(reported, ['s00:replaced'], `each deployment's end once: ${reported.join(', ')}`);
+  });
+
+  it('the cap counts redeploys, not services: cap 2, one service rotated four times within the window is redeployed at most twice', async () => {
+    const { aws, pass } = await fleet(1, { signed: true });
+    const capped = { maxRedeploys: 2, capWindowMs: 3_600_000 };
+    for (let n = 2; n <= 5; n++) {
+      aws.tick(60_000);
+      aws.rotate('db', `db-v${n}`);
+      await pass(capped);
+    }
+    aws.tick(60_000);
+    await pass(capped);
+    assert.ok(
+      aws.updated().length <= 2,
+      `${aws.updated().length} redeploys within one window with --max-redeploys 2 (${aws.updated().join(', ')})`,
+    );
+  });
+  it("a rival run's claim taken back at its deadline is no tampering: the other run redeploys without a state failure", async () => {
+    const w = world({ settle: 400 });
+    w.aws.addSecret('db');
+    w.aws.addService('prod', 's00', { [SECRETS_TAG]: 'db' });
+    await w.pass();
+    const { aws, pass } = w;
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    aws.service('prod', 's00').tags.delete(FINGERPRINT_TAG); // no state: due from deployment times
+    // Run A (near its deadline) and run B (the schedule) start together; A, a call ahead, claims first, B after it.
+    let b: Promise<Awaited<ReturnType<typeof pass>>> | undefined;
+    aws.beforeAnswer = (action) => {
+      if (action === 'ListServices' && b === undefined) b = pass({}, 'runbbbb');
+    };
+    const a = await pass({ claimSettleMs: 400, timeoutMs: 150 }, 'runaaaa');
+    aws.beforeAnswer = () => {};
+    const rb = await b!;
+    assert.deepEqual(
+      a.outcomes.map((o) => `${o.outcome}:${o.reason}`),
+      ['deferred:deadline'],
+      'A sent nothing',
+    );
+    assert.deepEqual(aws.updated(), ['s00'], 'B redeployed it');
+    assert.deepEqual(
+      rb.failures.map((f) => `${f.stage}: ${f.error}`),
+      [],
+      'no tagger was involved: B has no state failure (exit 0)',
+    );
+  });
+  it("a capped service's outcome state refused by ECS is a failure (exit 3), as a record's is, not a silent second report", async () => {
+    const { aws, pass, events } = await fleet(2);
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    await pass();
+    aws.tick(120_000);
+    aws.rotate('db', 'db-v3');
+    const s01 = aws.service('prod', 's01').arn;
+    aws.fault = (action, input) =>
+      action === 'TagResource' && input.resourceArn === s01 ? { refuse: 'AccessDeniedException' } : undefined;
+    const capped = await pass({ maxRedeploys: 1 }); // s00 redeployed; s01 capped, its outcome state refused
+    aws.fault = () => undefined;
+    const reported = events('watch.deployment').filter((e) => e.service === 's01').length;
+    aws.tick(10_000);
+    await pass({ maxRedeploys: 1 });
+    const again = events('watch.deployment').filter((e) => e.service === 's01').length;
+    assert.ok(
+      passExitCode(capped) !== 0 || again === reported,
+      `the refused write went unsaid (exit ${passExitCode(capped)}) and s01's end was reported ${again} times`,
+    );
+  });
+  it("a tagger replaying the previous pass's claim during the settle cannot silently suppress a redeploy, pass after pass (--interval under the claim's two minutes)", async () => {
+    const { aws, pass } = await fleet(1, { signed: true });
+    // The tagger polls the state tag: it keeps each claim the watcher writes, and puts the previous one (another
+    // run's, signed, under two minutes old) in place of each new one while it settles.
+    const claims: string[] = [];
+    aws.beforeAnswer = (action) => {
+      const tags = aws.service('prod', 's00').tags;
+      const now = tags.get(FINGERPRINT_TAG);
+      if (action !== 'DescribeServices' || !now?.includes(' s=pending ') || claims.includes(now)) return;
+      const previous = claims.at(-1);
+      claims.push(now);
+      if (previous) tags.set(FINGERPRINT_TAG, previous);
+    };
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    await pass(); // redeployed to v2 (its claim is the tagger's first)
+    aws.tick(30_000);
+    aws.rotate('db', 'db-v3'); // its tasks run v2: v3 must be redeployed
+    const results = [];
+    for (let n = 0; n < 5; n++) {
+      aws.tick(61_000); // --interval 1m
+      results.push(await pass());
+    }
+    const redeployed = aws.count('UpdateService') === 2;
+    const loudEachPass = results.every((r) => passExitCode(r) !== 0);
+    assert.ok(
+      redeployed || loudEachPass,
+      `v3 never redeployed and the passes exit ${results.map(passExitCode).join(', ')} (outcomes: ${results
+        .map(
+          (r) =>
+            `${r.decisions[0]?.decision}/${r.decisions[0]?.reason}->${r.outcomes[0]?.outcome}/${r.outcomes[0]?.reason}`,
+        )
+        .join(', ')})`,
+    );
+  });
+});

@@ -32,6 +32,15 @@ describe('state tag', () => {
     assert.deepEqual(decodeState(value, ARN, KEY), { trust: 'untrusted', tag });
   });
 
+  it('carries how many redeploys `w` stands for (n) only when more than one, signed like the rest', () => {
+    const many = { ...tag, redeploys: 3 };
+    const value = encodeState(many, ARN, KEY);
+    assert.match(value, / x=0 n=3 m=/);
+    assert.deepEqual(decodeState(value, ARN, KEY), { trust: 'signed', tag: many });
+    assert.doesNotMatch(encodeState({ ...tag, redeploys: 1 }, ARN, KEY), / n=/);
+    assert.equal(decodeState(value.replace(' n=3 ', ' n=1 '), ARN, KEY).trust, 'invalid');
+  });
+
   const forgeries: [string, string][] = [
     ['another key', encodeState(tag, ARN, Buffer.from('b'.repeat(48)))],
     ["another service's tag", encodeState(tag, ARN.replace('/api', '/web'), KEY)],
@@ -49,6 +58,12 @@ describe('state tag', () => {
     ['garbage', 'hello world', 'unknown'],
     ['a v2 tag with a field missing', 'v2 s=ok m=-', 'invalid'],
     ['a v2 tag with an unknown state', encodeState(tag, ARN, undefined).replace('s=deploying', 's=maybe'), 'invalid'],
+    ['a v2 tag with n=1 (one spelling only)', encodeState(tag, ARN, undefined).replace(' m=', ' n=1 m='), 'invalid'],
+    [
+      'a v2 tag with n but no w',
+      encodeState({ ...tag, redeployedAt: null }, ARN, undefined).replace(' m=', ' n=2 m='),
+      'invalid',
+    ],
   ];
   for (const [what, value, trust] of odd) {
     it(`reads ${what} as ${trust}, never throwing`, () => assert.equal(decodeState(value, ARN, KEY).trust, trust));
