@@ -17,6 +17,8 @@ export interface ApplyOptions {
   readonly settleMs: number;
   /** The window the cap counts over: a claim's `n` counts the service's redeploys within it. */
   readonly capWindowMs: number;
+  /** When the pass began reading the services (ms since the epoch): a rival's claim landed after that. */
+  readonly readFrom: number;
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Reads services again (their state tags and deployments), by ARN: the claims' check. */
   readonly reread: (decisions: readonly Decision[]) => Promise<ReadonlyMap<string, Observation<ServiceState>>>;
@@ -43,6 +45,9 @@ export interface ApplyOptions {
  *     A due service whose decision also recorded how the watcher's previous redeploy ended gets that state written,
  *     so the outcome is reported once.
  */
+/** How late a rival's claim may land after it was stamped (a throttled write retried, a slow answer): seconds. */
+const CLAIM_LATENCY_S = 5;
+
 export async function applyPlan(
   ports: ApplyPorts,
   plan: { readonly decisions: readonly Decision[]; readonly due: readonly Decision[] },
@@ -98,9 +103,8 @@ export async function applyPlan(
   const queue = [...plan.due];
   while (queue.length > 0 && budget > 0 && !ctx.signal.aborted) {
     const round = queue.splice(0, budget);
-    const at = Math.floor(options.now() / 1000);
-    // The redeploys the claim stands for against the cap: this one, and the service's earlier ones within a window.
-    const redeploys = (d: Decision) => {
+    // The redeploys a claim stands for against the cap: this one, and the service's earlier ones within a window.
+    const redeploys = (d: Decision, at: number) => {
       const last = d.previous?.redeployedAt ?? null;
       return last !== null && last >= at - options.capWindowMs / 1000 ? (d.previous?.redeploys ?? 1) + 1 : 1;
     };
@@ -108,6 +112,7 @@ export async function applyPlan(
     await Promise.all(
       round.map((d) =>
         ctx.withSlot(async () => {
+          const at = Math.floor(options.now() / 1000); // as it is sent: a rival tells a claim's age by it
           const claim: ServiceStateTag = {
             state: 'pending',
             fingerprint: d.newFingerprint,
@@ -115,7 +120,7 @@ export async function applyPlan(
             deployment: d.deployment,
             writtenAt: at,
             redeployedAt: at,
-            ...(redeploys(d) > 1 && { redeploys: redeploys(d) }),
+            ...(redeploys(d, at) > 1 && { redeploys: redeploys(d, at) }),
             run: options.run,
             flips: d.flips,
           };
@@ -152,20 +157,29 @@ export async function applyPlan(
           const read = decodeState(now.value.tags[FINGERPRINT_TAG], d.serviceArn, options.key);
           const trusted = read.trust === 'signed' || read.trust === 'unsigned' ? read.tag : undefined;
           const mine = trusted?.run === options.run && trusted.state === 'pending';
-          // A rival run's claim or redeploy overwrote ours, so it was written after it (a second of rounding either
-          // way); an older one of another run is a state put back (a replay). A newer watcher's state (a format this
-          // one cannot read) that appeared while the claim settled is its run's.
+          // A rival run's claim or redeploy landed after this pass read the service (else the pass would have seen
+          // it and waited), so it was sent no earlier than that, less a write's latency; an older one of another
+          // run is a state put back (a replay, such as the previous pass's claim). A newer watcher's state (a
+          // format this one cannot read) is left alone, and loud: a tagger can write one too.
           const rival =
             read.trust === 'unknown' ||
             (trusted !== undefined &&
               trusted.run !== options.run &&
               (trusted.state === 'pending' || trusted.state === 'deploying') &&
-              trusted.writtenAt >= claim.writtenAt - 1);
+              trusted.writtenAt >= Math.floor(options.readFrom / 1000) - CLAIM_LATENCY_S);
           const primary = now.value.deployments.find((x) => x.status === 'PRIMARY');
           if (rival) {
             // Another run redeploys it: a slot of the cap they share, so this run starts one fewer.
             budget--;
-            set({ decision: d, outcome: 'deferred', reason: 'rival' });
+            const newer =
+              read.trust === 'unknown'
+                ? failure(
+                    d,
+                    'state',
+                    `its claim was overwritten while it settled by a state of a newer watcher (${read.version}): left to it`,
+                  )
+                : undefined;
+            set({ decision: d, outcome: 'deferred', reason: 'rival', ...(newer && { failure: newer }) });
             return;
           }
           // Not this run's claim and no rival's: removed or an old state put back (by a tagger, or by a rival run

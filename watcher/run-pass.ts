@@ -197,6 +197,7 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
       now: deps.now,
       settleMs: options.claimSettleMs,
       capWindowMs: options.capWindowMs,
+      readFrom: started,
       sleep: deps.sleep ?? sleep,
       reread: (ds) => rereadServices(deps.ecs, ds, ctx),
     });

@@ -121,7 +121,7 @@ function parseFields(f: ReadonlyMap<string, string>): ServiceStateTag | undefine
   const flips = x !== undefined && /^\d{1,3}$/.test(x) ? Number(x) : undefined;
   if (writtenAt === undefined || redeployedAt === undefined || flips === undefined) return undefined;
   // Only beside a `w`, and only more than one (what encodeState writes): one state, one spelling, one MAC.
-  const redeploys = n === undefined ? undefined : /^[1-9]\d{0,3}$/.test(n) && Number(n) > 1 ? Number(n) : 0;
+  const redeploys = n === undefined ? undefined : /^[1-9]\d{0,11}$/.test(n) && Number(n) > 1 ? Number(n) : 0;
   if (redeploys === 0 || (redeploys !== undefined && redeployedAt === null)) return undefined;
   return {
     state: s as StateKind,

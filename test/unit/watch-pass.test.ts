@@ -1171,3 +1171,118 @@ describe('outcomes once, the cap per redeploy, rivals and replays at the read-ba
     );
   });
 });
+
+describe('the read-back: rivals by when they could have claimed; unknown formats are loud', () => {
+  /** A gate a test opens once: `wait` resolves when `open` was called. */
+  const gate = () => {
+    let open!: () => void;
+    const wait = new Promise<void>((r) => {
+      open = r;
+    });
+    return { wait, open };
+  };
+
+  it("two runs at once redeploy a service once when the surviving claim's time predates its landing (a slow TagResource, a claim queued for a slot, a clock seconds behind)", async () => {
+    const { aws } = await fleet(1);
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    const bClaimSent = gate(); // B computed its claim's time and sent it; it is still on its way
+    const aClaimLanded = gate();
+    const bClaimLanded = gate();
+    const bReadBack = gate();
+    const isClaim = (cmd: unknown, run: string) => {
+      const c = cmd as { constructor: { name: string }; input: { tags?: { value?: string }[] } };
+      return (
+        c.constructor.name === 'TagResourceCommand' &&
+        String(c.input.tags?.[0]?.value).includes(' s=pending ') &&
+        String(c.input.tags?.[0]?.value).includes(` r=${run} `)
+      );
+    };
+    // B: its claim takes 2.5 s to land (throttled and retried, or queued behind other writes for a slot).
+    const bEcs = {
+      send: async (cmd: never, opts?: never) => {
+        if (isClaim(cmd, 'runbbbb')) {
+          aws.tick(2_500);
+          bClaimSent.open();
+          await aClaimLanded.wait;
+          const out = await aws.ecs.send(cmd, opts);
+          bClaimLanded.open();
+          return out;
+        }
+        const describe = (cmd as { constructor: { name: string } }).constructor.name === 'DescribeServicesCommand';
+        const out = await aws.ecs.send(cmd, opts);
+        if (describe && String(aws.tag('prod', 's00', FINGERPRINT_TAG)).includes(' r=runbbbb ')) bReadBack.open();
+        return out;
+      },
+    };
+    // A: reaches its claim after B sent its own (A's pass is a little behind: its image check answers later).
+    const aEcs = {
+      send: async (cmd: never, opts?: never) => {
+        const name = (cmd as { constructor: { name: string } }).constructor.name;
+        if (name === 'DescribeTaskDefinitionCommand') await bClaimSent.wait;
+        const out = await aws.ecs.send(cmd, opts);
+        if (isClaim(cmd, 'runaaaa')) aClaimLanded.open();
+        return out;
+      },
+    };
+    // A's UpdateService is on the wire (a few hundred ms) while B reads its claim back.
+    const aDeploy = {
+      send: async (cmd: never, opts?: never) => {
+        await bReadBack.wait;
+        return aws.ecs.send(cmd, opts);
+      },
+    };
+    const run = (id: string, ecs: typeof aEcs, deploy: typeof aEcs, settled: Promise<void>) =>
+      runPass(
+        {
+          ecs: ecs as never,
+          deploy: deploy as never,
+          secrets: aws.sm,
+          log: createLogger('error', { write: () => {} }),
+          now: () => aws.clock,
+          // Each settle outlasts the other run's claim write (the rule's assumption holds).
+          sleep: () => settled,
+          runId: () => id,
+        },
+        { ...base },
+      );
+    const [b, a] = await Promise.all([
+      run('runbbbb', bEcs, bEcs, aClaimLanded.wait),
+      run('runaaaa', aEcs, aDeploy, bClaimLanded.wait),
+    ]);
+    assert.deepEqual(
+      aws.updated(),
+      ['s00'],
+      `one redeploy for one rotation, whose claim survived (A: ${a.outcomes.map((o) => o.outcome)}, B: ${b.outcomes.map((o) => o.outcome)})`,
+    );
+  });
+
+  it("a tagger writing a state in an unknown format while the claim settles, then putting the watcher's own state back, cannot silently suppress a redeploy pass after pass", async () => {
+    const { aws, pass } = await fleet(1, { signed: true });
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    // The tagger (ecs:TagResource only) polls the state tag: a claim is swapped for `v9 ...` while it settles, and
+    // the state it replaced (the watcher's own, signed) is put back right after.
+    let saved: string | undefined = aws.tag('prod', 's00', FINGERPRINT_TAG);
+    aws.beforeAnswer = (action) => {
+      const tags = aws.service('prod', 's00').tags;
+      const now = tags.get(FINGERPRINT_TAG);
+      if (action === 'DescribeServices' && now?.includes(' s=pending ')) tags.set(FINGERPRINT_TAG, 'v9 later');
+      else if (now === 'v9 later' && saved) tags.set(FINGERPRINT_TAG, saved);
+      else if (action === 'ListServices') saved = now;
+    };
+    const results = [];
+    for (let n = 0; n < 3; n++) {
+      aws.tick(61_000);
+      results.push(await pass());
+    }
+    const redeployed = aws.count('UpdateService') > 0;
+    const loudEachPass = results.every((r) => passExitCode(r) !== 0);
+    assert.ok(
+      redeployed || loudEachPass,
+      `v2 never redeployed and the passes exit ${results.map(passExitCode).join(', ')} (outcomes: ${results
+        .map((r) => `${r.decisions[0]?.decision}->${r.outcomes[0]?.outcome}/${r.outcomes[0]?.reason}`)
+        .join(', ')})`,
+    );
+  });
+});

@@ -77,4 +77,9 @@ describe('state tag', () => {
       }),
     );
   });
+
+  it('every state the watcher writes reads back: n past 9999 (--max-redeploys has no upper bound; one service redeployed every pass)', () => {
+    const many = { ...tag, redeploys: 10_000 };
+    assert.deepEqual(decodeState(encodeState(many, ARN, KEY), ARN, KEY), { trust: 'signed', tag: many });
+  });
 });
