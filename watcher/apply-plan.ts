@@ -101,6 +101,17 @@ export async function applyPlan(
 
   let budget = Math.max(0, options.maxRedeploys - options.spent); // (1)
   const queue = [...plan.due];
+  // A due service beyond what the cap lets this pass start whose decision recorded the end of the watcher's previous
+  // redeploy: that state is written now, with the reads it was decided from (not after the claims settled, when a
+  // rival run may have claimed or redeployed it), so the end is reported once. A later round's claim replaces it.
+  const ends = new Map(
+    await Promise.all(
+      queue
+        .slice(budget)
+        .filter((d) => d.write)
+        .map((d) => ctx.withSlot(async () => [d, await writeState(ports, ctx, d, d.write!, options.key)] as const)),
+    ),
+  );
   while (queue.length > 0 && budget > 0 && !ctx.signal.aborted) {
     const round = queue.splice(0, budget);
     // The redeploys a claim stands for against the cap: this one, and the service's earlier ones within a window.
@@ -140,9 +151,45 @@ export async function applyPlan(
     }
     const seen = await options.reread([...claims.keys()]);
     await Promise.all(
-      [...claims].map(([d, claim]) =>
+      [...claims].map(([d, first]) =>
         ctx.withSlot(async () => {
-          const now = seen.get(d.serviceArn);
+          let claim = first;
+          let now = seen.get(d.serviceArn);
+          // A record of another run written over the claims after this pass read the service (a run whose cap was
+          // spent recording the end of the watcher's previous redeploy): whose claim it replaced is not known, so
+          // the claim is written again and read back once more after another settle (the last writer goes on).
+          for (let again = true; again && now?.ok; ) {
+            again = false;
+            const over = decodeState(now.value.tags[FINGERPRINT_TAG], d.serviceArn, options.key);
+            const record = over.trust === 'signed' || over.trust === 'unsigned' ? over.tag : undefined;
+            if (
+              claim === first &&
+              record !== undefined &&
+              record.run !== options.run &&
+              (record.state === 'ok' || record.state === 'failed') &&
+              record.writtenAt >= Math.floor(options.readFrom / 1000) - CLAIM_LATENCY_S &&
+              !ctx.signal.aborted
+            ) {
+              const at = Math.floor(options.now() / 1000);
+              claim = { ...first, writtenAt: at, redeployedAt: at };
+              const rewritten = await writeState(ports, ctx, d, claim, options.key);
+              if (!rewritten.ok) {
+                set({
+                  decision: d,
+                  outcome: 'failed',
+                  failure: failure(d, 'tag', `claiming it again: ${rewritten.error}`),
+                });
+                return;
+              }
+              await options.sleep(options.settleMs, ctx.signal);
+              if (ctx.signal.aborted) {
+                await takeBack(d);
+                return;
+              }
+              now = (await options.reread([d])).get(d.serviceArn);
+              again = true;
+            }
+          }
           if (!now?.ok) {
             // Not known whether a rival took it: the claim stays (it holds a slot) and expires; due again then.
             budget--;
@@ -230,17 +277,9 @@ export async function applyPlan(
       ),
     );
   }
-  // (5) What no round reached. The outcome a due decision recorded is written where no claim replaced it (each write
-  // has its own timeout): refused, it is a failure, as a record's is.
-  const written = new Map(
-    await Promise.all(
-      queue
-        .filter((d) => d.write)
-        .map(async (d) => [d, await writeState(ports, ctx, d, d.write!, options.key)] as const),
-    ),
-  );
+  // (5) What no round reached; a refused write of its end is a failure, as a record's is.
   for (const d of queue) {
-    const write = written.get(d);
+    const write = ends.get(d);
     const tagFailure =
       write && !write.ok ? failure(d, 'tag', `recording its deployment's end: ${write.error}`) : undefined;
     set(

@@ -318,25 +318,27 @@ function fromDeployment(c: ServiceContext, tag: ServiceStateTag): Verdict {
       : 'redeploy-rolled-back'
     : 'redeploy-completed';
   const settledState = failed ? ('failed' as const) : ('ok' as const);
+  // The end, as a state: the versions the watcher's deployment went to, and that deployment. Where it is no longer
+  // the PRIMARY one (replaced, rolled back), the state so speaks for no task running now, and the next pass decides
+  // from deployment times, never from the versions the replacement's tasks may not hold.
+  const ended: ServiceStateTag = {
+    ...stateOf(c, settledState, tag.flips, spentOf(tag)),
+    fingerprint: tag.fingerprint,
+    deployment: tag.deployment,
+  };
   if (!ours) {
     // Gone from the list (replaced, or rolled back and done): the PRIMARY's tasks read what was current when it
-    // began, so it is decided from that; a record says how the redeploy ended. Due or waiting, the state written
-    // (or put back) says so too, naming the versions the watcher's deployment went to, so the end is reported once.
+    // began, so it is decided from that; a record says how the redeploy ended. Due or waiting, the end is written
+    // (or put back) as it is, so it is reported once.
     const v = fallback(c, tag.flips);
-    if (v.decision !== 'record' || !v.write) {
-      return {
-        ...v,
-        report,
-        write: { ...stateOf(c, settledState, tag.flips, spentOf(tag)), fingerprint: tag.fingerprint },
-      };
-    }
+    if (v.decision !== 'record' || !v.write) return { ...v, report, write: ended };
     return { ...v, reason, write: { ...v.write, ...stateOf(c, settledState, tag.flips, spentOf(tag)) }, report };
   }
   // The outcome is reported once: the state written names the versions the deployment went to. Versions that moved
   // on since the claim are due at once, in this pass (its tasks may hold the claimed ones), that state being the one
   // to put back if the redeploy is not sent; waiting a pass would let an old state put back before each pass (a
   // replay) hide them for ever. While other deployments still drain, it is recorded and due on the next pass.
-  const write = { ...stateOf(c, settledState, tag.flips, spentOf(tag)), fingerprint: tag.fingerprint };
+  const write = ended;
   if (c.newFingerprint !== tag.fingerprint && !c.inFlight) {
     return { decision: 'redeploy', reason: 'fingerprint-changed', write, report, flips: tag.flips };
   }

@@ -75,6 +75,15 @@ async function fleet(n: number, opts: { signed?: boolean } = {}) {
   return { ...w, names };
 }
 
+/** A gate a test opens once: `wait` resolves when `open` was called (to order two runs' calls). */
+function gate() {
+  let open!: () => void;
+  const wait = new Promise<void>((r) => {
+    open = r;
+  });
+  return { wait, open };
+}
+
 const stateOf = (aws: FakeAws, name: string, key?: Buffer) =>
   decodeState(aws.tag('prod', name, FINGERPRINT_TAG), aws.service('prod', name).arn, key);
 
@@ -1173,15 +1182,6 @@ describe('outcomes once, the cap per redeploy, rivals and replays at the read-ba
 });
 
 describe('the read-back: rivals by when they could have claimed; unknown formats are loud', () => {
-  /** A gate a test opens once: `wait` resolves when `open` was called. */
-  const gate = () => {
-    let open!: () => void;
-    const wait = new Promise<void>((r) => {
-      open = r;
-    });
-    return { wait, open };
-  };
-
   it("two runs at once redeploy a service once when the surviving claim's time predates its landing (a slow TagResource, a claim queued for a slot, a clock seconds behind)", async () => {
     const { aws } = await fleet(1);
     aws.tick(10_000);
@@ -1285,4 +1285,120 @@ describe('the read-back: rivals by when they could have claimed; unknown formats
         .join(', ')})`,
     );
   });
+});
+
+describe('the read-back against records of other runs; the end of a replaced redeploy', () => {
+  const nameOf = (cmd: unknown) => (cmd as { constructor: { name: string } }).constructor.name;
+  const claimOf = (cmd: unknown, run: string) => {
+    const c = cmd as { input: { tags?: { value?: string }[] } };
+    const v = String(c.input.tags?.[0]?.value);
+    return nameOf(cmd) === 'TagResourceCommand' && v.includes(' s=pending ') && v.includes(` r=${run} `);
+  };
+
+  it("a capped run's outcome state written while two rival runs' claims settle does not make both of them redeploy", async () => {
+    const { aws, pass } = world();
+    aws.addSecret('db');
+    aws.addSecret('cache');
+    aws.addService('prod', 'y', { [SECRETS_TAG]: 'cache' });
+    aws.addService('prod', 's', { [SECRETS_TAG]: 'db' });
+    await pass();
+    const capped = { maxRedeploys: 2, capWindowMs: 60_000 };
+    aws.tick(10_000);
+    aws.rotate('cache', 'cache-v2');
+    await pass(capped);
+    const wY = Math.floor(aws.clock / 1000);
+    aws.tick(20_000);
+    aws.rotate('db', 'db-v2');
+    await pass(capped);
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v3');
+    aws.tick((wY + 61) * 1000 - aws.clock);
+    aws.calls.length = 0;
+    // A started two seconds before B and C (the rule firing for two rotated secrets): A's cap is spent (s stays
+    // due, its outcome state to write), B and C each have a slot and claim s; A's write lands while they settle.
+    const sArn = aws.service('prod', 's').arn;
+    const reads = { n: 0, all: gate() };
+    const claims = { n: 0, all: gate() };
+    const readBacks = { n: 0, all: gate() };
+    const aWrote = gate();
+    const count = (c: { n: number; all: { open: () => void } }, of: number) => {
+      if (++c.n === of) c.all.open();
+    };
+    const ecsOf = (run: string) => {
+      let describes = 0;
+      return {
+        send: async (cmd: never, opts?: never) => {
+          const c = cmd as { input: { resourceArn?: string } };
+          const isS = nameOf(cmd) === 'TagResourceCommand' && c.input.resourceArn === sArn;
+          if (run === 'runaaaa' && isS) await claims.all.wait;
+          if (run !== 'runaaaa' && claimOf(cmd, run)) await reads.all.wait;
+          const out = await aws.ecs.send(cmd, opts);
+          if (nameOf(cmd) === 'DescribeServicesCommand' && ++describes === 1) count(reads, 3);
+          if (nameOf(cmd) === 'DescribeServicesCommand' && describes === 2) count(readBacks, 2);
+          if (run !== 'runaaaa' && claimOf(cmd, run)) count(claims, 2);
+          if (run === 'runaaaa' && isS) aWrote.open();
+          return out;
+        },
+      };
+    };
+    const deployOf = () => ({
+      send: async (cmd: never, opts?: never) => {
+        await readBacks.all.wait; // both read back before either UpdateService is answered (a few hundred ms)
+        return aws.ecs.send(cmd, opts);
+      },
+    });
+    const run = (id: string, skew: number) =>
+      runPass(
+        {
+          ecs: ecsOf(id) as never,
+          deploy: deployOf() as never,
+          secrets: aws.sm,
+          log: createLogger('error', { write: () => {} }),
+          now: () => aws.clock - skew,
+          sleep: () => aWrote.wait,
+          runId: () => id,
+        },
+        { ...base, ...capped },
+      );
+    const results = await Promise.all([run('runaaaa', 2000), run('runbbbb', 0), run('runcccc', 0)]);
+    assert.deepEqual(
+      aws.updated(),
+      ['s'],
+      `one redeploy for one rotation (${results.map((r) => r.outcomes.filter((o) => o.decision.service === 's').map((o) => `${o.outcome}/${o.reason}`)).join('; ')})`,
+    );
+  });
+
+  for (const held of ['capped', 'in flight'] as const) {
+    it(`a rollback of AWSCURRENT after an operator's deploy replaced the watcher's redeploy is not lost (${held} when its end is recorded)`, async () => {
+      const { aws, pass } = await fleet(1, { signed: true });
+      const capped = { maxRedeploys: 1, capWindowMs: 3_600_000 };
+      aws.tick(10_000);
+      aws.rotate('db', 'db-v2');
+      await pass(capped); // the watcher's redeploy to v2 (d1); its end not reported yet
+      aws.tick(10_000);
+      aws.rotate('db', 'db-v3'); // a bad rotation
+      aws.tick(10_000);
+      if (held === 'in flight') aws.rollout.set('s00', 'in-progress');
+      // An operator's deploy (d2) replaces d1: its tasks read v3.
+      await aws.ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 's00', forceNewDeployment: true }));
+      const s = aws.service('prod', 's00');
+      if (held === 'in flight') s.deployments = s.deployments.filter((d) => d.status === 'PRIMARY'); // d1 drained
+      aws.tick(10_000);
+      aws.stageBack('db', 'db-v2'); // v3 rolled back: d2's tasks hold v3, and must be redeployed
+      aws.tick(60_000);
+      await pass(held === 'capped' ? capped : {}); // due but capped, or waiting for d2: its state written
+      if (held === 'in flight') aws.finish('prod', 's00');
+      aws.calls.length = 0;
+      const results = [];
+      for (let n = 0; n < 3; n++) {
+        aws.tick(3_600_000);
+        results.push(await pass(capped));
+      }
+      assert.deepEqual(
+        aws.updated(),
+        ['s00'],
+        `d2's tasks still hold v3 (decisions: ${results.map((r) => `${r.decisions[0]?.decision}/${r.decisions[0]?.reason}`).join(', ')}; exit ${results.map(passExitCode).join(', ')})`,
+      );
+    });
+  }
 });
