@@ -47,6 +47,8 @@ export interface ApplyOptions {
  */
 /** How late a rival's claim may land after it was stamped (a throttled write retried, a slow answer): seconds. */
 const CLAIM_LATENCY_S = 5;
+/** How many times a claim replaced by another run's record is written again before the service is left to it. */
+const MAX_RECLAIMS = 3;
 
 export async function applyPlan(
   ports: ApplyPorts,
@@ -157,38 +159,39 @@ export async function applyPlan(
           let now = seen.get(d.serviceArn);
           // A record of another run written over the claims after this pass read the service (a run whose cap was
           // spent recording the end of the watcher's previous redeploy): whose claim it replaced is not known, so
-          // the claim is written again and read back once more after another settle (the last writer goes on).
-          for (let again = true; again && now?.ok; ) {
-            again = false;
+          // the claim is written again and read back after another settle (the last writer goes on). Replaced
+          // every time, the claim is left to expire and the service to another run (`rival`).
+          for (let reclaims = 0; now?.ok; reclaims++) {
             const over = decodeState(now.value.tags[FINGERPRINT_TAG], d.serviceArn, options.key);
             const record = over.trust === 'signed' || over.trust === 'unsigned' ? over.tag : undefined;
-            if (
-              claim === first &&
+            const replaced =
               record !== undefined &&
               record.run !== options.run &&
               (record.state === 'ok' || record.state === 'failed') &&
-              record.writtenAt >= Math.floor(options.readFrom / 1000) - CLAIM_LATENCY_S &&
-              !ctx.signal.aborted
-            ) {
-              const at = Math.floor(options.now() / 1000);
-              claim = { ...first, writtenAt: at, redeployedAt: at };
-              const rewritten = await writeState(ports, ctx, d, claim, options.key);
-              if (!rewritten.ok) {
-                set({
-                  decision: d,
-                  outcome: 'failed',
-                  failure: failure(d, 'tag', `claiming it again: ${rewritten.error}`),
-                });
-                return;
-              }
-              await options.sleep(options.settleMs, ctx.signal);
-              if (ctx.signal.aborted) {
-                await takeBack(d);
-                return;
-              }
-              now = (await options.reread([d])).get(d.serviceArn);
-              again = true;
+              record.writtenAt >= Math.floor(options.readFrom / 1000) - CLAIM_LATENCY_S;
+            if (!replaced) break;
+            if (reclaims === MAX_RECLAIMS || ctx.signal.aborted) {
+              budget--;
+              set({ decision: d, outcome: 'deferred', reason: 'rival' });
+              return;
             }
+            const at = Math.floor(options.now() / 1000);
+            claim = { ...first, writtenAt: at, redeployedAt: at };
+            const rewritten = await writeState(ports, ctx, d, claim, options.key);
+            if (!rewritten.ok) {
+              set({
+                decision: d,
+                outcome: 'failed',
+                failure: failure(d, 'tag', `claiming it again: ${rewritten.error}`),
+              });
+              return;
+            }
+            await options.sleep(options.settleMs, ctx.signal);
+            if (ctx.signal.aborted) {
+              await takeBack(d);
+              return;
+            }
+            now = (await options.reread([d])).get(d.serviceArn);
           }
           if (!now?.ok) {
             // Not known whether a rival took it: the claim stays (it holds a slot) and expires; due again then.
@@ -277,7 +280,11 @@ export async function applyPlan(
       ),
     );
   }
-  // (5) What no round reached; a refused write of its end is a failure, as a record's is.
+  // (5) What no round reached. Its end, if not written before the claims (the deadline came first), is written now
+  // (each write has its own timeout); refused, it is a failure, as a record's is.
+  for (const d of queue.filter((x) => x.write && !ends.has(x))) {
+    ends.set(d, await writeState(ports, ctx, d, d.write!, options.key));
+  }
   for (const d of queue) {
     const write = ends.get(d);
     const tagFailure =

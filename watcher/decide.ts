@@ -318,13 +318,15 @@ function fromDeployment(c: ServiceContext, tag: ServiceStateTag): Verdict {
       : 'redeploy-rolled-back'
     : 'redeploy-completed';
   const settledState = failed ? ('failed' as const) : ('ok' as const);
-  // The end, as a state: the versions the watcher's deployment went to, and that deployment. Where it is no longer
-  // the PRIMARY one (replaced, rolled back), the state so speaks for no task running now, and the next pass decides
-  // from deployment times, never from the versions the replacement's tasks may not hold.
+  // The end, as a state: the versions the watcher's deployment went to. While that deployment is listed (done, or
+  // failed and being rolled back), the state names the PRIMARY, so a failed redeploy is not retried for the same
+  // versions. Once it has left the list (replaced, rolled back and done), it names the watcher's deployment: the
+  // state so speaks for no task running now, and the next pass decides from deployment times, never from versions
+  // the replacement's tasks may not hold.
   const ended: ServiceStateTag = {
     ...stateOf(c, settledState, tag.flips, spentOf(tag)),
     fingerprint: tag.fingerprint,
-    deployment: tag.deployment,
+    deployment: ours ? (c.primary?.id ?? null) : tag.deployment,
   };
   if (!ours) {
     // Gone from the list (replaced, or rolled back and done): the PRIMARY's tasks read what was current when it

@@ -1402,3 +1402,157 @@ describe('the read-back against records of other runs; the end of a replaced red
     });
   }
 });
+
+describe('ends written before the claims or at the deadline; a rolled-back redeploy; claiming again', () => {
+  it("a due service whose pass reaches its deadline before the first claim still gets its deployment's end written: reported once", async () => {
+    const { aws, pass } = await fleet(1);
+    aws.rotate('db', 'db-v2');
+    await pass(); // the watcher's redeploy to v2; its end not reported yet
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v3'); // moved on: due again, and the end of the v2 redeploy reported in the same pass
+    aws.delay = (action) => (action === 'DescribeTaskDefinition' ? 300 : 0); // the reads outlast the deadline
+    const first = await pass({ timeoutMs: 150 });
+    assert.deepEqual(
+      first.outcomes.map((o) => `${o.decision.service}:${o.outcome}/${o.reason}`),
+      ['s00:deferred/deadline'],
+    );
+    aws.delay = () => 0;
+    const next = await pass();
+    assert.deepEqual(
+      [...first.reports, ...next.reports].map((r) => `${r.deployment}:${r.result}`),
+      [`${first.reports[0]?.deployment}:completed`],
+      'the end of one deployment is reported once',
+    );
+  });
+
+  it('a circuit-breaker rollback seen while it rolls back is not retried for the same versions when the next rotation begins (AWSPENDING)', async () => {
+    const { aws, pass } = await fleet(1);
+    aws.rollout.set('s00', 'in-progress');
+    aws.rotate('db', 'db-v2');
+    await pass(); // the watcher's redeploy d1 to v2
+    aws.tick(10_000);
+    // The circuit breaker rolls d1 back: as ECS lists it while the rollback runs, d1 FAILED (ACTIVE) beside the
+    // rollback deployment (PRIMARY, IN_PROGRESS).
+    aws.finish('prod', 's00', 'rolled-back');
+    const s = aws.service('prod', 's00');
+    const d1 = s.history.at(-2)!;
+    s.deployments[0]!.rolloutState = 'IN_PROGRESS';
+    s.deployments.push({ ...d1, status: 'ACTIVE', rolloutState: 'FAILED' });
+    aws.tick(10_000);
+    const seen = await pass();
+    assert.deepEqual(
+      seen.reports.map((r) => r.result),
+      ['rolled-back'],
+    );
+    aws.finish('prod', 's00'); // the rollback completes
+    aws.settle('prod', 's00');
+    aws.tick(60_000);
+    aws.pend('db', 'db-v3'); // the next rotation begins: AWSPENDING triggers nothing
+    aws.calls.length = 0;
+    const results = [await pass(), await pass()];
+    assert.deepEqual(
+      aws.updated(),
+      [],
+      `v2 failed and was rolled back: not retried (${results.map((r) => `${r.decisions[0]?.decision}/${r.decisions[0]?.reason}`).join(', ')})`,
+    );
+  });
+
+  it("two capped runs' outcome states landing one in each settle of two rival runs' claims do not make both of them redeploy", async () => {
+    const nameOf = (cmd: unknown) => (cmd as { constructor: { name: string } }).constructor.name;
+    const claimOf = (cmd: unknown, run: string) => {
+      const c = cmd as { input: { tags?: { value?: string }[] } };
+      const v = String(c.input.tags?.[0]?.value);
+      return nameOf(cmd) === 'TagResourceCommand' && v.includes(' s=pending ') && v.includes(` r=${run} `);
+    };
+    const { aws } = world();
+    aws.addSecret('db');
+    aws.addSecret('cache');
+    aws.addService('prod', 'y', { [SECRETS_TAG]: 'cache' });
+    aws.addService('prod', 's', { [SECRETS_TAG]: 'db' });
+    const quiet = (id: string, skew = 0, extra: Record<string, unknown> = {}) =>
+      runPass(
+        {
+          ecs: aws.ecs,
+          secrets: aws.sm,
+          log: createLogger('error', { write: () => {} }),
+          now: () => aws.clock - skew,
+          sleep: () => Promise.resolve(),
+          runId: () => id,
+          ...extra,
+        },
+        { ...base, maxRedeploys: 2, capWindowMs: 60_000 },
+      );
+    await quiet('run0000');
+    aws.tick(10_000);
+    aws.rotate('cache', 'cache-v2');
+    await quiet('run0001');
+    const wY = Math.floor(aws.clock / 1000);
+    aws.tick(20_000);
+    aws.rotate('db', 'db-v2');
+    await quiet('run0002');
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v3');
+    aws.tick((wY + 61) * 1000 - aws.clock);
+    aws.calls.length = 0;
+    // A and D started two seconds before B and C (the rule firing for four rotated secrets): their cap is spent, so
+    // s stays due for them and they write its outcome state; B and C each have a slot and claim s. A's write lands
+    // while the claims settle, D's (throttled, sent again) while the claims written again settle.
+    const sArn = aws.service('prod', 's').arn;
+    const counter = (of: number) => {
+      const g = gate();
+      let n = 0;
+      return { wait: g.wait, hit: () => void (++n === of && g.open()) };
+    };
+    const reads = counter(4);
+    const claims = counter(2);
+    const reclaims = counter(4);
+    const lastReads = counter(2);
+    const aWrote = gate();
+    const dWrote = gate();
+    const ecsOf = (run: string) => {
+      let describes = 0;
+      const capped = run === 'runaaaa' || run === 'rundddd';
+      return {
+        send: async (cmd: never, opts?: never) => {
+          const c = cmd as { input: { resourceArn?: string } };
+          const isS = nameOf(cmd) === 'TagResourceCommand' && c.input.resourceArn === sArn;
+          if (run === 'runaaaa' && isS) await claims.wait;
+          if (run === 'rundddd' && isS) await reclaims.wait;
+          if (!capped && claimOf(cmd, run)) await reads.wait;
+          const out = await aws.ecs.send(cmd, opts);
+          if (nameOf(cmd) === 'DescribeServicesCommand' && ++describes === 1) reads.hit();
+          if (nameOf(cmd) === 'DescribeServicesCommand' && describes === 3) lastReads.hit();
+          if (!capped && claimOf(cmd, run)) {
+            claims.hit();
+            reclaims.hit();
+          }
+          if (run === 'runaaaa' && isS) aWrote.open();
+          if (run === 'rundddd' && isS) dWrote.open();
+          return out;
+        },
+      };
+    };
+    const sleepOf = () => {
+      let n = 0;
+      return () => (++n === 1 ? aWrote.wait : n === 2 ? dWrote.wait : Promise.resolve());
+    };
+    const deploy = {
+      send: async (cmd: never, opts?: never) => {
+        await lastReads.wait; // both read back a second time before either UpdateService is answered
+        return aws.ecs.send(cmd, opts);
+      },
+    };
+    const run = (id: string, skew: number) => quiet(id, skew, { ecs: ecsOf(id), deploy, sleep: sleepOf() });
+    const results = await Promise.all([
+      run('runaaaa', 2000),
+      run('rundddd', 2000),
+      run('runbbbb', 0),
+      run('runcccc', 0),
+    ]);
+    assert.deepEqual(
+      aws.updated(),
+      ['s'],
+      `one redeploy for one rotation (${results.map((r) => r.outcomes.filter((o) => o.decision.service === 's').map((o) => `${o.outcome}/${o.reason}`)).join('; ')})`,
+    );
+  });
+});
