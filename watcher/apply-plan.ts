@@ -151,47 +151,70 @@ export async function applyPlan(
       await Promise.all([...claims.keys()].map(takeBack));
       break;
     }
-    const seen = await options.reread([...claims.keys()]);
-    await Promise.all(
-      [...claims].map(([d, first]) =>
-        ctx.withSlot(async () => {
-          let claim = first;
-          let now = seen.get(d.serviceArn);
-          // A record of another run written over the claims after this pass read the service (a run whose cap was
-          // spent recording the end of the watcher's previous redeploy): whose claim it replaced is not known, so
-          // the claim is written again and read back after another settle (the last writer goes on). Replaced
-          // every time, the claim is left to expire and the service to another run (`rival`).
-          for (let reclaims = 0; now?.ok; reclaims++) {
-            const over = decodeState(now.value.tags[FINGERPRINT_TAG], d.serviceArn, options.key);
-            const record = over.trust === 'signed' || over.trust === 'unsigned' ? over.tag : undefined;
-            const replaced =
-              record !== undefined &&
-              record.run !== options.run &&
-              (record.state === 'ok' || record.state === 'failed') &&
-              record.writtenAt >= Math.floor(options.readFrom / 1000) - CLAIM_LATENCY_S;
-            if (!replaced) break;
-            if (reclaims === MAX_RECLAIMS || ctx.signal.aborted) {
-              budget--;
-              set({ decision: d, outcome: 'deferred', reason: 'rival' });
-              return;
-            }
+    const seen = new Map(await options.reread([...claims.keys()]));
+    // A record of another run written over claims after this pass read the services (a run whose cap was spent
+    // recording the end of the watcher's previous redeploy): whose claim it replaced is not known, so those claims
+    // are written again and read back after another settle (the last writer goes on), up to MAX_RECLAIMS times;
+    // replaced every time, a claim is left to expire and the service to another run (`rival`). Outside any slot:
+    // the reads take their own.
+    const replacedByRecord = (d: Decision) => {
+      const now = seen.get(d.serviceArn);
+      if (!now?.ok) return false;
+      const over = decodeState(now.value.tags[FINGERPRINT_TAG], d.serviceArn, options.key);
+      const record = over.trust === 'signed' || over.trust === 'unsigned' ? over.tag : undefined;
+      return (
+        record !== undefined &&
+        record.run !== options.run &&
+        (record.state === 'ok' || record.state === 'failed') &&
+        record.writtenAt >= Math.floor(options.readFrom / 1000) - CLAIM_LATENCY_S
+      );
+    };
+    for (let reclaims = 0; reclaims < MAX_RECLAIMS && !ctx.signal.aborted; reclaims++) {
+      const replaced = [...claims.keys()].filter(replacedByRecord);
+      if (replaced.length === 0) break;
+      await Promise.all(
+        replaced.map((d) =>
+          ctx.withSlot(async () => {
             const at = Math.floor(options.now() / 1000);
-            claim = { ...first, writtenAt: at, redeployedAt: at };
+            const claim = { ...claims.get(d)!, writtenAt: at, redeployedAt: at };
             const rewritten = await writeState(ports, ctx, d, claim, options.key);
-            if (!rewritten.ok) {
+            if (rewritten.ok) claims.set(d, claim);
+            else {
+              claims.delete(d);
               set({
                 decision: d,
                 outcome: 'failed',
                 failure: failure(d, 'tag', `claiming it again: ${rewritten.error}`),
               });
-              return;
             }
-            await options.sleep(options.settleMs, ctx.signal);
-            if (ctx.signal.aborted) {
-              await takeBack(d);
-              return;
-            }
-            now = (await options.reread([d])).get(d.serviceArn);
+          }),
+        ),
+      );
+      await options.sleep(options.settleMs, ctx.signal);
+      if (ctx.signal.aborted) break; // the claims are taken back below
+      for (const [arn, o] of await options.reread(replaced.filter((d) => claims.has(d)))) seen.set(arn, o);
+    }
+    await Promise.all(
+      [...claims].map(([d, claim]) =>
+        ctx.withSlot(async () => {
+          const now = seen.get(d.serviceArn);
+          if (ctx.signal.aborted) {
+            // The deadline came before UpdateService: nothing was sent, so the claim is taken back (each write has
+            // its own timeout; one another run's record replaced is left as it is) and the service stays due.
+            if (replacedByRecord(d)) {
+              set({
+                decision: d,
+                outcome: 'deferred',
+                reason: 'deadline',
+                failure: failure(d, 'redeploy', 'deadline exceeded before it started'),
+              });
+            } else await takeBack(d);
+            return;
+          }
+          if (replacedByRecord(d)) {
+            budget--;
+            set({ decision: d, outcome: 'deferred', reason: 'rival' });
+            return;
           }
           if (!now?.ok) {
             // Not known whether a rival took it: the claim stays (it holds a slot) and expires; due again then.

@@ -272,7 +272,7 @@ function fromState(
         const at = c.primary.createdAt;
         const followed = at !== null && at >= claimedAt - 1000 && at <= claimedAt + c.input.claimTtlMs;
         if (!followed) return fallback(c, tag.flips);
-        return fromDeployment(c, { ...tag, state: 'deploying', deployment: c.primary.id });
+        return fromDeployment(c, { ...tag, state: 'deploying', deployment: c.primary.id }, fail);
       }
       if (tag.run !== c.input.run && c.input.now - claimedAt < c.input.claimTtlMs) {
         return { decision: 'wait', reason: 'claimed-by-another-run' };
@@ -281,7 +281,7 @@ function fromState(
       return redeploy(c, c.newFingerprint === tag.fingerprint ? 'unconfirmed-redeploy' : 'fingerprint-changed');
     }
     case 'deploying':
-      return fromDeployment(c, tag);
+      return fromDeployment(c, tag, fail);
     case 'failed':
       if (c.newFingerprint === tag.fingerprint) return { decision: 'skip', reason: 'failed-before' };
       return redeploy(c, 'fingerprint-changed');
@@ -297,7 +297,11 @@ function fromState(
  * failed, reported once; a circuit-breaker rollback cannot undo a bad rotated value, since the rolled-back tasks
  * read AWSCURRENT again). If the versions moved on meanwhile, the service is due again, whatever the outcome.
  */
-function fromDeployment(c: ServiceContext, tag: ServiceStateTag): Verdict {
+function fromDeployment(
+  c: ServiceContext,
+  tag: ServiceStateTag,
+  fail: (stage: Failure['stage'], error: string) => void,
+): Verdict | undefined {
   const ours = c.svc.deployments.find((d) => d.id === tag.deployment);
   let result: DeploymentReport['result'] | undefined;
   if (ours?.status === 'PRIMARY') {
@@ -307,6 +311,13 @@ function fromDeployment(c: ServiceContext, tag: ServiceStateTag): Verdict {
   } else if (ours?.rolloutState === 'FAILED') {
     result = c.primary && c.primary.id !== ours.id ? 'rolled-back' : 'failed';
   } else if (!ours && c.primary) {
+    const history = c.input.history?.get(c.svc.arn);
+    if (!rolledBack(c.primary) && history && !history.ok) {
+      // Rolled back or replaced: only the service deployments tell, and they could not be read. No decision, and
+      // loud; a later pass that reads them reports the end.
+      fail('service', `reading its service deployments: ${history.error}`);
+      return undefined;
+    }
     result = rolledBack(c.primary) || historyRolledBack(c, tag) ? 'rolled-back' : 'replaced';
   }
   if (result === undefined) return { decision: 'wait', reason: 'deployment-in-progress' };

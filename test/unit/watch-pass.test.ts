@@ -5,7 +5,7 @@ import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { FINGERPRINT_TAG, SECRETS_TAG } from '../../shared/contract.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { failureMessage, type PassOptions, passExitCode, runPass } from '../../watcher/run-pass.ts';
-import { decodeState } from '../../watcher/state-tag.ts';
+import { decodeState, encodeState } from '../../watcher/state-tag.ts';
 import { ACCOUNT, FakeAws, REGION } from '../fakes/aws.ts';
 
 const KEY_SECRET = 'watcher/state-key';
@@ -1554,5 +1554,95 @@ describe('ends written before the claims or at the deadline; a rolled-back redep
       ['s'],
       `one redeploy for one rotation (${results.map((r) => r.outcomes.filter((o) => o.decision.service === 's').map((o) => `${o.outcome}/${o.reason}`)).join('; ')})`,
     );
+  });
+});
+
+describe('claiming again outside the slots and at the deadline; an unreadable deployment history is loud', () => {
+  /** Before each DescribeServices, a claim of this pass on s00 is replaced by a fresh record of another run. */
+  const recordOver = (aws: FakeAws, times: number) => {
+    let left = times;
+    aws.beforeAnswer = (action) => {
+      const s = aws.service('prod', 's00');
+      const read = decodeState(s.tags.get(FINGERPRINT_TAG), s.arn, undefined);
+      if (action !== 'DescribeServices' || left === 0 || read.trust !== 'unsigned') return;
+      if (read.tag.state !== 'pending' || read.tag.run === 'runothr') return;
+      left--;
+      const at = Math.floor(aws.clock / 1000);
+      const record = { ...read.tag, state: 'ok' as const, writtenAt: at, run: 'runothr' };
+      s.tags.set(FINGERPRINT_TAG, encodeState(record, s.arn, undefined));
+    };
+  };
+
+  it("a claim replaced by another run's record is claimed again and the pass ends, with --concurrency 1", {
+    timeout: 10_000,
+  }, async () => {
+    const { aws, pass } = await fleet(1);
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    recordOver(aws, 1); // the capped run's record lands over the claim once, while it settles
+    const result = await pass({ concurrency: 1 });
+    assert.deepEqual(
+      result.outcomes.map((o) => `${o.decision.service}:${o.outcome}`),
+      ['s00:redeployed'],
+    );
+    assert.deepEqual(aws.updated(), ['s00']);
+  });
+
+  it('a deadline passing while a claim written again is read back is a deadline (exit 3), not a rival run', async () => {
+    const { aws } = await fleet(1);
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    recordOver(aws, 2); // over the first claim and over the claim written again
+    let describes = 0;
+    const ecs = {
+      send: async (cmd: never, opts?: { abortSignal?: AbortSignal }) => {
+        const out = await aws.ecs.send(cmd, opts as never);
+        const isDescribe = (cmd as object).constructor.name === 'DescribeServicesCommand';
+        // The third DescribeServices (the read-back of the claim written again) is answered as the deadline passes.
+        if (isDescribe && ++describes === 3 && opts?.abortSignal && !opts.abortSignal.aborted) {
+          const signal = opts.abortSignal;
+          await new Promise((r) => signal.addEventListener('abort', r));
+        }
+        return out;
+      },
+    };
+    const result = await runPass(
+      {
+        ecs: ecs as never,
+        secrets: aws.sm,
+        log: createLogger('error', { write: () => {} }),
+        now: () => aws.clock,
+        sleep: () => Promise.resolve(),
+        runId: () => 'runthis',
+      },
+      { ...base, timeoutMs: 300 },
+    );
+    assert.deepEqual(aws.updated(), []);
+    assert.deepEqual(
+      result.outcomes.map((o) => `${o.decision.service}:${o.outcome}/${o.reason}`),
+      ['s00:deferred/deadline'],
+      "no rival run redeploys it: the record over the claim is a capped run's",
+    );
+    assert.equal(passExitCode(result), 3, 'a service the deadline left due fails the pass (docs: exit 3)');
+  });
+
+  it('a rolled-back redeploy whose service deployments cannot be read is not reported as replaced, silently', async () => {
+    const { aws, pass } = await fleet(1);
+    aws.rollout.set('s00', 'rolled-back');
+    aws.rotate('db', 'db-v2');
+    await pass(); // the watcher's redeploy; the circuit breaker rolls it back at once
+    aws.settle('prod', 's00'); // the rollback is done: only ListServiceDeployments still says so
+    aws.tick(60_000);
+    aws.fault = (action) => (action === 'ListServiceDeployments' ? { refuse: 'AccessDeniedException' } : undefined);
+    const blind = await pass();
+    aws.fault = () => undefined;
+    aws.tick(60_000);
+    const next = await pass();
+    assert.deepEqual(
+      [...blind.reports, ...next.reports].map((r) => r.result),
+      ['rolled-back'],
+      `the failed redeploy is reported once, as rolled back (exit codes ${passExitCode(blind)}, ${passExitCode(next)})`,
+    );
+    assert.equal(passExitCode(blind), 3, 'a history it could not read is a failure');
   });
 });
