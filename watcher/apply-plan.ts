@@ -178,8 +178,10 @@ export async function applyPlan(
             const at = Math.floor(options.now() / 1000);
             const claim = { ...claims.get(d)!, writtenAt: at, redeployedAt: at };
             const rewritten = await writeState(ports, ctx, d, claim, options.key);
-            if (rewritten.ok) claims.set(d, claim);
-            else {
+            if (rewritten.ok) {
+              claims.set(d, claim);
+              seen.delete(d.serviceArn); // not read back since: at the deadline it is taken back, as any claim
+            } else {
               claims.delete(d);
               set({
                 decision: d,

@@ -1646,3 +1646,52 @@ describe('claiming again outside the slots and at the deadline; an unreadable de
     assert.equal(passExitCode(blind), 3, 'a history it could not read is a failure');
   });
 });
+
+describe('a claim written again and the deadline', () => {
+  it('a claim written again whose read-back the deadline cut short is taken back, not left behind (the next run redeploys)', async () => {
+    const { aws, pass } = await fleet(1);
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    // Once, before the claim's read-back: a capped run's record (the end of the previous redeploy) over the claim.
+    let left = 1;
+    aws.beforeAnswer = (action) => {
+      const s = aws.service('prod', 's00');
+      const read = decodeState(s.tags.get(FINGERPRINT_TAG), s.arn, undefined);
+      if (action !== 'DescribeServices' || left === 0 || read.trust !== 'unsigned') return;
+      if (read.tag.state !== 'pending' || read.tag.run !== 'runthis') return;
+      left--;
+      const record = { ...read.tag, state: 'ok' as const, writtenAt: Math.floor(aws.clock / 1000), run: 'runothr' };
+      s.tags.set(FINGERPRINT_TAG, encodeState(record, s.arn, undefined));
+    };
+    let sleeps = 0;
+    const result = await runPass(
+      {
+        ecs: aws.ecs,
+        secrets: aws.sm,
+        log: createLogger('error', { write: () => {} }),
+        now: () => aws.clock,
+        // The settle of the claim written again is where the deadline passes.
+        sleep: (_ms, signal) =>
+          ++sleeps === 1 || signal.aborted
+            ? Promise.resolve()
+            : new Promise((r) => signal.addEventListener('abort', () => r(), { once: true })),
+        runId: () => 'runthis',
+      },
+      { ...base, timeoutMs: 300 },
+    );
+    aws.beforeAnswer = () => {};
+    assert.deepEqual(aws.updated(), []);
+    assert.deepEqual(
+      result.outcomes.map((o) => `${o.decision.service}:${o.outcome}/${o.reason}`),
+      ['s00:deferred/deadline'],
+    );
+    const after = stateOf(aws, 's00');
+    assert.ok(
+      !(after.trust === 'unsigned' && after.tag.state === 'pending' && after.tag.run === 'runthis'),
+      `the claim written again is not left on the service (the deadline came before UpdateService): ${JSON.stringify(after)}`,
+    );
+    aws.tick(10_000); // well within the claim TTL
+    await pass();
+    assert.deepEqual(aws.updated(), ['s00'], 'the service stays due: the next run redeploys it');
+  });
+});
