@@ -200,22 +200,24 @@ export async function applyPlan(
       [...claims].map(([d, claim]) =>
         ctx.withSlot(async () => {
           const now = seen.get(d.serviceArn);
-          if (ctx.signal.aborted) {
-            // The deadline came before UpdateService: nothing was sent, so the claim is taken back (each write has
-            // its own timeout; one another run's record replaced is left as it is) and the service stays due.
-            if (replacedByRecord(d)) {
-              set({
-                decision: d,
-                outcome: 'deferred',
-                reason: 'deadline',
-                failure: failure(d, 'redeploy', 'deadline exceeded before it started'),
-              });
-            } else await takeBack(d);
+          // Past the deadline nothing new is sent, and a claim is taken back (each write has its own timeout) only
+          // where this run's read-back did not show another run's state, which is left as it is.
+          const deadline = {
+            decision: d,
+            outcome: 'deferred',
+            reason: 'deadline',
+            failure: failure(d, 'redeploy', 'deadline exceeded before it started'),
+          } as const;
+          if (replacedByRecord(d)) {
+            if (ctx.signal.aborted) set(deadline);
+            else {
+              budget--;
+              set({ decision: d, outcome: 'deferred', reason: 'rival' });
+            }
             return;
           }
-          if (replacedByRecord(d)) {
-            budget--;
-            set({ decision: d, outcome: 'deferred', reason: 'rival' });
+          if (ctx.signal.aborted && !now?.ok) {
+            await takeBack(d); // not read back (the deadline came first): the tag holds this run's claim
             return;
           }
           if (!now?.ok) {
@@ -273,8 +275,10 @@ export async function applyPlan(
             // Deployed meanwhile (a rival run's redeploy whose claim we overwrote, an operator's deploy): follow
             // that deployment instead of starting another. It took a slot too.
             budget--;
-            await writeState(ports, ctx, d, { ...claim, state: 'deploying', deployment: primary.id }, options.key);
-            set({ decision: d, outcome: 'deferred', reason: 'rival' });
+            const followed = { ...claim, state: 'deploying' as const, deployment: primary.id };
+            const written = await writeState(ports, ctx, d, followed, options.key);
+            const problem = written.ok ? tampered : failure(d, 'tag', written.error);
+            set({ decision: d, outcome: 'deferred', reason: 'rival', ...(problem && { failure: problem }) });
             return;
           }
           if (ctx.signal.aborted) {

@@ -97,16 +97,35 @@ export const REBIND_WINDOW_MS = 6 * 3_600_000;
  * started that has left DescribeServices' list (rolled back and done, or replaced), which only the history tells
  * apart. The time to ask from, or undefined.
  */
-export function needsDeploymentHistory(target: Target, key: Buffer | undefined): number | undefined {
+export function needsDeploymentHistory(
+  target: Target,
+  key: Buffer | undefined,
+  claimTtlMs: number,
+): number | undefined {
   if (!target.service.ok) return undefined;
   const s = target.service.value;
   const read = decodeState(s.tags[FINGERPRINT_TAG], s.arn, key);
   if (read.trust !== 'signed' && read.trust !== 'unsigned') return undefined;
   const { tag } = read;
+  if (tag.state === 'pending') {
+    // A claim no listed deployment followed, under a PRIMARY begun after it: its UpdateService may have started one
+    // that has left the list since (rolled back and done). The history tells.
+    const primary = s.deployments.find((d) => d.status === 'PRIMARY');
+    if (!primary || primary.id === tag.deployment) return undefined;
+    if (s.deployments.some((d) => d.id !== tag.deployment && claimWindow(tag, claimTtlMs)(d.createdAt)))
+      return undefined;
+    return redeployStart(tag);
+  }
   if (tag.state !== 'deploying' || s.deployments.some((d) => d.id === tag.deployment)) return undefined;
   const primary = s.deployments.find((d) => d.status === 'PRIMARY');
   if (!primary || rolledBack(primary)) return undefined; // ECS's own words still say so
   return redeployStart(tag);
+}
+
+/** Whether a deployment created at `at` followed the claim `tag`: within its life (a second before, for rounding). */
+function claimWindow(tag: ServiceStateTag, claimTtlMs: number): (at: number | null) => boolean {
+  const claimedAt = tag.writtenAt * 1000;
+  return (at) => at !== null && at >= claimedAt - 1000 && at <= claimedAt + claimTtlMs;
 }
 
 /** Just before the watcher's redeploy began: its claim (`w`), else the state's time. */
@@ -267,12 +286,32 @@ function fromState(
       const claimedAt = tag.writtenAt * 1000;
       // The claim names the PRIMARY deployment it saw; another one now means a deployment started since.
       if (c.primary && c.primary.id !== tag.deployment) {
-        // Begun within the claim's life: the claimed UpdateService happened (its answer or its tag was lost), so
-        // follow that deployment. Begun long after (an old claim put back): it says nothing; decided from times.
-        const at = c.primary.createdAt;
-        const followed = at !== null && at >= claimedAt - 1000 && at <= claimedAt + c.input.claimTtlMs;
-        if (!followed) return fallback(c, tag.flips);
-        return fromDeployment(c, { ...tag, state: 'deploying', deployment: c.primary.id }, fail);
+        // A deployment begun within the claim's life: the claimed UpdateService happened (its answer or its tag was
+        // lost), so follow that deployment, the PRIMARY or one still listed beside it (failed, being rolled back).
+        const within = claimWindow(tag, c.input.claimTtlMs);
+        const listed = within(c.primary.createdAt)
+          ? c.primary
+          : c.svc.deployments.find((d) => d.id !== tag.deployment && within(d.createdAt));
+        if (listed) return fromDeployment(c, { ...tag, state: 'deploying', deployment: listed.id }, fail);
+        // None listed: one rolled back and done has left the list, and the service deployments tell (a ROLLBACK_*
+        // status on one begun within the claim's life). Otherwise (an old claim put back, a call lost before ECS,
+        // a deployment replaced since) the claim says nothing: decided from times.
+        const history = c.input.history?.get(c.svc.arn);
+        if (history && !history.ok) {
+          fail('service', `reading its service deployments: ${history.error}`);
+          return undefined;
+        }
+        if (history?.value.some((d) => within(d.createdAt) && d.status.startsWith('ROLLBACK'))) {
+          // Its end is read as for a redeploy gone from the list, over the claim's whole life.
+          const gone = {
+            ...tag,
+            state: 'deploying' as const,
+            deployment: null,
+            writtenAt: tag.writtenAt + c.input.claimTtlMs / 1000,
+          };
+          return fromDeployment(c, gone, fail);
+        }
+        return fallback(c, tag.flips);
       }
       if (tag.run !== c.input.run && c.input.now - claimedAt < c.input.claimTtlMs) {
         return { decision: 'wait', reason: 'claimed-by-another-run' };

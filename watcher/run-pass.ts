@@ -152,7 +152,7 @@ export async function runPass(deps: PassDeps, options: PassOptions): Promise<Pas
   const history = await readDeploymentHistory(
     deps.ecs,
     targets.flatMap((t) => {
-      const since = needsDeploymentHistory(t, signingKey);
+      const since = needsDeploymentHistory(t, signingKey, options.claimTtlMs);
       return since === undefined || !t.service.ok
         ? []
         : [{ cluster: t.service.value.cluster, serviceArn: t.service.value.arn, since }];

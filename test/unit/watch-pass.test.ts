@@ -84,6 +84,41 @@ function gate() {
   return { wait, open };
 }
 
+/** A pass of run `runthis` whose deadline (300 ms) passes in its second settle (that of a claim written again). */
+function passCutInSecondSettle(aws: FakeAws) {
+  let sleeps = 0;
+  return runPass(
+    {
+      ecs: aws.ecs,
+      secrets: aws.sm,
+      log: createLogger('error', { write: () => {} }),
+      now: () => aws.clock,
+      sleep: (_ms, signal) =>
+        ++sleeps === 1 || signal.aborted
+          ? Promise.resolve()
+          : new Promise((r) => signal.addEventListener('abort', () => r(), { once: true })),
+      runId: () => 'runthis',
+    },
+    { ...base, timeoutMs: 300 },
+  );
+}
+
+/** An operator's deployment of prod/`name` begins (rolling out beside the one it replaces), as a claim settles. */
+function deployMeanwhile(aws: FakeAws, name: string) {
+  const s = aws.service('prod', name);
+  const old = s.deployments[0]!;
+  s.deployments = [
+    {
+      ...old,
+      id: 'ecs-svc/9999999999999999999',
+      rolloutState: 'IN_PROGRESS',
+      createdAt: aws.clock,
+      serviceStatus: 'IN_PROGRESS',
+    },
+    { ...old, status: 'ACTIVE' },
+  ];
+}
+
 const stateOf = (aws: FakeAws, name: string, key?: Buffer) =>
   decodeState(aws.tag('prod', name, FINGERPRINT_TAG), aws.service('prod', name).arn, key);
 
@@ -1663,22 +1698,7 @@ describe('a claim written again and the deadline', () => {
       const record = { ...read.tag, state: 'ok' as const, writtenAt: Math.floor(aws.clock / 1000), run: 'runothr' };
       s.tags.set(FINGERPRINT_TAG, encodeState(record, s.arn, undefined));
     };
-    let sleeps = 0;
-    const result = await runPass(
-      {
-        ecs: aws.ecs,
-        secrets: aws.sm,
-        log: createLogger('error', { write: () => {} }),
-        now: () => aws.clock,
-        // The settle of the claim written again is where the deadline passes.
-        sleep: (_ms, signal) =>
-          ++sleeps === 1 || signal.aborted
-            ? Promise.resolve()
-            : new Promise((r) => signal.addEventListener('abort', () => r(), { once: true })),
-        runId: () => 'runthis',
-      },
-      { ...base, timeoutMs: 300 },
-    );
+    const result = await passCutInSecondSettle(aws);
     aws.beforeAnswer = () => {};
     assert.deepEqual(aws.updated(), []);
     assert.deepEqual(
@@ -1693,5 +1713,105 @@ describe('a claim written again and the deadline', () => {
     aws.tick(10_000); // well within the claim TTL
     await pass();
     assert.deepEqual(aws.updated(), ['s00'], 'the service stays due: the next run redeploys it');
+  });
+});
+
+describe('the deadline at the read-back; following a deployment; a lost answer rolled back', () => {
+  it("a claim the deadline cuts short after its read-back showed a rival run's newer claim is not taken back over that claim", async () => {
+    const { aws } = await fleet(2);
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    // At the first read-back: a rival run's claim over ours on s00, a capped run's record over ours on s01 (so s01 is
+    // claimed again, and the deadline passes in that second settle).
+    let left = 1;
+    aws.beforeAnswer = (action) => {
+      if (action !== 'DescribeServices' || left === 0) return;
+      const [s0, s1] = [aws.service('prod', 's00'), aws.service('prod', 's01')];
+      const r0 = decodeState(s0.tags.get(FINGERPRINT_TAG), s0.arn, undefined);
+      const r1 = decodeState(s1.tags.get(FINGERPRINT_TAG), s1.arn, undefined);
+      if (r0.trust !== 'unsigned' || r1.trust !== 'unsigned') return;
+      if (r0.tag.state !== 'pending' || r0.tag.run !== 'runthis' || r1.tag.state !== 'pending') return;
+      left--;
+      const at = Math.floor(aws.clock / 1000);
+      s0.tags.set(
+        FINGERPRINT_TAG,
+        encodeState({ ...r0.tag, writtenAt: at, redeployedAt: at, run: 'runothr' }, s0.arn, undefined),
+      );
+      s1.tags.set(
+        FINGERPRINT_TAG,
+        encodeState({ ...r1.tag, state: 'ok', writtenAt: at, run: 'runothr' }, s1.arn, undefined),
+      );
+    };
+    const result = await passCutInSecondSettle(aws);
+    aws.beforeAnswer = () => {};
+    assert.deepEqual(aws.updated(), []);
+    const after = stateOf(aws, 's00');
+    assert.ok(
+      after.trust === 'unsigned' && after.tag.state === 'pending' && after.tag.run === 'runothr',
+      `the rival's claim this run read back is left to it, not overwritten by the state the claim replaced: ${JSON.stringify(after)}`,
+    );
+    assert.equal(result.outcomes.find((o) => o.decision.service === 's00')?.reason, 'rival');
+  });
+
+  const followed: [string, boolean, (aws: FakeAws) => void][] = [
+    [
+      "a tagger's forged state over the claim",
+      true,
+      (aws) => {
+        const tags = aws.service('prod', 's00').tags;
+        tags.set(FINGERPRINT_TAG, tags.get(FINGERPRINT_TAG)!.replace(/ m=\S+$/, ` m=${'A'.repeat(22)}`));
+      },
+    ],
+    [
+      'the state naming the followed deployment refused (every TagResource from then on)',
+      false,
+      (aws) => {
+        aws.fault = (a) => (a === 'TagResource' ? { refuse: 'AccessDeniedException', status: 400 } : undefined);
+      },
+    ],
+  ];
+  for (const [what, signed, meanwhile] of followed) {
+    it(`following a deployment begun while the claim settled, exit 3 when there is also ${what}`, async () => {
+      const { aws, pass } = await fleet(1, { signed });
+      aws.tick(10_000);
+      aws.rotate('db', 'db-v2');
+      let left = 1;
+      aws.beforeAnswer = (action) => {
+        const tag = aws.service('prod', 's00').tags.get(FINGERPRINT_TAG);
+        if (action !== 'DescribeServices' || left === 0 || !tag?.includes(' s=pending ')) return;
+        left--;
+        meanwhile(aws);
+        deployMeanwhile(aws, 's00');
+      };
+      const result = await pass({}, 'runthis');
+      aws.beforeAnswer = () => {};
+      aws.fault = () => undefined;
+      assert.deepEqual(aws.updated(), [], 'the deployment begun meanwhile is followed, not repeated');
+      assert.equal(passExitCode(result), 3, JSON.stringify(result.failures));
+    });
+  }
+
+  it("a redeploy whose UpdateService answer was lost and which the circuit breaker rolled back is reported (rolled-back), not taken for the rollback's deployment", async () => {
+    const { aws, pass } = await fleet(1);
+    aws.tick(10_000);
+    aws.rotate('db', 'db-v2');
+    aws.rollout.set('s00', 'in-progress');
+    aws.fault = (action) => (action === 'UpdateService' ? { lose: 'ServerException' } : undefined);
+    const first = await pass();
+    aws.fault = () => undefined;
+    assert.deepEqual(
+      first.outcomes.map((o) => o.outcome),
+      ['unknown'],
+    );
+    // Its tasks fail for five minutes; the circuit breaker then rolls it back (a deployment begun after the claim's TTL).
+    aws.tick(300_000);
+    aws.finish('prod', 's00', 'rolled-back');
+    aws.tick(60_000);
+    const second = await pass();
+    assert.deepEqual(
+      second.reports.map((r) => `${r.service}:${r.result}`),
+      ['s00:rolled-back'],
+      'the end of the deployment the lost UpdateService started is reported once, as rolled back',
+    );
   });
 });
