@@ -108,11 +108,13 @@ export function needsDeploymentHistory(
   if (read.trust !== 'signed' && read.trust !== 'unsigned') return undefined;
   const { tag } = read;
   if (tag.state === 'pending') {
-    // A claim no listed deployment followed, under a PRIMARY begun after it: its UpdateService may have started one
-    // that has left the list since (rolled back and done). The history tells.
+    // A claim under a PRIMARY begun after it: its UpdateService may have started a deployment that the circuit
+    // breaker rolled back (its rollback being the PRIMARY now, or the failed one gone from the list). The history
+    // tells, unless the deployment it started is still listed beside the PRIMARY.
     const primary = s.deployments.find((d) => d.status === 'PRIMARY');
     if (!primary || primary.id === tag.deployment) return undefined;
-    if (s.deployments.some((d) => d.id !== tag.deployment && claimWindow(tag, claimTtlMs)(d.createdAt)))
+    const within = claimWindow(tag, claimTtlMs);
+    if (s.deployments.some((d) => d.status !== 'PRIMARY' && d.id !== tag.deployment && within(d.createdAt)))
       return undefined;
     return redeployStart(tag);
   }
@@ -287,21 +289,29 @@ function fromState(
       // The claim names the PRIMARY deployment it saw; another one now means a deployment started since.
       if (c.primary && c.primary.id !== tag.deployment) {
         // A deployment begun within the claim's life: the claimed UpdateService happened (its answer or its tag was
-        // lost), so follow that deployment, the PRIMARY or one still listed beside it (failed, being rolled back).
+        // lost), so that deployment is followed: one listed beside the PRIMARY (failed, being rolled back), or the
+        // PRIMARY unless it is the rollback of it.
         const within = claimWindow(tag, c.input.claimTtlMs);
-        const listed = within(c.primary.createdAt)
-          ? c.primary
-          : c.svc.deployments.find((d) => d.id !== tag.deployment && within(d.createdAt));
-        if (listed) return fromDeployment(c, { ...tag, state: 'deploying', deployment: listed.id }, fail);
-        // None listed: one rolled back and done has left the list, and the service deployments tell (a ROLLBACK_*
-        // status on one begun within the claim's life). Otherwise (an old claim put back, a call lost before ECS,
-        // a deployment replaced since) the claim says nothing: decided from times.
+        // The claim's own deployment is the first one begun within its life: a rollback of it comes after.
+        const listed = c.svc.deployments
+          .filter((d) => d.id !== tag.deployment && within(d.createdAt))
+          .sort((a, b) => (a.createdAt ?? 0) - (b.createdAt ?? 0))[0];
         const history = c.input.history?.get(c.svc.arn);
+        if (listed && listed.status !== 'PRIMARY') {
+          return fromDeployment(c, { ...tag, state: 'deploying', deployment: listed.id }, fail);
+        }
         if (history && !history.ok) {
           fail('service', `reading its service deployments: ${history.error}`);
           return undefined;
         }
-        if (history?.value.some((d) => within(d.createdAt) && d.status.startsWith('ROLLBACK'))) {
+        // The one listed is the PRIMARY, or none is: was the claim's deployment rolled back (and is the PRIMARY the
+        // rollback, nothing since)? Then its end is news; else the PRIMARY is the claim's own deployment (followed),
+        // or the claim says nothing (an old claim put back, a call lost before ECS): decided from times.
+        const rolledBackNow = rolledBackByPrimary(c, within);
+        if (!rolledBackNow && listed) {
+          return fromDeployment(c, { ...tag, state: 'deploying', deployment: listed.id }, fail);
+        }
+        if (rolledBackNow) {
           // Its end is read as for a redeploy gone from the list, over the claim's whole life.
           const gone = {
             ...tag,
@@ -409,6 +419,22 @@ function historyRolledBack(c: ServiceContext, tag: ServiceStateTag): boolean {
   return seen.value.some(
     (d) => d.createdAt >= redeployStart(tag) && d.createdAt <= until && d.status.startsWith('ROLLBACK'),
   );
+}
+
+/**
+ * Whether a deployment begun within a claim's life was rolled back and the PRIMARY is what followed it, nothing
+ * since: ECS's words on a PRIMARY begun within the claim's life, else the service deployments (a ROLLBACK_* status
+ * on one begun within it, the next one the PRIMARY). A claim put back long after a rollback reports nothing again.
+ */
+function rolledBackByPrimary(c: ServiceContext, within: (at: number | null) => boolean): boolean {
+  const primary = c.primary;
+  if (!primary) return false;
+  if (rolledBack(primary) && within(primary.createdAt)) return true;
+  const seen = c.input.history?.get(c.svc.arn);
+  if (!seen?.ok) return false;
+  const sorted = [...seen.value].sort((a, b) => a.createdAt - b.createdAt);
+  const i = sorted.findIndex((d) => within(d.createdAt) && d.status.startsWith('ROLLBACK'));
+  return i >= 0 && sorted[i + 1]?.createdAt === primary.createdAt;
 }
 
 /** A PRIMARY deployment that ECS's circuit breaker started to roll another back (its reason says so). */

@@ -119,6 +119,14 @@ function deployMeanwhile(aws: FakeAws, name: string) {
   ];
 }
 
+/** The first claim (a `pending` state) the watcher wrote, as the tag value it sent. */
+function firstClaim(aws: FakeAws): string | undefined {
+  return aws.calls
+    .filter((c) => c.action === 'TagResource')
+    .map((c) => (c.input.tags as { value: string }[])[0]!.value)
+    .find((v) => v.includes(' s=pending '));
+}
+
 const stateOf = (aws: FakeAws, name: string, key?: Buffer) =>
   decodeState(aws.tag('prod', name, FINGERPRINT_TAG), aws.service('prod', name).arn, key);
 
@@ -555,10 +563,7 @@ describe('runPass: replays and rollbacks (a state speaks for its deployment only
     aws.rotate('db', 'db-v2');
     await pass();
     // The genuine claim this pass wrote before UpdateService (signed by the watcher).
-    const claim = aws.calls
-      .filter((c) => c.action === 'TagResource')
-      .map((c) => (c.input.tags as { value: string }[])[0]!.value)
-      .find((v) => v.includes(' s=pending '))!;
+    const claim = firstClaim(aws);
     assert.ok(claim);
     aws.tick(120_000);
     await pass(); // completed
@@ -1790,28 +1795,67 @@ describe('the deadline at the read-back; following a deployment; a lost answer r
       assert.equal(passExitCode(result), 3, JSON.stringify(result.failures));
     });
   }
+});
 
-  it("a redeploy whose UpdateService answer was lost and which the circuit breaker rolled back is reported (rolled-back), not taken for the rollback's deployment", async () => {
-    const { aws, pass } = await fleet(1);
-    aws.tick(10_000);
+describe('a lost answer rolled back within the claim; a claim put back after a rollback', () => {
+  const lostThenRolledBack: [string, number, boolean][] = [
+    ["after the claim's two minutes (its tasks fail for five)", 300_000, false],
+    ["within the claim's two minutes, ECS's words on it settled since", 60_000, true],
+  ];
+  for (const [when, after, settled] of lostThenRolledBack) {
+    it(`a redeploy whose UpdateService answer was lost, rolled back by the circuit breaker ${when}, is reported rolled-back`, async () => {
+      const { aws, pass } = await fleet(1);
+      aws.tick(10_000);
+      aws.rotate('db', 'db-v2');
+      aws.rollout.set('s00', 'in-progress');
+      aws.fault = (action) => (action === 'UpdateService' ? { lose: 'ServerException' } : undefined);
+      const first = await pass();
+      aws.fault = () => undefined;
+      assert.deepEqual(
+        first.outcomes.map((o) => o.outcome),
+        ['unknown'],
+      );
+      aws.tick(after);
+      aws.finish('prod', 's00', 'rolled-back');
+      aws.tick(120_000);
+      if (settled) aws.settle('prod', 's00');
+      const second = await pass();
+      assert.deepEqual(
+        second.reports.map((r) => `${r.service}:${r.result}`),
+        ['s00:rolled-back'],
+        "the end of the claim's deployment, reported once: the rollback's deployment is not the claim's",
+      );
+    });
+  }
+
+  it('an old claim put back long after its redeploy was rolled back (and reported) reports nothing again', async () => {
+    const { aws, pass } = await fleet(1, { signed: true });
     aws.rotate('db', 'db-v2');
-    aws.rollout.set('s00', 'in-progress');
-    aws.fault = (action) => (action === 'UpdateService' ? { lose: 'ServerException' } : undefined);
-    const first = await pass();
-    aws.fault = () => undefined;
+    aws.rollout.set('s00', 'rolled-back');
+    await pass();
+    aws.rollout.delete('s00');
+    const claim = firstClaim(aws);
+    assert.ok(claim);
+    aws.tick(120_000);
+    const reported = await pass();
     assert.deepEqual(
-      first.outcomes.map((o) => o.outcome),
-      ['unknown'],
-    );
-    // Its tasks fail for five minutes; the circuit breaker then rolls it back (a deployment begun after the claim's TTL).
-    aws.tick(300_000);
-    aws.finish('prod', 's00', 'rolled-back');
-    aws.tick(60_000);
-    const second = await pass();
-    assert.deepEqual(
-      second.reports.map((r) => `${r.service}:${r.result}`),
+      reported.reports.map((r) => `${r.service}:${r.result}`),
       ['s00:rolled-back'],
-      'the end of the deployment the lost UpdateService started is reported once, as rolled back',
+      'the genuine end, reported once',
+    );
+    aws.tick(3_600_000);
+    // An operator deploys; then a tagger puts the old claim back.
+    await aws.ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 's00', forceNewDeployment: true }));
+    aws.tick(60_000);
+    await pass();
+    const before = aws.count('UpdateService');
+    aws.service('prod', 's00').tags.set(FINGERPRINT_TAG, claim);
+    const result = await pass();
+    assert.equal(aws.count('UpdateService'), before, 'no redeploy');
+    assert.deepEqual(
+      result.reports.map((r) => `${r.service}:${r.result}:${r.deployment}`),
+      [],
+      'a replayed claim reports no second (false) rolled-back end: RedeploysFailed alarms on it',
     );
   });
 });
