@@ -422,9 +422,10 @@ function historyRolledBack(c: ServiceContext, tag: ServiceStateTag): boolean {
 }
 
 /**
- * Whether a deployment begun within a claim's life was rolled back and the PRIMARY is what followed it, nothing
- * since: ECS's words on a PRIMARY begun within the claim's life, else the service deployments (a ROLLBACK_* status
- * on one begun within it, the next one the PRIMARY). A claim put back long after a rollback reports nothing again.
+ * Whether a deployment begun within a claim's life was rolled back, nothing since: ECS's words on a PRIMARY begun
+ * within the claim's life, else the service deployments (a ROLLBACK_* status on one begun within it, and no service
+ * deployment after it: ECS keeps a rollback within the failed service deployment). A claim put back long after a
+ * rollback (an operator's deploy since) reports nothing again.
  */
 function rolledBackByPrimary(c: ServiceContext, within: (at: number | null) => boolean): boolean {
   const primary = c.primary;
@@ -432,9 +433,8 @@ function rolledBackByPrimary(c: ServiceContext, within: (at: number | null) => b
   if (rolledBack(primary) && within(primary.createdAt)) return true;
   const seen = c.input.history?.get(c.svc.arn);
   if (!seen?.ok) return false;
-  const sorted = [...seen.value].sort((a, b) => a.createdAt - b.createdAt);
-  const i = sorted.findIndex((d) => within(d.createdAt) && d.status.startsWith('ROLLBACK'));
-  return i >= 0 && sorted[i + 1]?.createdAt === primary.createdAt;
+  const rolled = seen.value.find((d) => within(d.createdAt) && d.status.startsWith('ROLLBACK'));
+  return rolled !== undefined && !seen.value.some((d) => d.createdAt > rolled.createdAt);
 }
 
 /** A PRIMARY deployment that ECS's circuit breaker started to roll another back (its reason says so). */

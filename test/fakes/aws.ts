@@ -194,7 +194,9 @@ export class FakeAws {
     } else {
       primary.rolloutState = 'FAILED';
       primary.serviceStatus = 'ROLLBACK_SUCCESSFUL';
-      const back = this.deployment(s);
+      // The rollback is a deployment in DescribeServices, but no service deployment of its own: ECS keeps it in the
+      // failed one (its `rollback` and ROLLBACK_* status, API_ServiceDeployment / API_Rollback).
+      const back = this.deployment(s, false);
       back.rolloutStateReason = `ECS deployment circuit breaker: rolling back to deploymentId ${primary.id}.`;
       s.deployments = [back];
     }
@@ -231,7 +233,7 @@ export class FakeAws {
     send: (cmd: unknown, opts?: { abortSignal?: AbortSignal }) => this.answer(cmd, opts),
   } as unknown as SecretsPort;
 
-  private deployment(s: FakeService): FakeDeployment {
+  private deployment(s: FakeService, serviceDeployment = true): FakeDeployment {
     const d: FakeDeployment = {
       id: `ecs-svc/${String(++this.ids).padStart(19, '0')}`,
       status: 'PRIMARY',
@@ -240,7 +242,7 @@ export class FakeAws {
       taskDefinition: s.taskDefinition,
       serviceStatus: 'SUCCESSFUL',
     };
-    s.history.push(d);
+    if (serviceDeployment) s.history.push(d);
     return d;
   }
 

@@ -101,8 +101,8 @@ export class AwsModel {
     const mine = history.find((d) => d.id === list[0]?.id);
     if (mine)
       mine.status = result === 'completed' ? 'SUCCESSFUL' : result === 'failed' ? 'STOPPED' : 'ROLLBACK_SUCCESSFUL';
-    if (result === 'rolled-back' && out[0])
-      history.push({ id: out[0].id, createdAt: out[0].createdAt, status: 'SUCCESSFUL' });
+    // A rollback is a deployment in DescribeServices but no service deployment of its own: ECS keeps it in the
+    // failed one (its `rollback` and ROLLBACK_* status, API_ServiceDeployment / API_Rollback).
     this.history.set(arn, history);
     return out;
   }

@@ -446,3 +446,30 @@ describe('decide: queue, failures, determinism', () => {
     }
   });
 });
+
+describe('decide: a lost answer rolled back after the claim, with the service deployments ECS gives', () => {
+  it('a claim whose deployment the circuit breaker rolled back after its two minutes is reported rolled-back (ECS lists no service deployment for the rollback: it is the failed one, ROLLBACK_SUCCESSFUL)', () => {
+    const claimedAt = NOW - 10 * MIN;
+    const tag = state({
+      state: 'pending',
+      deployment: 'ecs-svc/1',
+      writtenAt: Math.floor(claimedAt / 1000),
+      redeployedAt: Math.floor(claimedAt / 1000),
+      run: 'earlier1',
+    });
+    // UpdateService started ecs-svc/2 a second after the claim (its answer lost); its tasks failed for five minutes,
+    // then the circuit breaker rolled it back (ecs-svc/3, the last completed deployment's revision) and it left the
+    // list. ListServiceDeployments: one service deployment for it, the rollback being a part of it (API_Rollback).
+    const rollback = primary('ecs-svc/3', claimedAt + 5 * MIN, {
+      rolloutStateReason: 'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/2.',
+    });
+    const svc = service('api', { tag, deployments: [rollback] });
+    const history = new Map([[svc.arn, ok([{ createdAt: claimedAt + 1000, status: 'ROLLBACK_SUCCESSFUL' }])]]);
+    const { out } = one(svc, { history });
+    assert.deepEqual(
+      out.reports.map((r) => r.result),
+      ['rolled-back'],
+      'the failed redeploy is reported (RedeploysFailed), not silently recorded ok',
+    );
+  });
+});
