@@ -24,6 +24,11 @@ export interface ApplyOptions {
   readonly reread: (decisions: readonly Decision[]) => Promise<ReadonlyMap<string, Observation<ServiceState>>>;
 }
 
+/** How late a rival's claim may land after it was stamped (a throttled write retried, a slow answer): seconds. */
+const CLAIM_LATENCY_S = 5;
+/** How many times a claim replaced by another run's record is written again before the service is left to it. */
+const MAX_RECLAIMS = 3;
+
 /**
  * Applies a pass's decisions and reports one outcome per applied decision (`record`, `redeploy`), in decision
  * order. `record`s write their state. The due queue (oldest deployment first) is served under the cap, in rounds:
@@ -32,11 +37,12 @@ export interface ApplyOptions {
  * (2) Each of the next `budget` due services is claimed: its state tag becomes `pending` (this run, the versions it
  *     goes to, the PRIMARY deployment it saw). Written before UpdateService, the claim is what tells a later pass that
  *     a redeploy may have started when its answer, its tag or the watcher itself was lost.
- * (3) The claims settle, then are read back: a service whose tag now carries another run's fresh claim or redeploy,
- *     or whose PRIMARY deployment changed, is left to that run or deployment (`deferred`, `rival`). Rival runs (the
- *     rotation rule firing once per secret, EventBridge delivering twice, the schedule) so redeploy a service once,
- *     not once each. Any other tag there (removed, unsigned, forged, an old state put back) is no rival's: the
- *     redeploy goes ahead, and a tag this watcher cannot trust is a failure, so tampering is never silent.
+ * (3) The claims settle, then are read back: a service whose tag now carries another run's claim or redeploy stamped
+ *     after this pass read it (less CLAIM_LATENCY_S), or whose PRIMARY deployment changed, is left to that run or
+ *     deployment (`deferred`, `rival`). Rival runs (the rotation rule firing once per secret, EventBridge delivering
+ *     twice, the schedule) so redeploy a service once, not once each. A claim replaced by another run's fresh record
+ *     is written again and read back (up to MAX_RECLAIMS times). Any other tag there (removed, an old state put
+ *     back, unsigned, forged) is no rival's: the redeploy goes ahead, and a tag no watcher wrote is a failure.
  * (4) UpdateService(forceNewDeployment) for the rest. Accepted: the state becomes `deploying` with the new deployment,
  *     and it counts against the budget. Refused (a 4xx: nothing started): the claim is taken back and the slot goes
  *     to the next due service in another round. Answer lost (a timeout, a reset, a 5xx): it may have started, so it
@@ -45,11 +51,6 @@ export interface ApplyOptions {
  *     A due service whose decision also recorded how the watcher's previous redeploy ended gets that state written,
  *     so the outcome is reported once.
  */
-/** How late a rival's claim may land after it was stamped (a throttled write retried, a slow answer): seconds. */
-const CLAIM_LATENCY_S = 5;
-/** How many times a claim replaced by another run's record is written again before the service is left to it. */
-const MAX_RECLAIMS = 3;
-
 export async function applyPlan(
   ports: ApplyPorts,
   plan: { readonly decisions: readonly Decision[]; readonly due: readonly Decision[] },
