@@ -312,14 +312,8 @@ function fromState(
           return fromDeployment(c, { ...tag, state: 'deploying', deployment: listed.id }, fail);
         }
         if (rolledBackNow) {
-          // Its end is read as for a redeploy gone from the list, over the claim's whole life.
-          const gone = {
-            ...tag,
-            state: 'deploying' as const,
-            deployment: null,
-            writtenAt: tag.writtenAt + c.input.claimTtlMs / 1000,
-          };
-          return fromDeployment(c, gone, fail);
+          // Its end, as for a redeploy rolled back and gone from the list.
+          return fromDeployment(c, { ...tag, state: 'deploying', deployment: null }, fail, 'rolled-back');
         }
         return fallback(c, tag.flips);
       }
@@ -350,24 +344,28 @@ function fromDeployment(
   c: ServiceContext,
   tag: ServiceStateTag,
   fail: (stage: Failure['stage'], error: string) => void,
+  /** Its end where the caller already knows it (a claim's deployment rolled back and gone). */
+  known?: 'rolled-back',
 ): Verdict | undefined {
   const ours = c.svc.deployments.find((d) => d.id === tag.deployment);
-  let result: DeploymentReport['result'] | undefined;
-  if (ours?.status === 'PRIMARY') {
-    if (ours.rolloutState === 'FAILED') result = 'failed';
-    else if (ours.rolloutState === 'COMPLETED' || (ours.rolloutState === undefined && !c.inFlight))
-      result = 'completed';
-  } else if (ours?.rolloutState === 'FAILED') {
-    result = c.primary && c.primary.id !== ours.id ? 'rolled-back' : 'failed';
-  } else if (!ours && c.primary) {
-    const history = c.input.history?.get(c.svc.arn);
-    if (!rolledBack(c.primary) && history && !history.ok) {
-      // Rolled back or replaced: only the service deployments tell, and they could not be read. No decision, and
-      // loud; a later pass that reads them reports the end.
-      fail('service', `reading its service deployments: ${history.error}`);
-      return undefined;
+  let result: DeploymentReport['result'] | undefined = known;
+  if (result === undefined) {
+    if (ours?.status === 'PRIMARY') {
+      if (ours.rolloutState === 'FAILED') result = 'failed';
+      else if (ours.rolloutState === 'COMPLETED' || (ours.rolloutState === undefined && !c.inFlight))
+        result = 'completed';
+    } else if (ours?.rolloutState === 'FAILED') {
+      result = c.primary && c.primary.id !== ours.id ? 'rolled-back' : 'failed';
+    } else if (!ours && c.primary) {
+      const history = c.input.history?.get(c.svc.arn);
+      if (!rolledBack(c.primary) && history && !history.ok) {
+        // Rolled back or replaced: only the service deployments tell, and they could not be read. No decision, and
+        // loud; a later pass that reads them reports the end.
+        fail('service', `reading its service deployments: ${history.error}`);
+        return undefined;
+      }
+      result = rolledBack(c.primary) || historyRolledBack(c, tag) ? 'rolled-back' : 'replaced';
     }
-    result = rolledBack(c.primary) || historyRolledBack(c, tag) ? 'rolled-back' : 'replaced';
   }
   if (result === undefined) return { decision: 'wait', reason: 'deployment-in-progress' };
   const report = { deployment: tag.deployment, fingerprint: tag.fingerprint, result };
@@ -410,15 +408,21 @@ function fromDeployment(
 /**
  * What the service deployments say of the watcher's redeploy: one created between its claim and the state written
  * after UpdateService (seconds, so a second either side) with a ROLLBACK_* status was rolled back by the circuit
- * breaker (or an alarm). The deployments around it (the one it replaced, the rollback) end SUCCESSFUL.
+ * breaker (or an alarm).
  */
 function historyRolledBack(c: ServiceContext, tag: ServiceStateTag): boolean {
-  const seen = c.input.history?.get(c.svc.arn);
-  if (!seen?.ok) return false;
   const until = (tag.writtenAt + 1) * 1000;
-  return seen.value.some(
-    (d) => d.createdAt >= redeployStart(tag) && d.createdAt <= until && d.status.startsWith('ROLLBACK'),
-  );
+  return rollbackWithin(c, (at) => at !== null && at >= redeployStart(tag) && at <= until) !== undefined;
+}
+
+/**
+ * The service deployment begun within a window that was rolled back (a ROLLBACK_* status: ECS keeps the rollback
+ * within the failed service deployment, with no service deployment of its own), if the history was read.
+ */
+function rollbackWithin(c: ServiceContext, within: (at: number | null) => boolean): DeploymentEnd | undefined {
+  const seen = c.input.history?.get(c.svc.arn);
+  if (!seen?.ok) return undefined;
+  return seen.value.find((d) => within(d.createdAt) && d.status.startsWith('ROLLBACK'));
 }
 
 /**
@@ -431,10 +435,9 @@ function rolledBackByPrimary(c: ServiceContext, within: (at: number | null) => b
   const primary = c.primary;
   if (!primary) return false;
   if (rolledBack(primary) && within(primary.createdAt)) return true;
+  const rolled = rollbackWithin(c, within);
   const seen = c.input.history?.get(c.svc.arn);
-  if (!seen?.ok) return false;
-  const rolled = seen.value.find((d) => within(d.createdAt) && d.status.startsWith('ROLLBACK'));
-  return rolled !== undefined && !seen.value.some((d) => d.createdAt > rolled.createdAt);
+  return rolled !== undefined && seen?.ok === true && !seen.value.some((d) => d.createdAt > rolled.createdAt);
 }
 
 /** A PRIMARY deployment that ECS's circuit breaker started to roll another back (its reason says so). */
